@@ -1,0 +1,150 @@
+import { z } from 'zod';
+
+/**
+ * Configuration is a schema: each service declares one, it is parsed once at start, and the frozen
+ * result is passed down. Nothing below main.ts reads process.env.
+ */
+
+/** Values that ship in examples and must never reach a running service. */
+const PLACEHOLDER_PATTERN = /^(|change[-_ ]?me.*|<.*>|placeholder|todo|xxx+|replace[-_ ]?me.*)$/i;
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(service: string, problems: readonly string[]) {
+    super(`${service}: invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** An integer from an environment string, with bounds. */
+export function envInt(defaultValue: number | undefined, min = 0, max = Number.MAX_SAFE_INTEGER) {
+  const int = z.coerce
+    .number({ error: 'must be an integer' })
+    .int({ error: 'must be an integer' })
+    .min(min, { error: `must be >= ${min}` })
+    .max(max, { error: `must be <= ${max}` });
+  return defaultValue === undefined ? int : int.default(defaultValue);
+}
+
+/** A boolean from "true"/"false"/"1"/"0". */
+export function envBool(defaultValue: boolean) {
+  return z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+    .default(defaultValue ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1');
+}
+
+/** An optional string: unset and empty both mean "not configured". */
+export function envOptionalString() {
+  return z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+}
+
+/**
+ * A secret: required, not a placeholder from secrets.example.yaml. Its value never appears in
+ * error messages (zod's messages for these checks do not echo input, and we format issues ourselves).
+ */
+export function envSecret(minLength = 1) {
+  return z
+    .string({ error: 'is required' })
+    .min(minLength, { error: `must be at least ${minLength} characters` })
+    .refine((v) => !PLACEHOLDER_PATTERN.test(v.trim()), {
+      error: 'is a placeholder value; generate a real secret (see docs/deploy.md)',
+    });
+}
+
+export function envUrl(protocols: readonly string[]) {
+  return z.string({ error: 'is required' }).refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    { error: `must be a URL with protocol ${protocols.join(' or ')}` },
+  );
+}
+
+/** Settings every service shares; services extend this shape. */
+export const baseConfigShape = {
+  HOST: z.string().default('0.0.0.0'),
+  PORT: envInt(8080, 1, 65535),
+  MANAGEMENT_PORT: envInt(9464, 1, 65535),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Time between failing readiness and closing the listener, so endpoints forget this pod first. */
+  DRAIN_DELAY_MS: envInt(5000, 0, 120_000),
+  /** Hard stop: must stay below the pod's terminationGracePeriodSeconds. */
+  SHUTDOWN_TIMEOUT_MS: envInt(25_000, 1000, 600_000),
+  /** Time allowed to receive a whole request (slow-loris guard). */
+  REQUEST_TIMEOUT_MS: envInt(30_000, 1000, 600_000),
+  /** Default JSON body limit; upload routes set their own. */
+  BODY_LIMIT_BYTES: envInt(64 * 1024, 1024, 100 * 1024 * 1024),
+  /** Readiness results are reused for this long so probes do not hammer dependencies. */
+  READINESS_CACHE_MS: envInt(1000, 0, 60_000),
+  READINESS_CHECK_TIMEOUT_MS: envInt(2000, 100, 60_000),
+} as const;
+
+export type BaseConfig = {
+  HOST: string;
+  PORT: number;
+  MANAGEMENT_PORT: number;
+  LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  DRAIN_DELAY_MS: number;
+  SHUTDOWN_TIMEOUT_MS: number;
+  REQUEST_TIMEOUT_MS: number;
+  BODY_LIMIT_BYTES: number;
+  READINESS_CACHE_MS: number;
+  READINESS_CHECK_TIMEOUT_MS: number;
+};
+
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/**
+ * Parses `env` against `schema`, reporting every problem at once. Messages name variables and
+ * rules, never values.
+ */
+export function parseConfig<S extends z.ZodType>(
+  service: string,
+  schema: S,
+  env: Record<string, string | undefined>,
+): Readonly<z.output<S>> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = issue.path.join('.') || '(environment)';
+      const missing = issue.code === 'invalid_type' && env[name] === undefined;
+      return missing ? `${name} is required` : `${name} ${issue.message}`;
+    });
+    throw new ConfigError(service, problems);
+  }
+  return deepFreeze(result.data);
+}
+
+/** For main.ts: parse or print one clear message and exit 1. */
+export function loadConfigOrExit<S extends z.ZodType>(
+  service: string,
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): Readonly<z.output<S>> {
+  try {
+    return parseConfig(service, schema, env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+export { z };

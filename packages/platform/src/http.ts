@@ -1,0 +1,82 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { BaseConfig } from './config.js';
+import { errorBody, errors, installErrorHandling, type ErrorClassifier } from './errors.js';
+import { requestIdFrom, traceIdFrom } from './logging.js';
+import type { Platform } from './platform.js';
+
+export interface HttpAppOptions {
+  config: Pick<BaseConfig, 'BODY_LIMIT_BYTES' | 'REQUEST_TIMEOUT_MS'>;
+  /** Turns service-specific infrastructure errors into catalogued ones (e.g. database down → 503). */
+  classifyError?: ErrorClassifier;
+  /** Longest accepted request target (path + query), in bytes. */
+  maxUrlLength?: number;
+  /** Largest accepted header block; Node answers 431 beyond it. */
+  maxHeaderBytes?: number;
+  /** Trust X-Forwarded-For from this many proxies (ingress, gateway). */
+  trustProxy?: boolean | string;
+}
+
+/**
+ * The public HTTP app of a service, with the platform's cross-cutting behaviour installed:
+ * request ids, trace-aware logging, HTTP metrics by route template, size limits, one error shape,
+ * and "Connection: close" while draining so keep-alive clients move to another pod.
+ */
+export function createHttpApp(platform: Platform, options: HttpAppOptions): FastifyInstance {
+  const maxUrlLength = options.maxUrlLength ?? 4096;
+  const app = Fastify({
+    loggerInstance: platform.logger as FastifyBaseLogger,
+    genReqId: requestIdFrom,
+    // We log one line per request ourselves (onResponse), with the route template.
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
+    bodyLimit: options.config.BODY_LIMIT_BYTES,
+    requestTimeout: options.config.REQUEST_TIMEOUT_MS,
+    connectionTimeout: options.config.REQUEST_TIMEOUT_MS,
+    routerOptions: { maxParamLength: 200 },
+    trustProxy: options.trustProxy ?? false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
+      createServer({ maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024 }, handler),
+    childLoggerFactory(logger, bindings, childOptions, rawReq) {
+      const traceId = traceIdFrom((rawReq as IncomingMessage).headers.traceparent);
+      return logger.child(traceId ? { ...bindings, traceId } : bindings, childOptions);
+    },
+  }) as unknown as FastifyInstance;
+
+  installErrorHandling(app, options.classifyError);
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+    if ((request.raw.url ?? '').length > maxUrlLength) {
+      const e = errors.URI_TOO_LONG();
+      return reply.code(e.statusCode).send(errorBody(e.code, e.message, request.id));
+    }
+    return undefined;
+  });
+
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (platform.health.draining) void reply.header('connection', 'close');
+    return payload;
+  });
+
+  const { httpRequestsTotal, httpRequestDuration } = platform.metrics;
+  app.addHook('onResponse', async (request, reply) => {
+    const labels = {
+      service: platform.service,
+      method: request.method,
+      // The template, never the raw URL: ids in paths would explode the series count.
+      route: request.routeOptions.url ?? 'unmatched',
+      status_code: String(reply.statusCode),
+    };
+    httpRequestsTotal.inc(labels);
+    httpRequestDuration.observe(labels, reply.elapsedTime / 1000);
+    request.log.info(
+      { method: request.method, route: labels.route, statusCode: reply.statusCode, durationMs: Math.round(reply.elapsedTime) },
+      'request completed',
+    );
+  });
+
+  return app;
+}

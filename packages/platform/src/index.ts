@@ -1,0 +1,43 @@
+export {
+  ConfigError,
+  baseConfigShape,
+  envBool,
+  envInt,
+  envOptionalString,
+  envSecret,
+  envUrl,
+  loadConfigOrExit,
+  parseConfig,
+  z,
+  type BaseConfig,
+} from './config.js';
+export {
+  AppError,
+  defineErrorCatalogue,
+  errorBody,
+  errors,
+  installErrorHandling,
+  platformErrors,
+  type ErrorBody,
+  type ErrorClassifier,
+  type ErrorDefinition,
+} from './errors.js';
+export { createLogger, requestIdFrom, traceIdFrom, type Logger } from './logging.js';
+export { createMetrics, Counter, Gauge, Histogram, Registry, HTTP_DURATION_BUCKETS, type PlatformMetrics } from './metrics.js';
+export { HealthRegistry, type ReadinessCheck, type ReadinessReport, type CheckResult } from './health.js';
+export { createPlatform, type Platform, type PlatformOptions } from './platform.js';
+export { createHttpApp, type HttpAppOptions } from './http.js';
+export { createManagementApp, type ManagementOptions } from './management.js';
+export { createShutdown, type ShutdownOptions, type ShutdownStep } from './shutdown.js';
+export { startService, type RunningService, type StartServiceOptions } from './server.js';
+export {
+  isDatabaseUnavailable,
+  migrateToLatest,
+  openDatabase,
+  runMigrationsWithRetry,
+  type Database,
+  type DatabaseOptions,
+  type Migration,
+  type MigrationRunner,
+} from './database.js';
+export { PGliteDialect } from './pglite-dialect.js';

@@ -1,0 +1,34 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { installErrorHandling } from './errors.js';
+import type { Platform } from './platform.js';
+
+export interface ManagementOptions {
+  /** Extra routes (fault injection) registered by the service or platform. */
+  register?: (app: FastifyInstance) => void | Promise<void>;
+}
+
+/**
+ * The management port: /livez, /readyz and /metrics, never exposed through the Ingress.
+ * Keeping them off the public port means a NetworkPolicy can open them to `monitoring` only.
+ */
+export function createManagementApp(platform: Platform, options: ManagementOptions = {}): FastifyInstance {
+  const app = Fastify({ loggerInstance: platform.logger.child({ port: 'management' }) as FastifyBaseLogger, logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }) });
+  installErrorHandling(app);
+
+  // Liveness: the event loop answers. It must not check dependencies, or a database outage would
+  // make the kubelet restart every replica at once.
+  app.get('/livez', async () => ({ status: 'alive' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const report = await platform.health.readiness();
+    return reply.code(report.status === 'ready' ? 200 : 503).send(report);
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const body = await platform.metrics.registry.metrics();
+    return reply.type(platform.metrics.registry.contentType).send(body);
+  });
+
+  if (options.register) void app.register(async (scope) => options.register?.(scope));
+  return app;
+}

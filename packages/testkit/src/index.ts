@@ -1,0 +1,3 @@
+export { requireTool, requireEnv, hasCommand } from './tools.js';
+export { freePort, waitFor } from './net.js';
+export { createTestDatabase, startEphemeralPostgres, testPostgresUrl, type EphemeralPostgres, type TestDatabase } from './postgres.js';
