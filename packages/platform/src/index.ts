@@ -41,3 +41,17 @@ export {
   type MigrationRunner,
 } from './database.js';
 export { PGliteDialect } from './pglite-dialect.js';
+export {
+  ACCESS_TOKEN_ALGORITHMS,
+  TokenVerificationError,
+  bearerToken,
+  createAccessTokenVerifier,
+  remoteKeySource,
+  staticKeySource,
+  type AccessTokenClaims,
+  type AccessTokenVerifier,
+  type KeySource,
+  type RemoteKeySourceOptions,
+  type TokenFailure,
+  type VerifierOptions,
+} from './access-tokens.js';
