@@ -14,6 +14,8 @@ declare -A needs=(
   [podman]=podman
   [runc]=runc
   [debootstrap]=debootstrap
+  # podman builds its pod infra (pause) image from catatonit: pods and `podman kube play` need it
+  [catatonit]=catatonit
   [yamllint]=yamllint
   [shellcheck]=shellcheck
   [kubectl]=kubectl

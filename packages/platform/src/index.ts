@@ -55,3 +55,17 @@ export {
   type TokenFailure,
   type VerifierOptions,
 } from './access-tokens.js';
+export {
+  CHAOS_FAULTS,
+  CHAOS_READINESS_CHECK,
+  CHAOS_TOKEN_HEADER,
+  chaosConfigShape,
+  chaosErrors,
+  installChaos,
+  type ActiveFault,
+  type ChaosConfig,
+  type ChaosController,
+  type ChaosFault,
+  type ChaosFaultSettings,
+  type ChaosOptions,
+} from './chaos.js';

@@ -1,0 +1,345 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { envBool, envOptionalString } from './config.js';
+import { defineErrorCatalogue, errorBody } from './errors.js';
+import { Counter, Gauge } from './metrics.js';
+import type { Platform } from './platform.js';
+
+/**
+ * Failure injection, in the manner of the OpenTelemetry demo's feature flags: a service can be
+ * told, on its management port, to fail readiness, answer slowly, answer 503 for a share of
+ * requests, burn CPU or grow its memory, each for a bounded time after which the fault switches
+ * itself off. Off unless CHAOS_ENABLED=true; every call needs CHAOS_ADMIN_TOKEN. Drills
+ * (tools/drills, docs/drills.md) drive it; in Kubernetes the opt-in component
+ * k8s/components/chaos turns it on.
+ */
+
+/** Spread into a service's config schema: `...chaosConfigShape`. */
+export const chaosConfigShape = {
+  CHAOS_ENABLED: envBool(false),
+  /** Shared secret for the /chaos routes; required (>= 16 characters) when CHAOS_ENABLED=true. */
+  CHAOS_ADMIN_TOKEN: envOptionalString(),
+} as const;
+
+export interface ChaosConfig {
+  CHAOS_ENABLED: boolean;
+  CHAOS_ADMIN_TOKEN?: string | undefined;
+}
+
+export const chaosErrors = defineErrorCatalogue({
+  CHAOS_INJECTED_FAULT: { status: 503, message: 'The service is failing on purpose (fault injection); retry.' },
+  CHAOS_UNAUTHORIZED: { status: 401, message: 'A valid chaos admin token is required.' },
+  CHAOS_INVALID_FAULT: { status: 400, message: 'The fault settings are invalid.' },
+});
+
+export const CHAOS_FAULTS = ['readiness', 'latency', 'errors', 'cpu', 'memory'] as const;
+export type ChaosFault = (typeof CHAOS_FAULTS)[number];
+
+/** Settings accepted by `PUT /chaos/faults/:fault` (JSON body). */
+export interface ChaosFaultSettings {
+  /** How long the fault stays on; it switches itself off afterwards. */
+  durationMs: number;
+  /** latency: delay added to each affected request. */
+  latencyMs?: number;
+  /** latency, errors: share of public requests affected, 0..1 (default 1). */
+  share?: number;
+  /** latency, errors: only requests whose path starts with this prefix (default: all but none of the probes). */
+  pathPrefix?: string;
+  /** cpu: busy threads (default 1). */
+  workers?: number;
+  /** memory: megabytes added per second (default 16), up to `maxMb` (default 256). */
+  mbPerSecond?: number;
+  maxMb?: number;
+}
+
+export interface ActiveFault {
+  fault: ChaosFault;
+  settings: ChaosFaultSettings;
+  since: string;
+  until: string;
+}
+
+export interface ChaosOptions {
+  config: ChaosConfig;
+  /** Longest accepted duration; default one hour. */
+  maxDurationMs?: number;
+  /** Tests pass a seeded source; defaults to Math.random. */
+  random?: () => number;
+}
+
+export interface ChaosController {
+  readonly enabled: boolean;
+  active(): ActiveFault[];
+  set(fault: ChaosFault, settings: ChaosFaultSettings, by?: string): ActiveFault;
+  clear(fault: ChaosFault, reason?: string): boolean;
+  clearAll(reason?: string): void;
+}
+
+const MIN_TOKEN_LENGTH = 16;
+export const CHAOS_TOKEN_HEADER = 'x-chaos-token';
+/** The readiness check name the readiness fault forces to fail. */
+export const CHAOS_READINESS_CHECK = 'chaos';
+
+const MAX = {
+  latencyMs: 120_000,
+  workers: 8,
+  mbPerSecond: 512,
+  maxMb: 8192,
+} as const;
+
+/** Equal-length digests so the comparison takes the same time whatever the input (no length oracle). */
+function tokenMatches(presented: string, expected: string): boolean {
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+function presentedToken(request: FastifyRequest): string | undefined {
+  const header = request.headers[CHAOS_TOKEN_HEADER];
+  if (typeof header === 'string' && header !== '') return header;
+  const auth = request.headers.authorization;
+  if (typeof auth === 'string' && auth.toLowerCase().startsWith('bearer ')) return auth.slice(7).trim();
+  return undefined;
+}
+
+function validate(fault: ChaosFault, body: unknown, maxDurationMs: number): ChaosFaultSettings | string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'the body must be a JSON object';
+  const input = body as Record<string, unknown>;
+  const allowed: Record<ChaosFault, string[]> = {
+    readiness: ['durationMs'],
+    latency: ['durationMs', 'latencyMs', 'share', 'pathPrefix'],
+    errors: ['durationMs', 'share', 'pathPrefix'],
+    cpu: ['durationMs', 'workers'],
+    memory: ['durationMs', 'mbPerSecond', 'maxMb'],
+  };
+  const unknown = Object.keys(input).filter((k) => !allowed[fault].includes(k));
+  if (unknown.length > 0) return `unknown settings for ${fault}: ${unknown.join(', ')}`;
+  const int = (name: string, min: number, max: number, required: boolean): number | string | undefined => {
+    const v = input[name];
+    if (v === undefined) return required ? `${name} is required` : undefined;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) return `${name} must be an integer from ${min} to ${max}`;
+    return v;
+  };
+  const settings: ChaosFaultSettings = { durationMs: 0 };
+  const durationMs = int('durationMs', 100, maxDurationMs, true);
+  if (typeof durationMs === 'string') return durationMs;
+  settings.durationMs = durationMs as number;
+  for (const [name, min, max] of [
+    ['latencyMs', 1, MAX.latencyMs],
+    ['workers', 1, MAX.workers],
+    ['mbPerSecond', 1, MAX.mbPerSecond],
+    ['maxMb', 1, MAX.maxMb],
+  ] as const) {
+    const v = int(name, min, max, fault === 'latency' && name === 'latencyMs');
+    if (typeof v === 'string') return v;
+    if (v !== undefined) settings[name] = v;
+  }
+  if (input.share !== undefined) {
+    if (typeof input.share !== 'number' || !(input.share > 0 && input.share <= 1)) return 'share must be a number in (0, 1]';
+    settings.share = input.share;
+  }
+  if (input.pathPrefix !== undefined) {
+    if (typeof input.pathPrefix !== 'string' || !input.pathPrefix.startsWith('/') || input.pathPrefix.length > 200) return 'pathPrefix must be a path starting with /';
+    settings.pathPrefix = input.pathPrefix;
+  }
+  return settings;
+}
+
+// A busy loop in a worker thread: real CPU load (what drives an HPA) without freezing the event loop
+// that serves requests and probes. The worker stops itself at `until` even if the parent is stuck.
+const CPU_WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+let x = 0;
+while (Date.now() < workerData.until) { for (let i = 0; i < 1e6; i++) x = (x + i * 7) % 1000003; }
+`;
+
+interface Running {
+  fault: ActiveFault;
+  timer: NodeJS.Timeout;
+  stop: () => void;
+}
+
+/**
+ * Creates the chaos controller and, when enabled, mounts its routes on the management app and its
+ * request hook on the public app. Call once in buildApp, before the apps are ready:
+ * `installChaos(platform, app, management, { config })`. When disabled it registers nothing, so
+ * every /chaos path is a plain 404.
+ */
+export function installChaos(platform: Platform, app: FastifyInstance, management: FastifyInstance, options: ChaosOptions): ChaosController {
+  const enabled = options.config.CHAOS_ENABLED;
+  const token = options.config.CHAOS_ADMIN_TOKEN;
+  if (enabled && (token === undefined || token.length < MIN_TOKEN_LENGTH)) {
+    throw new Error(`CHAOS_ENABLED=true requires CHAOS_ADMIN_TOKEN of at least ${MIN_TOKEN_LENGTH} characters`);
+  }
+  const maxDurationMs = options.maxDurationMs ?? 3_600_000;
+  const random = options.random ?? Math.random;
+  const log = platform.logger.child({ component: 'chaos' });
+  const registry = platform.metrics.registry;
+
+  const activeGauge =
+    (registry.getSingleMetric('chaos_fault_active') as Gauge<'fault'> | undefined) ??
+    new Gauge({ name: 'chaos_fault_active', help: 'Injected faults switched on: 1 on, 0 off.', labelNames: ['fault'], registers: [registry] });
+  const togglesTotal =
+    (registry.getSingleMetric('chaos_fault_toggles_total') as Counter<'fault' | 'action'> | undefined) ??
+    new Counter({ name: 'chaos_fault_toggles_total', help: 'Fault injection switches, by fault and action (on, off, expired).', labelNames: ['fault', 'action'], registers: [registry] });
+  const injectedTotal =
+    (registry.getSingleMetric('chaos_injected_requests_total') as Counter<'fault'> | undefined) ??
+    new Counter({ name: 'chaos_injected_requests_total', help: 'Public requests delayed or failed on purpose, by fault.', labelNames: ['fault'], registers: [registry] });
+  const enabledGauge =
+    (registry.getSingleMetric('chaos_enabled') as Gauge | undefined) ??
+    new Gauge({ name: 'chaos_enabled', help: '1 when fault injection can be switched on (CHAOS_ENABLED=true).', registers: [registry] });
+  enabledGauge.set(enabled ? 1 : 0);
+  for (const f of CHAOS_FAULTS) activeGauge.set({ fault: f }, 0);
+
+  const running = new Map<ChaosFault, Running>();
+
+  const start = (fault: ChaosFault, settings: ChaosFaultSettings): (() => void) => {
+    switch (fault) {
+      case 'readiness':
+        platform.health.setOverride(CHAOS_READINESS_CHECK, 'readiness failure injected (chaos)');
+        return () => platform.health.setOverride(CHAOS_READINESS_CHECK, undefined);
+      case 'cpu': {
+        const until = Date.now() + settings.durationMs;
+        const workers = Array.from({ length: settings.workers ?? 1 }, () => {
+          const w = new Worker(CPU_WORKER_SOURCE, { eval: true, workerData: { until } });
+          w.unref();
+          w.on('error', (err) => log.error({ err }, 'cpu burn worker failed'));
+          return w;
+        });
+        return () => {
+          for (const w of workers) void w.terminate();
+        };
+      }
+      case 'memory': {
+        // Filled buffers so the pages are really committed (RSS grows, not only virtual size).
+        const chunks: Buffer[] = [];
+        const maxMb = settings.maxMb ?? 256;
+        const perTick = Math.max(1, Math.round((settings.mbPerSecond ?? 16) / 4));
+        const grow = setInterval(() => {
+          for (let i = 0; i < perTick && chunks.length < maxMb; i++) chunks.push(Buffer.alloc(1024 * 1024, 1));
+        }, 250);
+        grow.unref();
+        return () => {
+          clearInterval(grow);
+          chunks.length = 0;
+        };
+      }
+      case 'latency':
+      case 'errors':
+        // Applied per request by the onRequest hook below.
+        return () => undefined;
+    }
+  };
+
+  const controller: ChaosController = {
+    enabled,
+    active: () => [...running.values()].map((r) => r.fault),
+    set(fault, settings, by = 'api') {
+      if (!enabled) throw new Error('fault injection is disabled (CHAOS_ENABLED is not true)');
+      const previous = running.get(fault);
+      if (previous) {
+        clearTimeout(previous.timer);
+        previous.stop();
+      }
+      const now = Date.now();
+      const active: ActiveFault = { fault, settings, since: new Date(now).toISOString(), until: new Date(now + settings.durationMs).toISOString() };
+      const stop = start(fault, settings);
+      const timer = setTimeout(() => {
+        if (running.get(fault)?.timer === timer) off(fault, 'expired', 'duration elapsed');
+      }, settings.durationMs);
+      timer.unref();
+      running.set(fault, { fault: active, timer, stop });
+      activeGauge.set({ fault }, 1);
+      togglesTotal.inc({ fault, action: 'on' });
+      log.warn({ fault, settings, by, until: active.until }, 'chaos fault switched on');
+      return active;
+    },
+    clear: (fault, reason = 'cleared') => off(fault, 'off', reason),
+    clearAll(reason = 'cleared') {
+      for (const fault of [...running.keys()]) off(fault, 'off', reason);
+    },
+  };
+
+  function off(fault: ChaosFault, action: 'off' | 'expired', reason: string): boolean {
+    const r = running.get(fault);
+    if (!r) return false;
+    running.delete(fault);
+    clearTimeout(r.timer);
+    r.stop();
+    activeGauge.set({ fault }, 0);
+    togglesTotal.inc({ fault, action });
+    log.warn({ fault, action, reason }, 'chaos fault switched off');
+    return true;
+  }
+
+  if (!enabled) return controller;
+
+  const affects = (fault: 'latency' | 'errors', request: FastifyRequest): ChaosFaultSettings | undefined => {
+    const r = running.get(fault);
+    if (!r) return undefined;
+    const { share = 1, pathPrefix } = r.fault.settings;
+    if (pathPrefix !== undefined && !(request.raw.url ?? '').startsWith(pathPrefix)) return undefined;
+    return random() < share ? r.fault.settings : undefined;
+  };
+
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (running.size === 0) return undefined;
+    const latency = affects('latency', request);
+    if (latency?.latencyMs) {
+      injectedTotal.inc({ fault: 'latency' });
+      await new Promise((resolve) => setTimeout(resolve, latency.latencyMs));
+    }
+    if (affects('errors', request)) {
+      injectedTotal.inc({ fault: 'errors' });
+      const e = chaosErrors.CHAOS_INJECTED_FAULT();
+      return reply.code(e.statusCode).send(errorBody(e.code, e.message, request.id));
+    }
+    return undefined;
+  });
+
+  const expectedToken = token as string;
+  void management.register(async (scope) => {
+    scope.addHook('onRequest', async (request, reply) => {
+      const presented = presentedToken(request);
+      if (presented === undefined || !tokenMatches(presented, expectedToken)) {
+        log.warn({ ip: request.ip, url: request.url }, 'chaos request refused: bad or missing token');
+        const e = chaosErrors.CHAOS_UNAUTHORIZED();
+        return reply.code(e.statusCode).header('www-authenticate', 'Bearer').send(errorBody(e.code, e.message, request.id));
+      }
+      return undefined;
+    });
+
+    scope.get('/chaos', async () => ({ service: platform.service, enabled, faults: controller.active() }));
+
+    scope.put<{ Params: { fault: string } }>('/chaos/faults/:fault', async (request, reply) => {
+      const fault = request.params.fault as ChaosFault;
+      if (!CHAOS_FAULTS.includes(fault)) {
+        const e = chaosErrors.CHAOS_INVALID_FAULT(`Unknown fault '${request.params.fault}'; known: ${CHAOS_FAULTS.join(', ')}.`);
+        return reply.code(e.statusCode).send(errorBody(e.code, e.message, request.id));
+      }
+      const settings = validate(fault, request.body ?? {}, maxDurationMs);
+      if (typeof settings === 'string') {
+        const e = chaosErrors.CHAOS_INVALID_FAULT(`The fault settings are invalid: ${settings}.`);
+        return reply.code(e.statusCode).send(errorBody(e.code, e.message, request.id));
+      }
+      return controller.set(fault, settings, request.ip);
+    });
+
+    scope.delete<{ Params: { fault: string } }>('/chaos/faults/:fault', async (request, reply) => {
+      const fault = request.params.fault as ChaosFault;
+      if (!CHAOS_FAULTS.includes(fault)) {
+        const e = chaosErrors.CHAOS_INVALID_FAULT(`Unknown fault '${request.params.fault}'.`);
+        return reply.code(e.statusCode).send(errorBody(e.code, e.message, request.id));
+      }
+      return { fault, cleared: controller.clear(fault, 'cleared through the API') };
+    });
+
+    scope.delete('/chaos', async () => {
+      controller.clearAll('cleared through the API');
+      return { faults: controller.active() };
+    });
+  });
+
+  return controller;
+}

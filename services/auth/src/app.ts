@@ -1,0 +1,141 @@
+import type { FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
+import {
+  createAccessTokenVerifier,
+  createHttpApp,
+  createManagementApp,
+  createPlatform,
+  isDatabaseUnavailable,
+  openDatabase,
+  runMigrationsWithRetry,
+  staticKeySource,
+  type AccessTokenVerifier,
+  type Database,
+  type MigrationRunner,
+  type Platform,
+} from '@sre/platform';
+import type { Config } from './config.js';
+import { migrations } from './db/migrations.js';
+import type { AuthDatabase } from './db/schema.js';
+import { authErrors } from './errors.js';
+import { loadSigningKeys, type SigningKeys } from './keys.js';
+import { createAuthMetrics, type AuthMetrics } from './metrics.js';
+import { createPasswordHasher, type PasswordHasher } from './passwords.js';
+import { registerRoutes } from './routes.js';
+import { createLoginThrottle, type LoginThrottle } from './throttle.js';
+
+export const SERVICE_NAME = 'auth';
+
+export interface AuthDeps {
+  /** Tests read the logs. */
+  logDestination?: DestinationStream;
+  /** Off in tests that build many apps in one process. */
+  collectProcessMetrics?: boolean;
+  /** Tests count verifications (equal work for unknown emails). */
+  passwordHasher?: PasswordHasher;
+  /** Back-off of the start-up migration retry loop (defaults: 200 ms doubling to 5 s). */
+  migrationRetry?: { initialDelayMs?: number; maxDelayMs?: number };
+}
+
+export interface AuthContext {
+  readonly config: Readonly<Config>;
+  readonly database: Database<AuthDatabase>;
+  readonly migrations: MigrationRunner;
+  readonly keys: SigningKeys;
+  readonly verifier: AccessTokenVerifier;
+  readonly passwords: PasswordHasher;
+  readonly throttle: LoginThrottle;
+  readonly metrics: AuthMetrics;
+}
+
+export interface AuthService extends AuthContext {
+  readonly app: FastifyInstance;
+  readonly management: FastifyInstance;
+  readonly platform: Platform;
+  /** Resolves when migrations are applied (the service is ready when the database also answers). */
+  readonly migrated: Promise<void>;
+  /** Stops the migration loop and closes the database (main.ts runs it after the listener closed). */
+  closeResources(): Promise<void>;
+  /** Everything (tests): listeners, then resources. */
+  close(): Promise<void>;
+}
+
+/** Builds the Auth service without listening; `main.ts` hands the result to `startService`. */
+export function buildApp(config: Readonly<Config>, deps: AuthDeps = {}): AuthService {
+  const platform = createPlatform({
+    service: SERVICE_NAME,
+    config,
+    ...(deps.logDestination ? { logDestination: deps.logDestination } : {}),
+    collectProcessMetrics: deps.collectProcessMetrics ?? true,
+  });
+  const keys = loadSigningKeys(config.JWT_PRIVATE_KEY, config.JWT_PREVIOUS_PUBLIC_KEYS);
+  const database = openDatabase<AuthDatabase>({
+    url: config.DATABASE_URL,
+    pgliteDataDir: config.PGLITE_DATA_DIR,
+    poolMax: config.DATABASE_POOL_MAX,
+    logger: platform.logger,
+  });
+  if (database.kind === 'pglite') {
+    platform.logger.info({ dataDir: config.PGLITE_DATA_DIR ?? '(memory: data is lost on exit)' }, 'DATABASE_URL unset: using embedded PGlite');
+  }
+  const migrationRunner = runMigrationsWithRetry(database, migrations, { logger: platform.logger, ...deps.migrationRetry });
+
+  // Readiness = database answers AND migrations are applied. Liveness (platform) never checks it.
+  platform.health.addCheck({
+    name: 'database',
+    check: async () => {
+      if (!migrationRunner.isDone()) throw new Error(`migrations pending: ${migrationRunner.lastError() ?? 'running'}`);
+      await database.ping();
+    },
+  });
+
+  const context: AuthContext = {
+    config,
+    database,
+    migrations: migrationRunner,
+    keys,
+    // /me verifies with the same code every other service uses, fed with our own public keys.
+    verifier: createAccessTokenVerifier({ issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, keySource: staticKeySource(keys.jwks) }),
+    passwords:
+      deps.passwordHasher ??
+      createPasswordHasher({ memoryKiB: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM }),
+    throttle: createLoginThrottle(database.db, {
+      accountFreeAttempts: config.LOGIN_THROTTLE_ACCOUNT_FREE_ATTEMPTS,
+      ipFreeAttempts: config.LOGIN_THROTTLE_IP_FREE_ATTEMPTS,
+      baseDelaySeconds: config.LOGIN_THROTTLE_BASE_DELAY_SECONDS,
+      maxDelaySeconds: config.LOGIN_THROTTLE_MAX_DELAY_SECONDS,
+      windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
+    }),
+    metrics: createAuthMetrics(platform.metrics.registry),
+  };
+
+  const app = createHttpApp(platform, {
+    config,
+    trustProxy: config.TRUST_PROXY,
+    classifyError: (err) => (isDatabaseUnavailable(err) ? authErrors.AUTH_DB_UNAVAILABLE(undefined, { headers: { 'retry-after': '1' } }) : undefined),
+  });
+  registerRoutes(app, context);
+  const management = createManagementApp(platform);
+
+  let resourcesClosed: Promise<void> | undefined;
+  const closeResources = () =>
+    (resourcesClosed ??= (async () => {
+      migrationRunner.stop();
+      context.verifier.close();
+      await database.close();
+    })());
+
+  return {
+    ...context,
+    app,
+    management,
+    platform,
+    migrated: migrationRunner.done,
+    closeResources,
+    async close() {
+      await app.close();
+      await management.close();
+      await closeResources();
+    },
+  };
+}

@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { TokenVerificationError, bearerToken } from '@sre/platform';
+import type { AuthContext } from './app.js';
+import { authErrors } from './errors.js';
+import { passwordLength } from './passwords.js';
+import { REFRESH_TOKEN_PATTERN, revokeFamilyOf, rotateRefreshToken, signAccessToken, startRefreshFamily } from './tokens.js';
+import { isValidEmail, normaliseEmail } from './validation.js';
+
+/** NIST SP 800-63B §5.1.1.2: at least 8, and we accept up to 128; no composition rules. */
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 128;
+
+/** Auth bodies are tiny; 4 KiB leaves room for 128 four-byte characters and JSON escaping. */
+const AUTH_BODY_LIMIT = 4096;
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const credentialsBody = {
+  type: 'object',
+  required: ['email', 'password'],
+  additionalProperties: false,
+  properties: { email: { type: 'string' }, password: { type: 'string' } },
+} as const;
+
+const refreshBody = {
+  type: 'object',
+  required: ['refreshToken'],
+  additionalProperties: false,
+  properties: { refreshToken: { type: 'string', minLength: 1, maxLength: 512 } },
+} as const;
+
+interface Credentials {
+  email: string;
+  password: string;
+}
+
+interface RefreshRequest {
+  refreshToken: string;
+}
+
+export function registerRoutes(app: FastifyInstance, ctx: AuthContext): void {
+  const { config, database, metrics } = ctx;
+  const db = database.db;
+
+  // JSON only: a text/plain body must not reach a JSON schema as a string.
+  app.removeContentTypeParser(['text/plain']);
+
+  /** Database routes answer 503 until migrations are applied (start-up before the database). */
+  const requireMigrated = async () => {
+    if (!ctx.migrations.isDone()) throw authErrors.AUTH_DB_UNAVAILABLE(undefined, { headers: { 'retry-after': '1' } });
+  };
+
+  const issueTokens = async (reply: FastifyReply, user: { id: string; email: string }, refreshToken: string) => {
+    const accessToken = await signAccessToken(ctx.keys, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS }, user);
+    metrics.tokensIssued.inc({ type: 'access' });
+    metrics.tokensIssued.inc({ type: 'refresh' });
+    // RFC 6749 §5.1: token responses must not be cached.
+    void reply.header('cache-control', 'no-store');
+    return { accessToken, refreshToken, tokenType: 'Bearer' as const, expiresIn: config.ACCESS_TOKEN_TTL_SECONDS };
+  };
+
+  app.post<{ Body: Credentials }>(
+    '/register',
+    { bodyLimit: AUTH_BODY_LIMIT, schema: { body: credentialsBody }, preHandler: requireMigrated },
+    async (request, reply) => {
+      const email = normaliseEmail(request.body.email);
+      if (!isValidEmail(email)) throw authErrors.AUTH_EMAIL_INVALID();
+      const length = passwordLength(request.body.password);
+      if (length < PASSWORD_MIN || length > PASSWORD_MAX) throw authErrors.AUTH_PASSWORD_POLICY();
+      const passwordHash = await ctx.passwords.hash(request.body.password);
+      // ON CONFLICT DO NOTHING: of N concurrent registrations exactly one inserts; no error path.
+      const created = await db
+        .insertInto('users')
+        .values({ id: randomUUID(), email, password_hash: passwordHash })
+        .onConflict((oc) => oc.column('email').doNothing())
+        .returning(['id', 'email'])
+        .executeTakeFirst();
+      if (!created) throw authErrors.AUTH_EMAIL_TAKEN();
+      metrics.registrations.inc();
+      return reply.code(201).send({ id: created.id, email: created.email });
+    },
+  );
+
+  app.post<{ Body: Credentials }>(
+    '/login',
+    { bodyLimit: AUTH_BODY_LIMIT, schema: { body: credentialsBody }, preHandler: requireMigrated },
+    async (request, reply) => {
+      const email = normaliseEmail(request.body.email);
+      const password = request.body.password;
+      const keys = ctx.throttle.keysFor(email, request.ip);
+      const wait = await ctx.throttle.retryAfterSeconds(keys);
+      if (wait > 0) {
+        metrics.logins.inc({ result: 'throttled' });
+        throw authErrors.AUTH_THROTTLED(undefined, { headers: { 'retry-after': String(wait) } });
+      }
+      // Unknown and known emails do the same work: one argon2 verification (against a dummy hash
+      // when there is no account), so neither the answer nor its timing tells them apart.
+      const plausible = isValidEmail(email) && passwordLength(password) <= PASSWORD_MAX && password.length > 0;
+      const user = plausible ? await db.selectFrom('users').select(['id', 'email', 'password_hash']).where('email', '=', email).executeTakeFirst() : undefined;
+      const ok = plausible && (await ctx.passwords.verify(user?.password_hash, password)) && user !== undefined;
+      if (!ok || !user) {
+        await ctx.throttle.recordFailure(keys);
+        metrics.logins.inc({ result: 'failure' });
+        throw authErrors.AUTH_INVALID_CREDENTIALS();
+      }
+      await ctx.throttle.recordSuccess(keys);
+      metrics.logins.inc({ result: 'success' });
+      const refreshToken = await startRefreshFamily(db, user.id, config.REFRESH_TOKEN_TTL_SECONDS);
+      return reply.send(await issueTokens(reply, user, refreshToken));
+    },
+  );
+
+  app.post<{ Body: RefreshRequest }>(
+    '/refresh',
+    { bodyLimit: AUTH_BODY_LIMIT, schema: { body: refreshBody }, preHandler: requireMigrated },
+    async (request, reply) => {
+      const { refreshToken } = request.body;
+      if (!REFRESH_TOKEN_PATTERN.test(refreshToken)) throw authErrors.AUTH_REFRESH_INVALID();
+      const result = await rotateRefreshToken(db, refreshToken, config.REFRESH_TOKEN_TTL_SECONDS);
+      if (!result.ok) {
+        if (result.reuseDetected) {
+          metrics.refreshReuse.inc();
+          request.log.warn('refresh token reused: family revoked');
+        }
+        throw authErrors.AUTH_REFRESH_INVALID();
+      }
+      return reply.send(await issueTokens(reply, result.user, result.refreshToken));
+    },
+  );
+
+  app.post<{ Body: RefreshRequest }>(
+    '/logout',
+    { bodyLimit: AUTH_BODY_LIMIT, schema: { body: refreshBody }, preHandler: requireMigrated },
+    async (request, reply) => {
+      // Idempotent: an unknown, expired or already revoked token still answers 204 (nothing to undo,
+      // nothing to learn).
+      if (REFRESH_TOKEN_PATTERN.test(request.body.refreshToken)) await revokeFamilyOf(db, request.body.refreshToken);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get('/me', { preHandler: requireMigrated }, async (request: FastifyRequest) => {
+    const header = request.headers.authorization;
+    if (header === undefined || header.trim() === '') {
+      throw authErrors.AUTH_TOKEN_MISSING(undefined, { headers: { 'www-authenticate': 'Bearer' } });
+    }
+    // RFC 6750 §3: say why in WWW-Authenticate, never which check failed in the body.
+    const challenge = { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } };
+    let sub: string;
+    try {
+      sub = (await ctx.verifier.verify(bearerToken(header) ?? 'malformed')).sub;
+    } catch (err) {
+      if (err instanceof TokenVerificationError && err.reason === 'expired') throw authErrors.AUTH_TOKEN_EXPIRED(undefined, challenge);
+      throw authErrors.AUTH_TOKEN_INVALID(undefined, challenge);
+    }
+    if (!UUID_PATTERN.test(sub)) throw authErrors.AUTH_TOKEN_INVALID(undefined, challenge);
+    const user = await db.selectFrom('users').select(['id', 'email', 'created_at']).where('id', '=', sub).executeTakeFirst();
+    if (!user) throw authErrors.AUTH_TOKEN_INVALID(undefined, challenge);
+    return { id: user.id, email: user.email, createdAt: new Date(user.created_at).toISOString() };
+  });
+
+  // Public keys only; served even while the database is down, so verifiers keep working.
+  app.get('/.well-known/jwks.json', async (_request, reply) => {
+    void reply.header('cache-control', 'public, max-age=300');
+    return ctx.keys.jwks;
+  });
+}

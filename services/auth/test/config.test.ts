@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { ConfigError, parseConfig } from '@sre/platform';
+import { ARGON2_OWASP_MINIMUM, configSchema } from '../src/config.js';
+import { generateSigningKeyPair } from '../src/keys.js';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const key = generateSigningKeyPair();
+const marker = 'SECRETMARKER';
+const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+/** The real entry point, as the container runs it (development condition: TypeScript sources). */
+function runMain(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', 'services/auth/src/main.ts'], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+describe('auth config schema', () => {
+  it('has production defaults at or above the OWASP argon2id minimum (m=19 MiB, t=2, p=1)', () => {
+    const config = parseConfig('auth', configSchema, { JWT_PRIVATE_KEY: key.privateKeyPem });
+    assert.ok(config.ARGON2_MEMORY_KIB >= 19_456);
+    assert.ok(config.ARGON2_TIME_COST >= 2);
+    assert.ok(config.ARGON2_PARALLELISM >= 1);
+    assert.deepEqual(ARGON2_OWASP_MINIMUM, { memoryKiB: 19_456, timeCost: 2, parallelism: 1 });
+    assert.equal(config.ACCESS_TOKEN_TTL_SECONDS, 900);
+    assert.equal(config.JWT_ISSUER, 'sre-platform-auth');
+    assert.equal(config.JWT_AUDIENCE, 'sre-platform');
+    assert.equal(config.PORT, 8080);
+    assert.equal(config.MANAGEMENT_PORT, 9464);
+    assert.equal(config.DATABASE_URL, undefined, 'PGlite when unset');
+    assert.equal(config.TRUST_PROXY, false);
+  });
+
+  it('refuses argon2 parameters below the OWASP minimum', () => {
+    assert.throws(
+      () => parseConfig('auth', configSchema, { JWT_PRIVATE_KEY: key.privateKeyPem, ARGON2_MEMORY_KIB: '19455', ARGON2_TIME_COST: '1', ARGON2_PARALLELISM: '0' }),
+      (err: unknown) => err instanceof ConfigError && err.problems.length === 3 && /ARGON2_MEMORY_KIB must be >= 19456/.test(err.message),
+    );
+  });
+
+  it('accepts a PEM with literal \\n escapes (env files), and extra public keys for rotation', () => {
+    const previous = generateSigningKeyPair();
+    const config = parseConfig('auth', configSchema, {
+      JWT_PRIVATE_KEY: key.privateKeyPem.replace(/\n/g, '\\n'),
+      JWT_PREVIOUS_PUBLIC_KEYS: `${previous.publicKeyPem}\n${generateSigningKeyPair().publicKeyPem}`,
+      TRUST_PROXY: '10.0.0.0/8,127.0.0.1',
+    });
+    assert.equal(config.TRUST_PROXY, '10.0.0.0/8,127.0.0.1');
+  });
+
+  const invalid: Array<[string, Record<string, string>, RegExp]> = [
+    ['a placeholder key', { JWT_PRIVATE_KEY: 'change-me' }, /JWT_PRIVATE_KEY is a placeholder value/],
+    ['a key that is not PEM', { JWT_PRIVATE_KEY: `${marker}-not-a-key` }, /JWT_PRIVATE_KEY is not a PEM private key/],
+    ['an RSA key', { JWT_PRIVATE_KEY: rsa }, /JWT_PRIVATE_KEY must be an Ed25519 key \(found rsa\)/],
+    ['previous keys that are not PEM', { JWT_PRIVATE_KEY: key.privateKeyPem, JWT_PREVIOUS_PUBLIC_KEYS: `${marker}` }, /JWT_PREVIOUS_PUBLIC_KEYS must contain one or more PEM public keys/],
+    ['a private key among the previous public keys', { JWT_PRIVATE_KEY: key.privateKeyPem, JWT_PREVIOUS_PUBLIC_KEYS: `${generateSigningKeyPair().publicKeyPem}\n${key.privateKeyPem}` }, /JWT_PREVIOUS_PUBLIC_KEYS contains text outside PEM public key blocks/],
+    ['a MySQL DATABASE_URL with a password', { JWT_PRIVATE_KEY: key.privateKeyPem, DATABASE_URL: `mysql://u:${marker}@h/db` }, /DATABASE_URL must be a URL with protocol postgres or postgresql/],
+  ];
+  for (const [name, env, message] of invalid) {
+    it(`refuses ${name}, naming the variable and not the value`, () => {
+      try {
+        parseConfig('auth', configSchema, env);
+        assert.fail('should throw');
+      } catch (err) {
+        assert.ok(err instanceof ConfigError, String(err));
+        assert.match(err.message, message);
+        assert.ok(!err.message.includes(marker), err.message);
+        assert.ok(!err.message.includes('PRIVATE KEY-----\n'), 'no key material');
+      }
+    });
+  }
+});
+
+describe('auth main.ts with bad configuration (real process)', () => {
+  // JWT_PRIVATE_KEY is the only variable without a default.
+  it('exits 1 naming a missing JWT_PRIVATE_KEY', async () => {
+    const { code, output } = await runMain({});
+    assert.equal(code, 1, output);
+    assert.match(output, /auth: invalid configuration/);
+    assert.match(output, /JWT_PRIVATE_KEY is required/);
+    assert.doesNotMatch(output, /at .*\.ts:\d+/, 'no stack trace');
+  });
+
+  it('reports every problem at once and prints no secret value', async () => {
+    const secretUrl = `postgres://auth:${marker}pw@127.0.0.1:1/auth`;
+    const { code, output } = await runMain({ JWT_PRIVATE_KEY: `${marker}-garbage`, DATABASE_URL: secretUrl.replace('postgres:', 'mysql:'), PORT: 'eighty', ARGON2_MEMORY_KIB: '1024' });
+    assert.equal(code, 1, output);
+    for (const name of ['JWT_PRIVATE_KEY', 'DATABASE_URL', 'PORT', 'ARGON2_MEMORY_KIB']) assert.match(output, new RegExp(`- ${name} `));
+    assert.ok(!output.includes(marker), `secret leaked: ${output}`);
+  });
+
+  it('exits 1 for a real but wrong-type key without printing it', async () => {
+    const { code, output } = await runMain({ JWT_PRIVATE_KEY: rsa });
+    assert.equal(code, 1);
+    assert.match(output, /JWT_PRIVATE_KEY must be an Ed25519 key/);
+    assert.ok(!output.includes(rsa.split('\n')[1]!), 'key material leaked');
+  });
+});

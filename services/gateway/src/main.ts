@@ -1,0 +1,13 @@
+import { loadConfigOrExit, startService } from '@sre/platform';
+import { buildApp } from './app.js';
+import { configSchema } from './config.js';
+
+const config = loadConfigOrExit('gateway', configSchema);
+const gateway = buildApp(config);
+await startService({
+  platform: gateway.platform,
+  config,
+  app: gateway.app,
+  management: gateway.management,
+  resources: [{ name: 'gateway clients', run: () => gateway.close() }],
+});

@@ -1,0 +1,49 @@
+import { loadConfigOrExit, startService } from '@sre/platform';
+import { buildApp } from './app.js';
+import { configSchema } from './config.js';
+
+/**
+ * `node dist/main.js`            serve (public PORT, management MANAGEMENT_PORT)
+ * `node dist/main.js reconcile [--dry-run] [--grace-seconds N]`
+ *                                 remove orphan objects and dangling rows once, print a JSON report, exit
+ */
+const config = loadConfigOrExit('images', configSchema);
+const [command, ...args] = process.argv.slice(2);
+
+if (command === 'reconcile') {
+  const graceIndex = args.indexOf('--grace-seconds');
+  const graceArg = graceIndex >= 0 ? Number(args[graceIndex + 1]) : undefined;
+  if (graceArg !== undefined && (!Number.isInteger(graceArg) || graceArg < 0)) {
+    process.stderr.write('reconcile: --grace-seconds needs a non-negative integer\n');
+    process.exit(2);
+  }
+  const built = await buildApp({ ...config, LOG_LEVEL: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL }, { collectProcessMetrics: false });
+  let code = 0;
+  try {
+    await built.ready;
+    await built.storage.ensureBucket(false);
+    const report = await built.reconcile({
+      ...(graceArg !== undefined ? { graceMs: graceArg * 1000 } : {}),
+      dryRun: args.includes('--dry-run'),
+    });
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } catch (err) {
+    process.stderr.write(`reconcile failed: ${(err as Error).message}\n`);
+    code = 1;
+  } finally {
+    await built.close();
+  }
+  process.exit(code);
+} else if (command !== undefined && command !== 'serve') {
+  process.stderr.write(`unknown command: ${command} (expected "serve" or "reconcile")\n`);
+  process.exit(2);
+} else {
+  const built = await buildApp(config);
+  await startService({
+    platform: built.platform,
+    config,
+    app: built.app,
+    management: built.management,
+    resources: [{ name: 'images resources', run: () => built.close() }],
+  });
+}

@@ -1,0 +1,95 @@
+import { fileTypeFromBuffer } from 'file-type';
+
+export type AcceptedType = 'image/jpeg' | 'image/png' | 'image/webp' | 'image/gif' | 'image/avif';
+const ACCEPTED = new Set<string>(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif']);
+
+/**
+ * Markup and script markers that have no business in a raster image. Browsers that sniff, old
+ * plugins and careless proxies can execute a file that is "also" HTML/JS/PDF (a polyglot); we
+ * refuse such files instead of hoping every consumer honours Content-Type and nosniff.
+ * XMP metadata is XML (`<?xpacket`, `<x:xmpmeta`), so XML itself is not a marker.
+ */
+// Markers are five bytes or longer so that a 10 MiB compressed image hits one by chance with
+// probability well below 1e-3 (a four-byte case-insensitive marker would be ~1 in 60).
+const ACTIVE_CONTENT = /<script|<html|<body|<svg[\s/>]|<iframe|<object|<embed|<\?php|<!doctype|javascript:|%PDF-/i;
+
+export type SniffResult = { ok: true; type: AcceptedType } | { ok: false; reason: string };
+
+/**
+ * The type comes from the bytes only: the declared Content-Type and the filename are ignored.
+ * Accepts JPEG, PNG, WebP, GIF and AVIF; refuses everything else and anything carrying active
+ * content or bytes after the image's end (where polyglot payloads usually hide).
+ */
+export async function sniffImageType(bytes: Buffer): Promise<SniffResult> {
+  const detected = await fileTypeFromBuffer(bytes);
+  if (!detected || !ACCEPTED.has(detected.mime)) return { ok: false, reason: `detected ${detected?.mime ?? 'unknown'}` };
+  const type = detected.mime as AcceptedType;
+  // "GIF89a/*": the logical-screen width bytes open a JavaScript comment, the classic GIF/JS polyglot.
+  if (type === 'image/gif' && bytes[6] === 0x2f && bytes[7] === 0x2a) return { ok: false, reason: 'GIF header opens a script comment' };
+  if (ACTIVE_CONTENT.test(bytes.toString('latin1'))) return { ok: false, reason: 'contains markup or script' };
+  const trailing = trailingBytes(type, bytes);
+  if (trailing > 0) return { ok: false, reason: `${trailing} bytes after the end of the image` };
+  return { ok: true, type };
+}
+
+/**
+ * Bytes after the format's own end marker. JPEG is left to the re-encode (cameras legitimately
+ * append data after EOI: MPF previews, motion photos), and so is AVIF/ISO-BMFF (boxes are
+ * length-prefixed and re-encoding drops unknown boxes).
+ */
+function trailingBytes(type: AcceptedType, b: Buffer): number {
+  switch (type) {
+    case 'image/png':
+      return pngTrailing(b);
+    case 'image/gif':
+      return gifTrailing(b);
+    case 'image/webp':
+      return b.length >= 8 ? Math.max(0, b.length - (8 + b.readUInt32LE(4) + (b.readUInt32LE(4) % 2))) : 0;
+    default:
+      return 0;
+  }
+}
+
+function pngTrailing(b: Buffer): number {
+  let pos = 8;
+  while (pos + 12 <= b.length) {
+    const length = b.readUInt32BE(pos);
+    const type = b.toString('latin1', pos + 4, pos + 8);
+    pos += 12 + length;
+    if (type === 'IEND') return Math.max(0, b.length - pos);
+  }
+  return 0; // truncated: the decoder reports it
+}
+
+/** Walks GIF blocks (GIF89a spec §17–27) to the trailer byte 0x3B. */
+function gifTrailing(b: Buffer): number {
+  if (b.length < 13) return 0;
+  let pos = 13;
+  const flags = b[10]!;
+  if (flags & 0x80) pos += 3 * (1 << ((flags & 0x07) + 1));
+  const skipSubBlocks = () => {
+    while (pos < b.length) {
+      const size = b[pos]!;
+      pos += 1;
+      if (size === 0) return;
+      pos += size;
+    }
+  };
+  while (pos < b.length) {
+    const introducer = b[pos]!;
+    if (introducer === 0x3b) return b.length - (pos + 1);
+    if (introducer === 0x21) {
+      pos += 2; // introducer + label
+      skipSubBlocks();
+    } else if (introducer === 0x2c) {
+      const localFlags = b[pos + 9] ?? 0;
+      pos += 10;
+      if (localFlags & 0x80) pos += 3 * (1 << ((localFlags & 0x07) + 1));
+      pos += 1; // LZW minimum code size
+      skipSubBlocks();
+    } else {
+      return 0; // malformed: the decoder reports it
+    }
+  }
+  return 0;
+}

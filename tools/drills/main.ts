@@ -1,0 +1,129 @@
+/**
+ * npm run drill -- <scenario|all> [--target local|kubernetes] [--dry-run] [options]
+ * Runs failure drills (docs/drills.md). Exit code 0 only when every expectation held
+ * (a dry run exits 0 when every plan could be built).
+ */
+import { parseArgs } from 'node:util';
+import { join, resolve } from 'node:path';
+import { runDrill } from './src/runner.js';
+import { writeReport } from './src/report/write.js';
+import { expectationTable } from './src/terminal.js';
+import { KubernetesTarget } from './src/targets/kubernetes.js';
+import { createLocalTarget } from './src/targets/local.js';
+import { SCENARIOS, type Journal, type ScenarioName, type Target } from './src/types.js';
+
+const USAGE = `usage: npm run drill -- <scenario|all> [--target local|kubernetes] [--dry-run] [options]
+
+scenarios: ${SCENARIOS.join(', ')}, all
+
+options:
+  --target local|kubernetes   where to run (default local: the services of \`npm start\`)
+  --dry-run                   print every action and check, change nothing
+  --out DIR                   where reports go (default .data/drills/<time>-<scenario>)
+  --steady-ms MS              steady-state window before injecting (default 6000)
+  --rate N                    synthetic requests per second (default 8)
+ local:
+  --observe-state FILE        state file written by \`npm run observe\` (default .data/observe/state.json)
+  --launcher-state FILE       state file written by \`npm start\` (default .data/launcher/state.json)
+ kubernetes:
+  --context NAME              kubectl context (default: the current one)
+  --gateway-url URL           send traffic here (e.g. the Ingress) instead of a port-forward
+  --bound-scale F             multiply every observation bound (default 1)`;
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      target: { type: 'string', default: 'local' },
+      'dry-run': { type: 'boolean', default: false },
+      out: { type: 'string' },
+      'steady-ms': { type: 'string' },
+      rate: { type: 'string' },
+      'observe-state': { type: 'string' },
+      'launcher-state': { type: 'string' },
+      context: { type: 'string' },
+      'gateway-url': { type: 'string' },
+      'bound-scale': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help || positionals.length !== 1) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const wanted = positionals[0] as string;
+  if (wanted !== 'all' && !SCENARIOS.includes(wanted as ScenarioName)) {
+    console.error(`unknown scenario '${wanted}'\n\n${USAGE}`);
+    return 2;
+  }
+  const scenarios: ScenarioName[] = wanted === 'all' ? [...SCENARIOS] : [wanted as ScenarioName];
+  const dryRun = values['dry-run'];
+  let target: Target;
+  if (values.target === 'kubernetes') {
+    target = new KubernetesTarget({
+      ...(values.context ? { context: values.context } : {}),
+      ...(values['gateway-url'] ? { gatewayUrl: values['gateway-url'] } : {}),
+      ...(values['bound-scale'] ? { boundScale: Number(values['bound-scale']) } : {}),
+    });
+  } else if (values.target === 'local') {
+    target = createLocalTarget({
+      dryRun,
+      ...(values['observe-state'] ? { observeStateFile: values['observe-state'] } : {}),
+      ...(values['launcher-state'] ? { launcherStateFile: values['launcher-state'] } : {}),
+    });
+  } else {
+    console.error(`unknown target '${values.target}' (local or kubernetes)`);
+    return 2;
+  }
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts++;
+    if (interrupts === 1) {
+      console.error('\nCtrl-C: stopping observation and rolling back (press Ctrl-C twice more to exit without rollback)');
+      controller.abort();
+    } else if (interrupts >= 3) {
+      console.error('exiting WITHOUT completing rollback: check the platform by hand');
+      process.exit(130);
+    }
+  });
+
+  const journals: Journal[] = [];
+  for (const scenario of scenarios) {
+    if (controller.signal.aborted) break;
+    const journal = await runDrill(target, scenario, {
+      dryRun,
+      signal: controller.signal,
+      print: (line) => console.log(line),
+      ...(values['steady-ms'] ? { steadyStateMs: Number(values['steady-ms']) } : {}),
+      ...(values.rate ? { ratePerSecond: Number(values.rate) } : {}),
+    });
+    journals.push(journal);
+    if (!dryRun) {
+      const stamp = journal.startedAt.replace(/[:.]/g, '-');
+      const dir = values.out ? resolve(values.out, scenarios.length > 1 ? scenario : '') : join(process.cwd(), '.data', 'drills', `${stamp}-${scenario}`);
+      const files = writeReport(journal, dir);
+      console.log('');
+      console.log(expectationTable(journal));
+      console.log(`\nresult: ${journal.result.toUpperCase()}${journal.reason ? ` — ${journal.reason}` : ''}`);
+      console.log(`report: ${files.html}\n        ${files.markdown}\n        ${files.journal}\n`);
+    } else {
+      console.log('');
+    }
+  }
+  if (dryRun) return 0;
+  if (journals.length > 1) {
+    console.log('summary:');
+    for (const j of journals) console.log(`  ${j.result === 'passed' ? '✔' : '✘'} ${j.scenario}: ${j.result}`);
+  }
+  return journals.length === scenarios.length && journals.every((j) => j.result === 'passed') ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,316 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:https';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RoundRobinBalancer } from './balancer.js';
+import { ensureDevSigningKey } from './keys.js';
+import { startLocalPostgres, type LocalPostgres } from './postgres.js';
+import { SupervisedProcess } from './supervisor.js';
+import { ensureCertificate, startTlsProxy } from './tls.js';
+import { ensureWebBuilt, WEB_DIST } from './web.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+export const SERVICES = ['auth', 'images', 'gateway'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface LauncherOptions {
+  /** Data folder (PGlite, local objects, keys, certificate, logs). Default: <repo>/.data */
+  dataDir?: string;
+  /** Gateway address; services themselves listen on 127.0.0.1 only. */
+  host?: string;
+  /** Gateway public port; 0 = every port picked free (tests). Auth and images use port+1, port+2. */
+  port?: number;
+  /** Management ports start here: gateway, auth, images. */
+  managementPort?: number;
+  https?: boolean;
+  httpsPort?: number;
+  instances?: Partial<Record<ServiceName, number>>;
+  /** The environment services inherit (DATABASE_URL, S3_*, LOG_LEVEL, limits …). */
+  env?: NodeJS.ProcessEnv;
+  verbose?: boolean;
+  say?: (line: string) => void;
+  /** Restart back-off of crashed services. */
+  initialBackoffMs?: number;
+  readyTimeoutMs?: number;
+}
+
+export interface InstanceInfo {
+  label: string;
+  port: number;
+  managementPort: number;
+  pid: number | undefined;
+  managementUrl: string;
+}
+
+export interface LauncherState {
+  appUrl: string;
+  httpsUrl?: string;
+  dataDir: string;
+  services: Record<ServiceName, { url: string; instances: InstanceInfo[] }>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+interface Instance {
+  label: string;
+  port: number;
+  managementPort: number;
+  process: SupervisedProcess;
+}
+
+interface ServiceRuntime {
+  name: ServiceName;
+  /** Where other services and clients reach it (the balancer when there are several instances). */
+  port: number;
+  instances: Instance[];
+  balancer?: RoundRobinBalancer;
+}
+
+const ENTRYPOINTS: Record<ServiceName, string> = {
+  auth: 'services/auth/src/main.ts',
+  images: 'services/images/src/main.ts',
+  gateway: 'services/gateway/src/main.ts',
+};
+
+/** Variables the launcher sets per service; inherited values would point every service at one port or database. */
+const PER_SERVICE_VARIABLES = ['HOST', 'PORT', 'MANAGEMENT_PORT', 'DATABASE_URL', 'PGLITE_DATA_DIR'];
+
+/**
+ * `npm start`: Auth, Images and the gateway as separate processes (as in a cluster), with embedded
+ * defaults (PGlite, local object storage, a development signing key) under the data folder.
+ */
+export class Launcher {
+  readonly options: Required<Omit<LauncherOptions, 'instances' | 'env'>> & { instances: Record<ServiceName, number>; env: NodeJS.ProcessEnv };
+  readonly #services = new Map<ServiceName, ServiceRuntime>();
+  #tlsServer: Server | undefined;
+  #postgres: LocalPostgres | undefined;
+  #stopping: Promise<void> | undefined;
+  #state: LauncherState | undefined;
+  readonly #exitHook = () => {
+    for (const service of this.#services.values()) for (const instance of service.instances) instance.process.killNow();
+  };
+
+  constructor(options: LauncherOptions = {}) {
+    const instances = { auth: 1, images: 1, gateway: 1, ...options.instances };
+    this.options = {
+      dataDir: resolve(options.dataDir ?? join(REPO_ROOT, '.data')),
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 8080,
+      managementPort: options.managementPort ?? 9464,
+      https: options.https ?? false,
+      httpsPort: options.httpsPort ?? 8443,
+      instances,
+      env: options.env ?? process.env,
+      verbose: options.verbose ?? false,
+      say: options.say ?? ((line) => process.stdout.write(`${line}\n`)),
+      initialBackoffMs: options.initialBackoffMs ?? 500,
+      readyTimeoutMs: options.readyTimeoutMs ?? 90_000,
+    };
+  }
+
+  get state(): LauncherState {
+    if (!this.#state) throw new Error('launcher not started');
+    return this.#state;
+  }
+
+  async start(): Promise<LauncherState> {
+    const { dataDir, say } = this.options;
+    const env = this.options.env;
+    mkdirSync(join(dataDir, 'logs'), { recursive: true, mode: 0o755 });
+
+    if (await ensureWebBuilt()) say(`[launcher] built the web app into ${WEB_DIST}`);
+
+    const auto = this.options.port === 0;
+    const publicPort = async (offset: number) => (auto ? freePort() : this.options.port + offset);
+    const managementPort = async (offset: number) => (auto ? freePort() : this.options.managementPort + offset);
+
+    // A private PostgreSQL only for services run as several instances without a DATABASE_URL.
+    const databaseUrl: Partial<Record<ServiceName, string>> = {
+      auth: env.AUTH_DATABASE_URL || env.DATABASE_URL || undefined,
+      images: env.IMAGES_DATABASE_URL || env.DATABASE_URL || undefined,
+    };
+    const needsPostgres = (['auth', 'images'] as const).filter((s) => this.options.instances[s] > 1 && !databaseUrl[s]);
+    if (needsPostgres.length > 0) {
+      const pgPort = auto ? await freePort() : this.options.port + 3;
+      this.#postgres = await startLocalPostgres(join(dataDir, 'postgres'), pgPort, say);
+      for (const s of needsPostgres) databaseUrl[s] = await this.#postgres.databaseUrl(s);
+    }
+    if (this.options.instances.gateway < 1 || this.options.instances.auth < 1 || this.options.instances.images < 1) throw new Error('each service needs at least one instance');
+
+    const signingKey = env.JWT_PRIVATE_KEY ? undefined : ensureDevSigningKey(join(dataDir, 'keys'));
+    if (signingKey?.created) say(`[launcher] generated a development signing key: ${signingKey.file}`);
+
+    const ports: Record<ServiceName, number> = { gateway: await publicPort(0), auth: await publicPort(1), images: await publicPort(2) };
+    const mgmtPorts: Record<ServiceName, number> = { gateway: await managementPort(0), auth: await managementPort(1), images: await managementPort(2) };
+
+    const baseEnv: NodeJS.ProcessEnv = { ...env };
+    for (const name of PER_SERVICE_VARIABLES) delete baseEnv[name];
+    Object.assign(baseEnv, {
+      // One machine, no load balancer to drain from: stop promptly.
+      DRAIN_DELAY_MS: env.DRAIN_DELAY_MS ?? '0',
+      SHUTDOWN_TIMEOUT_MS: env.SHUTDOWN_TIMEOUT_MS ?? '10000',
+      NODE_ENV: env.NODE_ENV ?? 'development',
+    });
+    const serviceEnv: Record<ServiceName, NodeJS.ProcessEnv> = {
+      auth: {
+        ...baseEnv,
+        ...(signingKey ? { JWT_PRIVATE_KEY: signingKey.privateKeyPem } : {}),
+        ...(databaseUrl.auth ? { DATABASE_URL: databaseUrl.auth } : { PGLITE_DATA_DIR: join(dataDir, 'auth', 'pglite') }),
+        // The gateway forwards the client address; auth throttles logins per client IP.
+        TRUST_PROXY: env.AUTH_TRUST_PROXY ?? '127.0.0.1',
+      },
+      images: {
+        ...baseEnv,
+        ...(databaseUrl.images ? { DATABASE_URL: databaseUrl.images } : { PGLITE_DATA_DIR: join(dataDir, 'images', 'pglite') }),
+        AUTH_JWKS_URL: `http://127.0.0.1:${ports.auth}/.well-known/jwks.json`,
+        STORAGE_DRIVER: env.STORAGE_DRIVER ?? 'local',
+        STORAGE_LOCAL_DIR: env.STORAGE_LOCAL_DIR ?? join(dataDir, 'images', 'objects'),
+      },
+      gateway: {
+        ...baseEnv,
+        AUTH_URL: `http://127.0.0.1:${ports.auth}`,
+        IMAGES_URL: `http://127.0.0.1:${ports.images}`,
+        WEB_ROOT: WEB_DIST,
+        // Only the local TLS proxy (loopback) may tell the gateway the client's address and scheme.
+        TRUST_PROXY: env.GATEWAY_TRUST_PROXY ?? '127.0.0.1',
+      },
+    };
+
+    process.once('exit', this.#exitHook);
+    for (const name of SERVICES) {
+      const count = this.options.instances[name];
+      const runtime: ServiceRuntime = { name, port: ports[name], instances: [] };
+      for (let i = 1; i <= count; i++) {
+        const label = count > 1 ? `${name}#${i}` : name;
+        const port = count > 1 ? await freePort() : ports[name];
+        const mgmt = i === 1 ? mgmtPorts[name] : await freePort();
+        const host = name === 'gateway' && count === 1 ? this.options.host : '127.0.0.1';
+        const supervised = new SupervisedProcess({
+          label,
+          command: process.execPath,
+          args: ['--conditions=development', '--import', 'tsx', ENTRYPOINTS[name]],
+          cwd: REPO_ROOT,
+          env: { ...serviceEnv[name], HOST: host, PORT: String(port), MANAGEMENT_PORT: String(mgmt) },
+          logFile: join(dataDir, 'logs', `${label.replace('#', '-')}.log`),
+          say,
+          verbose: this.options.verbose,
+          initialBackoffMs: this.options.initialBackoffMs,
+          onStart: () => this.#writeState(),
+        });
+        runtime.instances.push({ label, port, managementPort: mgmt, process: supervised });
+      }
+      if (count > 1) {
+        const host = name === 'gateway' ? this.options.host : '127.0.0.1';
+        runtime.balancer = new RoundRobinBalancer(host, ports[name], () => runtime.instances.filter((i) => i.process.running).map((i) => i.port));
+        await runtime.balancer.listen();
+      }
+      this.#services.set(name, runtime);
+    }
+
+    // Auth and Images first (the gateway's readiness needs Auth's keys), then the gateway.
+    for (const name of ['auth', 'images'] as const) for (const instance of this.#services.get(name)!.instances) instance.process.start();
+    await Promise.all(['auth', 'images'].flatMap((name) => this.#services.get(name as ServiceName)!.instances.map((i) => this.#waitReady(i))));
+    for (const instance of this.#services.get('gateway')!.instances) instance.process.start();
+    await Promise.all(this.#services.get('gateway')!.instances.map((i) => this.#waitReady(i)));
+
+    if (this.options.https) {
+      const { certFile, keyFile } = ensureCertificate(join(dataDir, 'tls'));
+      const httpsPort = auto ? await freePort() : this.options.httpsPort;
+      this.#tlsServer = await startTlsProxy({ host: this.options.host, port: httpsPort, certFile, keyFile, targetPort: ports.gateway });
+      this.options.httpsPort = httpsPort;
+    }
+    this.#writeState();
+    return this.state;
+  }
+
+  #writeState(): void {
+    if (this.#services.size < SERVICES.length) return;
+    const displayHost = this.options.host === '0.0.0.0' || this.options.host === '127.0.0.1' ? 'localhost' : this.options.host;
+    const services = {} as LauncherState['services'];
+    for (const [name, runtime] of this.#services) {
+      services[name] = {
+        url: `http://127.0.0.1:${runtime.port}`,
+        instances: runtime.instances.map((i) => ({
+          label: i.label,
+          port: i.port,
+          managementPort: i.managementPort,
+          pid: i.process.pid,
+          managementUrl: `http://127.0.0.1:${i.managementPort}`,
+        })),
+      };
+    }
+    this.#state = {
+      appUrl: `http://${displayHost}:${this.#services.get('gateway')!.port}`,
+      ...(this.#tlsServer ? { httpsUrl: `https://${displayHost}:${this.options.httpsPort}` } : {}),
+      dataDir: this.options.dataDir,
+      services,
+    };
+    writeFileSync(join(this.options.dataDir, 'launcher.json'), `${JSON.stringify({ pid: process.pid, ...this.#state }, null, 2)}\n`);
+  }
+
+  async #waitReady(instance: Instance): Promise<void> {
+    const deadline = Date.now() + this.options.readyTimeoutMs;
+    const url = `http://127.0.0.1:${instance.managementPort}/readyz`;
+    for (;;) {
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+        await res.arrayBuffer();
+        if (res.ok) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`${instance.label} did not become ready within ${this.options.readyTimeoutMs / 1000} s (see ${join(this.options.dataDir, 'logs')})`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  instances(name: ServiceName): readonly Instance[] {
+    return this.#services.get(name)?.instances ?? [];
+  }
+
+  /** Stops every instance of a service (fault drills); it stays down until startService. */
+  async stopService(name: ServiceName): Promise<void> {
+    await Promise.all(this.instances(name).map((i) => i.process.stop()));
+    this.#writeState();
+  }
+
+  async startService(name: ServiceName): Promise<void> {
+    for (const instance of this.instances(name)) instance.process.start();
+    await Promise.all(this.instances(name).map((i) => this.#waitReady(i)));
+    this.#writeState();
+  }
+
+  async waitReady(name: ServiceName): Promise<void> {
+    await Promise.all(this.instances(name).map((i) => this.#waitReady(i)));
+  }
+
+  /** Ctrl-C: the gateway first (no new traffic), then the services, then PostgreSQL. Safe twice. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      await new Promise<void>((r) => (this.#tlsServer ? this.#tlsServer.close(() => r()) : r()));
+      for (const name of ['gateway', 'images', 'auth'] as const) {
+        const runtime = this.#services.get(name);
+        if (!runtime) continue;
+        await Promise.all(runtime.instances.map((i) => i.process.stop()));
+        await runtime.balancer?.close();
+      }
+      await this.#postgres?.stop();
+      for (const runtime of this.#services.values()) for (const i of runtime.instances) i.process.closeLog();
+      process.removeListener('exit', this.#exitHook);
+    })();
+    return this.#stopping;
+  }
+}

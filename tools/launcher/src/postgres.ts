@@ -1,0 +1,79 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+
+/**
+ * A private PostgreSQL server kept in the data folder, for running several instances of a service
+ * on one machine: embedded PGlite is single-process, so instances that share data need a real
+ * server (as they do in the cluster). Started only for `--instances NAME=N` with N > 1 when no
+ * DATABASE_URL was given; needs the PostgreSQL server binaries (Debian: postgresql).
+ */
+
+function binDir(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a)) : [];
+  if (!versions[0]) {
+    throw new Error('several instances of a service need PostgreSQL (PGlite is single-process): install the server (apt-get install postgresql) or set DATABASE_URL');
+  }
+  return join(root, versions[0], 'bin');
+}
+
+const isRoot = process.getuid?.() === 0;
+const asPostgres = (bin: string, args: string[]) => (isRoot ? { cmd: 'runuser', args: ['-u', 'postgres', '--', bin, ...args] } : { cmd: bin, args });
+
+export interface LocalPostgres {
+  /** URL of a database (created when missing). */
+  databaseUrl(name: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalPostgres(dataDir: string, port: number, say: (line: string) => void): Promise<LocalPostgres> {
+  const bin = binDir();
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    say(`[launcher] creating a local PostgreSQL cluster in ${dataDir}`);
+    mkdirSync(dataDir, { recursive: true });
+    chmodSync(dataDir, 0o700);
+    if (isRoot) execFileSync('chown', ['postgres:postgres', dataDir]);
+    const init = asPostgres(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
+    execFileSync(init.cmd, init.args, { stdio: 'ignore' });
+    writeFileSync(join(dataDir, 'postgresql.auto.conf'), "listen_addresses = '127.0.0.1'\nmax_connections = 100\n");
+    if (isRoot) execFileSync('chown', ['postgres:postgres', join(dataDir, 'postgresql.auto.conf')]);
+  }
+  const run = asPostgres(join(bin, 'postgres'), ['-D', dataDir, '-p', String(port), '-h', '127.0.0.1', '-k', dataDir]);
+  const child: ChildProcess = spawn(run.cmd, run.args, { stdio: 'ignore', detached: true });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 1000 });
+    try {
+      await client.connect();
+      await client.query('select 1');
+      break;
+    } catch (err) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`local PostgreSQL did not start: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+  return {
+    async databaseUrl(name) {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      try {
+        const exists = await client.query('select 1 from pg_database where datname = $1', [name]);
+        if (exists.rowCount === 0) await client.query(`create database "${name.replace(/"/g, '')}"`);
+      } finally {
+        await client.end();
+      }
+      return `postgres://postgres@127.0.0.1:${port}/${name}`;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGINT'); // fast shutdown; runuser forwards it
+      await exited;
+    },
+  };
+}

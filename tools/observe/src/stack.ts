@@ -1,0 +1,218 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { REPO_ROOT, alertmanagerConfig, prometheusConfig, ruleFiles, scaledRules, type ScrapeTarget } from './config.js';
+import { startSlackSink, type SlackSink } from './sink.js';
+
+/**
+ * The local observability stack: the real Prometheus and Alertmanager binaries from Debian,
+ * configured from monitoring/ (config.ts), plus the Slack sink when SLACK_WEBHOOK_URL is unset.
+ */
+
+export const REQUIRED_BINARIES = [
+  { command: 'prometheus', debianPackage: 'prometheus' },
+  { command: 'prometheus-alertmanager', debianPackage: 'prometheus-alertmanager' },
+] as const;
+
+export function missingBinaries(): string[] {
+  return REQUIRED_BINARIES.filter((b) => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${b.command}`], { stdio: 'ignore' });
+      return false;
+    } catch {
+      return true;
+    }
+  }).map((b) => b.debianPackage);
+}
+
+export function missingBinariesMessage(missing: readonly string[]): string {
+  return `npm run observe needs the Debian packages ${missing.join(' and ')} (commands ${REQUIRED_BINARIES.filter((b) => missing.includes(b.debianPackage)).map((b) => b.command).join(', ')}): sudo apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+}
+
+export interface ObserveOptions {
+  targets: readonly ScrapeTarget[];
+  /** Where configs, TSDB and logs go (wiped at start: the local stack keeps no history). */
+  dataDir: string;
+  host?: string;
+  prometheusPort?: number;
+  alertmanagerPort?: number;
+  sinkPort?: number;
+  /** Real Slack webhook; when unset the local sink receives notifications. */
+  slackWebhookUrl?: string;
+  scrapeIntervalSeconds?: number;
+  timeScale?: number;
+  print?: (line: string) => void;
+}
+
+export interface ObserveStack {
+  readonly prometheusUrl: string;
+  readonly alertmanagerUrl: string;
+  readonly sink?: SlackSink;
+  readonly sinkUrl?: string;
+  readonly stateFile: string;
+  readonly timeScale: number;
+  stop(): Promise<void>;
+}
+
+export interface ObserveState {
+  prometheusUrl: string;
+  alertmanagerUrl: string;
+  sinkUrl?: string;
+  timeScale: number;
+  scrapeIntervalSeconds: number;
+  targets: readonly ScrapeTarget[];
+  pid: number;
+  startedAt: string;
+}
+
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess, name: string, logFile: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}; see ${logFile}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${name} did not become ready within 30 s; see ${logFile}`);
+}
+
+export async function startObserve(options: ObserveOptions): Promise<ObserveStack> {
+  const missing = missingBinaries();
+  if (missing.length > 0) throw new Error(missingBinariesMessage(missing));
+  const host = options.host ?? '127.0.0.1';
+  const print = options.print ?? ((line: string) => console.log(line));
+  const timeScale = options.timeScale ?? 1;
+  const scrapeIntervalSeconds = options.scrapeIntervalSeconds ?? (timeScale > 1 ? 1 : 5);
+  rmSync(options.dataDir, { recursive: true, force: true });
+  mkdirSync(options.dataDir, { recursive: true });
+  chmodSync(options.dataDir, 0o700);
+
+  const prometheusPort = options.prometheusPort ?? (await freePort(host));
+  const alertmanagerPort = options.alertmanagerPort ?? (await freePort(host));
+  const children: ChildProcess[] = [];
+  let sink: SlackSink | undefined;
+  const stop = async () => {
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
+            c.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+    await sink?.close();
+  };
+
+  try {
+    if (!options.slackWebhookUrl) {
+      sink = await startSlackSink({ host, ...(options.sinkPort ? { port: options.sinkPort } : {}), file: join(options.dataDir, 'slack-notifications.jsonl'), print });
+    }
+    const slackUrl = options.slackWebhookUrl ?? (sink as SlackSink).webhookUrl;
+
+    let rules = ruleFiles();
+    if (timeScale !== 1) {
+      const dir = join(options.dataDir, 'rules');
+      mkdirSync(dir);
+      rules = rules.map((file) => {
+        const out = join(dir, file.split('/').at(-1) as string);
+        writeFileSync(out, scaledRules(file, timeScale, scrapeIntervalSeconds));
+        return out;
+      });
+    }
+    const promConfigFile = join(options.dataDir, 'prometheus.yml');
+    writeFileSync(
+      promConfigFile,
+      prometheusConfig(
+        { targets: options.targets, alertmanagerAddress: `${host}:${alertmanagerPort}`, prometheusAddress: `${host}:${prometheusPort}`, slackUrl, outDir: options.dataDir, scrapeIntervalSeconds, timeScale },
+        rules,
+      ),
+    );
+    const amConfigFile = join(options.dataDir, 'alertmanager.yml');
+    // The file may hold the real webhook URL: readable by the owner only.
+    writeFileSync(amConfigFile, alertmanagerConfig({ slackUrl, timeScale }), { mode: 0o600 });
+
+    const spawnLogged = (name: string, command: string, args: string[]) => {
+      const logFile = join(options.dataDir, `${name}.log`);
+      const log = createWriteStream(logFile);
+      const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.dataDir });
+      child.stdout?.pipe(log);
+      child.stderr?.pipe(log);
+      children.push(child);
+      return { child, logFile };
+    };
+
+    const am = spawnLogged('alertmanager', 'prometheus-alertmanager', [
+      `--config.file=${amConfigFile}`,
+      `--storage.path=${join(options.dataDir, 'alertmanager-data')}`,
+      `--web.listen-address=${host}:${alertmanagerPort}`,
+      // One machine: no gossip cluster (and no port 9094 taken).
+      '--cluster.listen-address=',
+      `--web.external-url=http://${host}:${alertmanagerPort}`,
+    ]);
+    const prom = spawnLogged('prometheus', 'prometheus', [
+      `--config.file=${promConfigFile}`,
+      `--storage.tsdb.path=${join(options.dataDir, 'prometheus-data')}`,
+      '--storage.tsdb.retention.time=1d',
+      `--web.listen-address=${host}:${prometheusPort}`,
+      `--web.external-url=http://${host}:${prometheusPort}`,
+      '--web.enable-lifecycle',
+      // Resend firing alerts as often as Alertmanager's own timers expect them, scaled like them.
+      `--rules.alert.resend-delay=${Math.max(1, Math.round(60 / timeScale))}s`,
+    ]);
+    const prometheusUrl = `http://${host}:${prometheusPort}`;
+    const alertmanagerUrl = `http://${host}:${alertmanagerPort}`;
+    await Promise.all([waitReady(`${alertmanagerUrl}/-/ready`, am.child, 'Alertmanager', am.logFile), waitReady(`${prometheusUrl}/-/ready`, prom.child, 'Prometheus', prom.logFile)]);
+
+    const stateFile = join(options.dataDir, 'state.json');
+    const state: ObserveState = {
+      prometheusUrl,
+      alertmanagerUrl,
+      ...(sink ? { sinkUrl: sink.url } : {}),
+      timeScale,
+      scrapeIntervalSeconds,
+      targets: options.targets,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+    };
+    writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+    return {
+      prometheusUrl,
+      alertmanagerUrl,
+      ...(sink ? { sink, sinkUrl: sink.url } : {}),
+      stateFile,
+      timeScale,
+      async stop() {
+        await stop();
+        rmSync(stateFile, { force: true });
+      },
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+export const DEFAULT_OBSERVE_DIR = join(REPO_ROOT, '.data', 'observe');
