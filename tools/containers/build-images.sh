@@ -78,9 +78,13 @@ for name in "${names[@]}"; do
   for t in "${extra_tags[@]}"; do tags+=(-t "$t"); done
   echo "build-images: $image ($dir/Dockerfile)"
   previous=$("$engine" image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
+  # The labels are also given as --label: podman 4.3 (buildah 1.28) reuses a cached LABEL step even
+  # when the --build-arg values it expands have changed.
   "$engine" build "${build_opts[@]}" "${tags[@]}" -f "$dir/Dockerfile" \
     --build-arg "VERSION=$tag" --build-arg "REVISION=$revision" --build-arg "CREATED=$created" \
-    ${source_url:+--build-arg "SOURCE=$source_url"} .
+    ${source_url:+--build-arg "SOURCE=$source_url"} \
+    --label "org.opencontainers.image.version=$tag" --label "org.opencontainers.image.revision=$revision" \
+    --label "org.opencontainers.image.created=$created" ${source_url:+--label "org.opencontainers.image.source=$source_url"} .
   # The image this tag named before is now untagged: remove it unless a container still uses it
   # (its cached layers stay for the next build).
   current=$("$engine" image inspect --format '{{.Id}}' "$image")

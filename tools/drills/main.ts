@@ -9,7 +9,8 @@ import { runDrill } from './src/runner.js';
 import { writeReport } from './src/report/write.js';
 import { expectationTable } from './src/terminal.js';
 import { KubernetesTarget } from './src/targets/kubernetes.js';
-import { createLocalTarget } from './src/targets/local.js';
+import { LocalTarget, attachLocalTarget, controlFor, plannedLocalTarget } from './src/targets/local.js';
+import { startLocalPlatform, type LocalPlatform } from './src/local-platform.js';
 import { SCENARIOS, type Journal, type ScenarioName, type Target } from './src/types.js';
 
 const USAGE = `usage: npm run drill -- <scenario|all> [--target local|kubernetes] [--dry-run] [options]
@@ -22,9 +23,13 @@ options:
   --out DIR                   where reports go (default .data/drills/<time>-<scenario>)
   --steady-ms MS              steady-state window before injecting (default 6000)
   --rate N                    synthetic requests per second (default 8)
- local:
-  --observe-state FILE        state file written by \`npm run observe\` (default .data/observe/state.json)
-  --launcher-state FILE       state file written by \`npm start\` (default .data/launcher/state.json)
+ local (default: the drill starts the platform itself with the launcher of \`npm start\`, Images ×2,
+        a real PostgreSQL and S3 server it can stop, and the stack of \`npm run observe\`):
+  --time-scale N              divide alert for:, rule ranges and Alertmanager timers by N (default 1 = real)
+  --attach                    use a running \`npm start\` + \`npm run observe\` instead (CHAOS_ADMIN_TOKEN
+                              in the environment; not for secret-deletion, database- and storage-outage)
+  --observe-state FILE        with --attach (default .data/observe/state.json)
+  --launcher-state FILE       with --attach (default .data/launcher.json)
  kubernetes:
   --context NAME              kubectl context (default: the current one)
   --gateway-url URL           send traffic here (e.g. the Ingress) instead of a port-forward
@@ -40,6 +45,8 @@ async function main(): Promise<number> {
       'steady-ms': { type: 'string' },
       rate: { type: 'string' },
       'observe-state': { type: 'string' },
+      'time-scale': { type: 'string' },
+      attach: { type: 'boolean', default: false },
       'launcher-state': { type: 'string' },
       context: { type: 'string' },
       'gateway-url': { type: 'string' },
@@ -59,6 +66,7 @@ async function main(): Promise<number> {
   const scenarios: ScenarioName[] = wanted === 'all' ? [...SCENARIOS] : [wanted as ScenarioName];
   const dryRun = values['dry-run'];
   let target: Target;
+  let platform: LocalPlatform | undefined;
   if (values.target === 'kubernetes') {
     target = new KubernetesTarget({
       ...(values.context ? { context: values.context } : {}),
@@ -66,11 +74,25 @@ async function main(): Promise<number> {
       ...(values['bound-scale'] ? { boundScale: Number(values['bound-scale']) } : {}),
     });
   } else if (values.target === 'local') {
-    target = createLocalTarget({
-      dryRun,
-      ...(values['observe-state'] ? { observeStateFile: values['observe-state'] } : {}),
-      ...(values['launcher-state'] ? { launcherStateFile: values['launcher-state'] } : {}),
-    });
+    const timeScale = values['time-scale'] ? Number(values['time-scale']) : 1;
+    if (!(timeScale >= 1 && timeScale <= 60)) {
+      console.error('--time-scale must be a number from 1 to 60');
+      return 2;
+    }
+    if (values.attach) {
+      target = attachLocalTarget({
+        dryRun,
+        ...(values['observe-state'] ? { observeStateFile: values['observe-state'] } : {}),
+        ...(values['launcher-state'] ? { launcherStateFile: values['launcher-state'] } : {}),
+      });
+    } else if (dryRun) {
+      target = plannedLocalTarget(timeScale);
+    } else {
+      console.log(`starting the local platform for drills (launcher, Images ×2, PostgreSQL, S3, Prometheus, Alertmanager; time scale 1/${timeScale}) …`);
+      platform = await startLocalPlatform({ dataDir: join(process.cwd(), '.data', 'drills', 'platform'), timeScale, say: (line) => console.log(`  ${line}`) });
+      console.log(`  gateway ${platform.gatewayUrl} · Prometheus ${platform.observe.prometheusUrl} · Alertmanager ${platform.observe.alertmanagerUrl}${platform.observe.sinkUrl ? ` · Slack sink ${platform.observe.sinkUrl}/notifications` : ''}`);
+      target = new LocalTarget(controlFor(platform));
+    }
   } else {
     console.error(`unknown target '${values.target}' (local or kubernetes)`);
     return 2;
@@ -90,27 +112,31 @@ async function main(): Promise<number> {
   });
 
   const journals: Journal[] = [];
-  for (const scenario of scenarios) {
-    if (controller.signal.aborted) break;
-    const journal = await runDrill(target, scenario, {
-      dryRun,
-      signal: controller.signal,
-      print: (line) => console.log(line),
-      ...(values['steady-ms'] ? { steadyStateMs: Number(values['steady-ms']) } : {}),
-      ...(values.rate ? { ratePerSecond: Number(values.rate) } : {}),
-    });
-    journals.push(journal);
-    if (!dryRun) {
-      const stamp = journal.startedAt.replace(/[:.]/g, '-');
-      const dir = values.out ? resolve(values.out, scenarios.length > 1 ? scenario : '') : join(process.cwd(), '.data', 'drills', `${stamp}-${scenario}`);
-      const files = writeReport(journal, dir);
-      console.log('');
-      console.log(expectationTable(journal));
-      console.log(`\nresult: ${journal.result.toUpperCase()}${journal.reason ? ` — ${journal.reason}` : ''}`);
-      console.log(`report: ${files.html}\n        ${files.markdown}\n        ${files.journal}\n`);
-    } else {
-      console.log('');
+  try {
+    for (const scenario of scenarios) {
+      if (controller.signal.aborted) break;
+      const journal = await runDrill(target, scenario, {
+        dryRun,
+        signal: controller.signal,
+        print: (line) => console.log(line),
+        ...(values['steady-ms'] ? { steadyStateMs: Number(values['steady-ms']) } : {}),
+        ...(values.rate ? { ratePerSecond: Number(values.rate) } : {}),
+      });
+      journals.push(journal);
+      if (!dryRun) {
+        const stamp = journal.startedAt.replace(/[:.]/g, '-');
+        const dir = values.out ? resolve(values.out, scenarios.length > 1 ? scenario : '') : join(process.cwd(), '.data', 'drills', `${stamp}-${scenario}`);
+        const files = writeReport(journal, dir);
+        console.log('');
+        console.log(expectationTable(journal));
+        console.log(`\nresult: ${journal.result.toUpperCase()}${journal.reason ? ` — ${journal.reason}` : ''}`);
+        console.log(`report: ${files.html}\n        ${files.markdown}\n        ${files.journal}\n`);
+      } else {
+        console.log('');
+      }
     }
+  } finally {
+    await platform?.stop();
   }
   if (dryRun) return 0;
   if (journals.length > 1) {

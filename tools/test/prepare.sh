@@ -19,6 +19,7 @@ declare -A needs=(
   [yamllint]=yamllint
   [shellcheck]=shellcheck
   [kubectl]=kubectl
+  [openssl]=openssl
 )
 
 have() {

@@ -21,6 +21,7 @@ export {
   type ErrorBody,
   type ErrorClassifier,
   type ErrorDefinition,
+  type ErrorFactory,
 } from './errors.js';
 export { createLogger, requestIdFrom, traceIdFrom, type Logger } from './logging.js';
 export { createMetrics, Counter, Gauge, Histogram, Registry, HTTP_DURATION_BUCKETS, type PlatformMetrics } from './metrics.js';

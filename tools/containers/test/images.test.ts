@@ -114,7 +114,7 @@ async function exerciseThroughGateway(gatewayUrl: string): Promise<void> {
   const auth = { authorization: `Bearer ${accessToken}` };
 
   const form = new FormData();
-  form.append('file', new Blob([await samplePng()], { type: 'image/png' }), 'sample.png');
+  form.append('file', new Blob([new Uint8Array(await samplePng())], { type: 'image/png' }), 'sample.png');
   const uploaded = await httpJson(`${gatewayUrl}/api/images`, { method: 'POST', headers: auth, body: form });
   assert.equal(uploaded.status, 201, `upload: ${JSON.stringify(uploaded.body)}`);
   const image = uploaded.body as { id: string; width: number; height: number };
@@ -341,7 +341,11 @@ describe('container images, built and run with podman', { skip }, () => {
         created.network = true;
         // podman 4.3 resolves secretKeyRef from a podman secret holding a JSON map of base64 values.
         const secretValues = { JWT_PRIVATE_KEY: Buffer.from(generateSigningKey()).toString('base64') };
-        await run('podman', ['secret', 'create', 'app-secrets', '-'], { input: JSON.stringify(secretValues) });
+        // From a private file: podman refuses stdin unless it is a FIFO, and Node's pipes are sockets.
+        const secretFile = join(workDir, 'app-secrets.json');
+        writeFileSync(secretFile, JSON.stringify(secretValues), { mode: 0o600 });
+        await podman('secret', 'create', 'app-secrets', secretFile);
+        rmSync(secretFile);
         created.secret = true;
 
         let nextIp = 50;

@@ -243,8 +243,11 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
       if (seenNotifications.has(key)) continue;
       seenNotifications.add(key);
       const text = slackText(n.payload);
-      const alertnames = [...new Set([...text.matchAll(/\b([A-Z][A-Za-z0-9]+(?:[A-Z][a-z0-9]+)+)\b/g)].map((m) => m[1] as string))];
-      const status = /\bresolved\b/i.test(text) && !/\bfiring\b/i.test(text) ? 'resolved' : 'firing';
+      // The title of monitoring/alertmanager/templates/slack.tmpl: "[FIRING:1] ServiceDown · critical · auth".
+      const title = n.payload.attachments?.[0]?.title ?? text.split('\n')[0] ?? '';
+      const head = /^\[(FIRING|RESOLVED)(?::\d+)?\]\s+(\S+)/.exec(title);
+      const status = head ? (head[1] === 'RESOLVED' ? 'resolved' : 'firing') : /\bresolved\b/i.test(text) && !/\bfiring\b/i.test(text) ? 'resolved' : 'firing';
+      const alertnames = head ? [head[2] as string] : [...new Set(text.match(/\b[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+\b/g) ?? [])];
       journal.notifications.push({ receivedAt: n.receivedAt, t: received - origin, status, alertnames, text, runbookUrls: runbookLinks(text), ...(n.payload.channel ? { channel: n.payload.channel } : {}) });
       event('notification', `Slack sink received a ${status} notification`, { channel: n.payload.channel, excerpt: text.slice(0, 300) });
       print(`    ✉ Slack sink: ${status} ${text.split('\n')[0]?.slice(0, 100) ?? ''}`);
@@ -362,7 +365,7 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
               print(`    ⚑ ${e.alertname} active in Alertmanager after ${fmtMs(rel() - injectedAt)}`);
             }
             const activeAt = firstActive.get(e.id);
-            const note = target.sinkUrl && e.notification ? journal.notifications.find((n) => n.status === 'firing' && n.text.includes(e.alertname) && n.runbookUrls.some((u) => u.endsWith(`/${e.alertname}.md`))) : undefined;
+            const note = target.sinkUrl && e.notification ? journal.notifications.find((n) => n.status === 'firing' && n.alertnames.includes(e.alertname) && n.runbookUrls.some((u) => u.endsWith(`/${e.alertname}.md`))) : undefined;
             const delivered = !e.notification || !target.sinkUrl || note !== undefined;
             if (activeAt !== undefined && delivered) {
               ev.result.status = 'passed';
@@ -560,7 +563,7 @@ async function recover(
       const { am } = await pollers.pollAlerts();
       await pollers.pollSink();
       const active = am.some((a) => a.labels.alertname === alertname);
-      const resolvedNote = journal.notifications.find((n) => n.status === 'resolved' && n.text.includes(alertname) && n.t >= startedAt);
+      const resolvedNote = journal.notifications.find((n) => n.status === 'resolved' && n.alertnames.includes(alertname) && n.t >= startedAt);
       if (!active && (!target.sinkUrl || resolvedNote)) {
         result.status = 'passed';
         result.measuredMs = rel() - startedAt;

@@ -108,7 +108,13 @@ export async function startObserve(options: ObserveOptions): Promise<ObserveStac
   const alertmanagerPort = options.alertmanagerPort ?? (await freePort(host));
   const children: ChildProcess[] = [];
   let sink: SlackSink | undefined;
+  // Last resort when our process exits without stop(): no Prometheus is left holding a port.
+  const exitHook = () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  };
+  process.once('exit', exitHook);
   const stop = async () => {
+    process.removeListener('exit', exitHook);
     await Promise.all(
       children.map(
         (c) =>
@@ -157,7 +163,9 @@ export async function startObserve(options: ObserveOptions): Promise<ObserveStac
     const spawnLogged = (name: string, command: string, args: string[]) => {
       const logFile = join(options.dataDir, `${name}.log`);
       const log = createWriteStream(logFile);
-      const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.dataDir });
+      // Own process group: a terminal Ctrl-C reaches only us, and we stop them in order (a drill
+      // still needs them while it rolls back).
+      const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.dataDir, detached: true });
       child.stdout?.pipe(log);
       child.stderr?.pipe(log);
       children.push(child);

@@ -1,0 +1,81 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { stringify } from 'yaml';
+import { buildDashboard } from '../grafana/src/builder.js';
+import { dashboards } from '../grafana/src/dashboards.js';
+import { alertmanagerConfigFile, alertmanagerTemplatesDir, dashboardsDir, grafanaDir, k8sMonitoringDir, prometheusConfigFile, repoRoot } from './paths.js';
+import { ruleFiles } from './rules.js';
+
+/**
+ * Everything generated from the monitoring/ sources, as { path relative to the repository: content }:
+ * the dashboards' JSON and the Kubernetes ConfigMaps of k8s/monitoring/. `npm run monitoring:generate`
+ * writes them; monitoring/test/generated.test.ts fails when a committed copy differs.
+ */
+export function generatedFiles(): Map<string, string> {
+  const files = new Map<string, string>();
+  const rel = (p: string) => relative(repoRoot, p);
+
+  const dashboardJson = new Map<string, string>();
+  for (const spec of dashboards) {
+    const json = `${JSON.stringify(buildDashboard(spec), null, 2)}\n`;
+    dashboardJson.set(`${spec.uid}.json`, json);
+    files.set(rel(join(dashboardsDir, `${spec.uid}.json`)), json);
+  }
+
+  const read = (p: string) => readFileSync(p, 'utf8');
+  const configMap = (name: string, component: string, sources: string[], data: Record<string, string>) =>
+    header(sources) +
+    stringify(
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name,
+          namespace: 'monitoring',
+          labels: { 'app.kubernetes.io/name': component, 'app.kubernetes.io/component': 'monitoring', 'app.kubernetes.io/part-of': 'sre-platform' },
+        },
+        data,
+      },
+      { lineWidth: 0 },
+    );
+
+  files.set(rel(join(k8sMonitoringDir, 'prometheus-config.yaml')), configMap('prometheus-config', 'prometheus', [rel(prometheusConfigFile)], { 'prometheus.yml': read(prometheusConfigFile) }));
+
+  const rules = ruleFiles();
+  files.set(
+    rel(join(k8sMonitoringDir, 'prometheus-rules.yaml')),
+    configMap('prometheus-rules', 'prometheus', rules.map(rel), Object.fromEntries(rules.map((f) => [basename(f), read(f)]))),
+  );
+
+  const templates = readdirSync(alertmanagerTemplatesDir).filter((f) => f.endsWith('.tmpl')).sort();
+  files.set(
+    rel(join(k8sMonitoringDir, 'alertmanager-config.yaml')),
+    configMap('alertmanager-config', 'alertmanager', [rel(alertmanagerConfigFile)], { 'alertmanager.yml': read(alertmanagerConfigFile) }) +
+      '---\n' +
+      configMap(
+        'alertmanager-templates',
+        'alertmanager',
+        templates.map((t) => rel(join(alertmanagerTemplatesDir, t))),
+        Object.fromEntries(templates.map((t) => [t, read(join(alertmanagerTemplatesDir, t))])),
+      ),
+  );
+
+  const datasources = join(grafanaDir, 'provisioning', 'datasources', 'prometheus.yaml');
+  const providers = join(grafanaDir, 'provisioning', 'dashboards', 'sre-platform.yaml');
+  files.set(
+    rel(join(k8sMonitoringDir, 'grafana-provisioning.yaml')),
+    configMap('grafana-datasources', 'grafana', [rel(datasources)], { 'prometheus.yaml': read(datasources) }) +
+      '---\n' +
+      configMap('grafana-dashboard-providers', 'grafana', [rel(providers)], { 'sre-platform.yaml': read(providers) }),
+  );
+  files.set(
+    rel(join(k8sMonitoringDir, 'grafana-dashboards.yaml')),
+    configMap('grafana-dashboards', 'grafana', ['monitoring/grafana/src/dashboards.ts'], Object.fromEntries(dashboardJson)),
+  );
+  return files;
+}
+
+function header(sources: string[]): string {
+  // The embedded files keep their own line lengths (long PromQL, dashboard JSON).
+  return `# Generated from ${sources.join(',\n#   ')}\n# by \`npm run monitoring:generate\` — do not edit.\n# yamllint disable rule:line-length\n`;
+}

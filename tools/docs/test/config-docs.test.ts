@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { baseConfigShape } from '@sre/platform';
+
+/** The config reference is prose; this keeps it honest against the schemas it documents. */
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const services = ['auth', 'images', 'gateway'] as const;
+const shared = new Set(Object.keys(baseConfigShape));
+
+function mentioned(doc: string, variable: string): boolean {
+  return new RegExp(`\\b${variable}\\b`).test(doc);
+}
+
+describe('configuration reference', () => {
+  it('docs/configuration.md lists every shared variable', () => {
+    const doc = readFileSync(`${root}/docs/configuration.md`, 'utf8');
+    const missing = [...shared].filter((v) => !mentioned(doc, v));
+    assert.deepEqual(missing, []);
+  });
+
+  for (const service of services) {
+    it(`services/${service}/README.md documents every variable of its schema`, async () => {
+      const configPath = `${root}/services/${service}/src/config.ts`;
+      assert.ok(existsSync(configPath), `${configPath} is missing`);
+      const { configSchema } = (await import(configPath)) as { configSchema: { shape: Record<string, unknown> } };
+      const readme = readFileSync(`${root}/services/${service}/README.md`, 'utf8');
+      const own = Object.keys(configSchema.shape).filter((v) => !shared.has(v));
+      assert.ok(own.length > 0, 'a service schema with no own variables is suspicious');
+      const missing = own.filter((v) => !mentioned(readme, v));
+      assert.deepEqual(missing, [], `undocumented in services/${service}/README.md`);
+      assert.match(readme, /^#+ Configuration/m, 'the README needs a Configuration section (linked from docs/configuration.md)');
+    });
+  }
+});

@@ -1,0 +1,103 @@
+/**
+ * Each service's environment in its Deployment agrees with the service's own config schema
+ * (services/<dir>/src/config.ts): every required variable is provided, nothing unknown is, the
+ * values (ConfigMap + generated Secret) parse, ports and probes match, URLs name real Services,
+ * and the shutdown budget fits the grace period.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { requireTool } from '@sre/testkit';
+import { configSchema as authSchema } from '../../../services/auth/src/config.js';
+import { configSchema as gatewaySchema } from '../../../services/gateway/src/config.js';
+import { configSchema as imagesSchema } from '../../../services/images/src/config.js';
+import { z } from '../../../packages/platform/src/config.js';
+import { checkServiceConfig, requiredKeys, shutdownSettings, type ServiceSchema, type ServiceUnderTest } from '../verify/config.js';
+import { field, find, resolveEnv, type IContainer, type K8sObject } from '../verify/objects.js';
+import { renderedPlatform, renderKustomize } from '../verify/render.js';
+
+const kubectl = requireTool('kubectl', 'https://kubernetes.io/docs/tasks/tools/ — kubectl renders k8s/ with its built-in kustomize');
+
+const EMBEDDED_DB = 'unset means embedded PGlite inside the pod: data lost on restart, not shared by replicas';
+const SERVICES: ServiceUnderTest[] = [
+  { deployment: 'api-service', schema: gatewaySchema as unknown as ServiceSchema, clusterMustSet: {} },
+  { deployment: 'auth-service', schema: authSchema as unknown as ServiceSchema, clusterMustSet: { DATABASE_URL: EMBEDDED_DB } },
+  {
+    deployment: 'images-service',
+    schema: imagesSchema as unknown as ServiceSchema,
+    clusterMustSet: { DATABASE_URL: EMBEDDED_DB, STORAGE_DRIVER: 'the default "local" writes objects into the pod, not to MinIO' },
+  },
+];
+const byName = (name: string) => SERVICES.find((s) => s.deployment === name)!;
+
+const container = (objects: K8sObject[], deployment: string) => field<IContainer>(find(objects, 'Deployment', 'app', deployment), 'spec', 'template', 'spec', 'containers', 0)!;
+const configMap = (objects: K8sObject[], deployment: string) => find(objects, 'ConfigMap', 'app', `${deployment}-config`)!.data as Record<string, string>;
+
+describe('config consistency: Deployments vs the services’ config schemas', kubectl, () => {
+  for (const service of SERVICES) {
+    it(`${service.deployment}: provides every required variable, nothing unknown, values that parse`, () => {
+      const { objects } = renderedPlatform();
+      assert.deepEqual(checkServiceConfig(objects, service), []);
+    });
+  }
+
+  it('the schemas are read, not copied: Auth requires its signing key', () => {
+    assert.ok(requiredKeys(byName('auth-service').schema).includes('JWT_PRIVATE_KEY'));
+  });
+
+  it('fails when a schema gains a required variable the Deployment lacks', () => {
+    const { objects } = renderedPlatform();
+    const schema = (gatewaySchema as unknown as z.ZodObject).extend({ UPSTREAM_API_KEY: z.string() }) as unknown as ServiceSchema;
+    const problems = checkServiceConfig(objects, { ...byName('api-service'), schema });
+    assert.ok(problems.includes('api-service: required UPSTREAM_API_KEY is not provided by the Deployment'), problems.join('\n'));
+  });
+
+  const broken: [string, string, (objects: K8sObject[]) => void, RegExp][] = [
+    ['auth-service', 'the signing key removed', (o) => (container(o, 'auth-service').env = container(o, 'auth-service').env!.filter((e) => e.name !== 'JWT_PRIVATE_KEY')), /required JWT_PRIVATE_KEY is not provided/],
+    ['images-service', 'a misspelt variable', (o) => (configMap(o, 'images-service').AUTH_JWKS_ULR = 'http://auth-service:8080/.well-known/jwks.json'), /provides AUTH_JWKS_ULR, which the service's config schema does not know/],
+    ['images-service', 'a value the schema rejects', (o) => (configMap(o, 'images-service').UPLOAD_MAX_IN_FLIGHT = 'eight'), /UPLOAD_MAX_IN_FLIGHT must be an integer/],
+    ['api-service', 'an upstream left at its loopback default', (o) => delete configMap(o, 'api-service').IMAGES_URL, /IMAGES_URL keeps its loopback default/],
+    ['images-service', 'no DATABASE_URL (embedded PGlite in a pod)', (o) => (container(o, 'images-service').env = container(o, 'images-service').env!.filter((e) => e.name !== 'DATABASE_URL')), /DATABASE_URL is not set \(unset means embedded PGlite/],
+    ['api-service', 'an upstream URL naming no Service', (o) => (configMap(o, 'api-service').AUTH_URL = 'http://auth:8080'), /AUTH_URL points at host auth, which is no Service/],
+    ['images-service', 'an S3 endpoint on a port MinIO does not expose', (o) => (configMap(o, 'images-service').S3_ENDPOINT = 'http://minio:9001'), /S3_ENDPOINT uses port 9001/],
+    ['auth-service', 'PORT moved away from the container port', (o) => (configMap(o, 'auth-service').PORT = '3000'), /container port "http" is 8080, the service listens on PORT 3000/],
+    ['api-service', 'readiness on the wrong path', (o) => (container(o, 'api-service').readinessProbe!.httpGet!.path = '/healthz'), /readinessProbe must be GET \/readyz on the management port/],
+    ['auth-service', 'liveness on the app port', (o) => (container(o, 'auth-service').livenessProbe!.httpGet!.port = 'http'), /livenessProbe must be GET \/livez on the management port/],
+    ['auth-service', 'a secret key the generated secrets lack', (o) => (container(o, 'auth-service').env![0]!.valueFrom!.secretKeyRef!.key = 'DATABASE_URL'), /Secret app\/app-secrets has no key DATABASE_URL/],
+  ];
+  for (const [deployment, what, mutate, expected] of broken) {
+    it(`${deployment}: fails on ${what}`, () => {
+      const { objects } = renderedPlatform();
+      mutate(objects);
+      const problems = checkServiceConfig(objects, byName(deployment));
+      assert.ok(problems.some((p) => expected.test(p)), `expected ${expected} among:\n${problems.join('\n') || '(none)'}`);
+    });
+  }
+
+  it('each service’s shutdown (drain, then timeout) ends before terminationGracePeriodSeconds', () => {
+    const { objects } = renderedPlatform();
+    for (const service of SERVICES) {
+      const s = shutdownSettings(objects, service);
+      assert.ok(s, `${service.deployment}: config does not parse`);
+      assert.ok(s.drainMs > 0 && s.drainMs < s.timeoutMs, `${service.deployment}: drain ${s.drainMs} / timeout ${s.timeoutMs}`);
+      assert.ok(s.timeoutMs < s.graceMs, `${service.deployment}: timeout ${s.timeoutMs} ms is not below the grace period ${s.graceMs} ms`);
+    }
+  });
+
+  it('the chaos component turns on CHAOS_ENABLED with a CHAOS_ADMIN_TOKEN the services accept', () => {
+    const { workspace } = renderedPlatform();
+    const objects = renderKustomize(join(workspace.root, 'tools/k8s/overlays/chaos'));
+    for (const service of SERVICES) {
+      assert.deepEqual(checkServiceConfig(objects, service), [], `${service.deployment} with the chaos component`);
+      const env = resolveEnv(objects, 'app', container(objects, service.deployment)).env;
+      const parsed = service.schema.parse(env) as { CHAOS_ENABLED?: boolean; CHAOS_ADMIN_TOKEN?: string };
+      assert.equal(parsed.CHAOS_ENABLED, true, `${service.deployment}: CHAOS_ENABLED`);
+      assert.ok((parsed.CHAOS_ADMIN_TOKEN ?? '').length >= 16, `${service.deployment}: CHAOS_ADMIN_TOKEN`);
+    }
+    // Without the component, chaos stays off.
+    for (const service of SERVICES) {
+      const env = resolveEnv(renderedPlatform().objects, 'app', container(renderedPlatform().objects, service.deployment)).env;
+      assert.equal(env.CHAOS_ENABLED, undefined, `${service.deployment} sets CHAOS_ENABLED without the component`);
+    }
+  });
+});
