@@ -6,7 +6,7 @@ import { waitFor } from '@sre/testkit';
 import { renderLocalAlertmanagerConfig } from '../lib/local.js';
 import { RUNBOOK_BASE_URL, alertmanagerConfigFile } from '../lib/paths.js';
 import { loadRules } from '../lib/rules.js';
-import { getJson, needAlertmanager, needAmtool, run, startAlertmanager, startFakeSlack, tempDir, type ServerProcess, type SlackMessage } from './helpers.js';
+import { exposedMetricNames, externalSection, getJson, needAlertmanager, needAmtool, run, startAlertmanager, startFakeSlack, tempDir, type ServerProcess, type SlackMessage } from './helpers.js';
 
 /**
  * Alertmanager: the configuration is valid, each severity reaches its receiver, and — against the real
@@ -16,7 +16,7 @@ import { getJson, needAlertmanager, needAmtool, run, startAlertmanager, startFak
  */
 
 /** An alert as Prometheus would send it: the rule's labels and annotations with the series' labels filled in. */
-function alertFromRule(alertname: string, labels: Record<string, string>, endsAt?: Date) {
+function alertFromRule(alertname: string, labels: Record<string, string>, times: { startsAt?: Date; endsAt?: Date } = {}) {
   const rule = loadRules().alerts.find((a) => a.alert === alertname);
   assert.ok(rule, `no rule ${alertname}`);
   const fill = (s: string) => s.replace(/\{\{ \$labels\.(\w+) \}\}/g, (_m, l: string) => labels[l] ?? '').replace(/\{\{ \$value[^}]*\}\}/g, '1');
@@ -25,8 +25,8 @@ function alertFromRule(alertname: string, labels: Record<string, string>, endsAt
     annotations: Object.fromEntries(Object.entries(rule.annotations).map(([k, v]) => [k, fill(v)])),
     // As Prometheus sends it: starting when it fired. (An old startsAt makes Alertmanager flush the group
     // at once, skipping group_wait.)
-    startsAt: new Date().toISOString(),
-    ...(endsAt ? { endsAt: endsAt.toISOString() } : {}),
+    startsAt: (times.startsAt ?? new Date()).toISOString(),
+    ...(times.endsAt ? { endsAt: times.endsAt.toISOString() } : {}),
     generatorURL: 'http://localhost:9090/graph',
   };
 }
@@ -160,9 +160,10 @@ describe('Alertmanager delivering to Slack (real prometheus-alertmanager, local 
 
   it('sends a resolved message when the alert ends', needAlertmanager(), async () => {
     const labels = { namespace: 'app', service: 'images', check: 'storage' };
-    await post([alertFromRule('ServiceDependencyDown', labels)]);
+    const startsAt = new Date();
+    await post([alertFromRule('ServiceDependencyDown', labels, { startsAt })]);
     await waitMessage('ServiceDependencyDown firing', (m) => /^\[FIRING:1\] ServiceDependencyDown/.test(m.attachments?.[0]?.title ?? ''));
-    await post([alertFromRule('ServiceDependencyDown', labels, new Date())]);
+    await post([alertFromRule('ServiceDependencyDown', labels, { startsAt, endsAt: new Date(Math.max(Date.now(), startsAt.getTime() + 1)) })]);
     const resolved = await waitMessage('ServiceDependencyDown resolved', (m) => /^\[RESOLVED\] ServiceDependencyDown/.test(m.attachments?.[0]?.title ?? ''));
     const attachment = resolved.attachments![0]!;
     assert.equal(resolved.channel, '#all-sre-project');
@@ -170,6 +171,11 @@ describe('Alertmanager delivering to Slack (real prometheus-alertmanager, local 
     assert.match(attachment.text ?? '', /^\*RESOLVED\* · \*critical\* · ServiceDependencyDown: images: dependency storage is down on every instance$/m);
     assert.match(attachment.text ?? '', / · resolved \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/m);
     assert.ok((attachment.text ?? '').includes(`<${RUNBOOK_BASE_URL}ServiceDependencyDown.md|Runbook>`));
+  });
+
+  it('exports the notification metrics the self-monitoring alerts read', needAlertmanager(), async () => {
+    const names = exposedMetricNames(await (await fetch(`${am!.url}/metrics`)).text());
+    for (const name of externalSection('Alertmanager 0.25 (Debian, tests) and v0.27.0 (cluster): /metrics')) assert.ok(names.has(name), `Alertmanager does not export ${name}`);
   });
 
   it('delivers the Watchdog heartbeat through its own route', needAlertmanager(), async () => {

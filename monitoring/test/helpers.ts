@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,8 +50,8 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-async function startServerProcess(cmd: string, args: (port: number) => string[], readyPath: string, what: string): Promise<ServerProcess> {
-  const port = await freePort();
+async function startServerProcess(cmd: string, args: (port: number) => string[], readyPath: string, what: string, fixedPort?: number): Promise<ServerProcess> {
+  const port = fixedPort ?? (await freePort());
   let output = '';
   const child: ChildProcess = spawn(cmd, args(port), { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -99,10 +99,11 @@ export function startAlertmanager(configFile: string, storageDir: string): Promi
 export function startPrometheus(configFile: string, storageDir: string, port?: number): Promise<ServerProcess> {
   return startServerProcess(
     'prometheus',
-    (p) => [`--config.file=${configFile}`, `--storage.tsdb.path=${storageDir}`, `--web.listen-address=127.0.0.1:${port ?? p}`, '--log.level=warn'],
+    (p) => [`--config.file=${configFile}`, `--storage.tsdb.path=${storageDir}`, `--web.listen-address=127.0.0.1:${p}`, '--log.level=warn'],
     '/-/ready',
     'Prometheus',
-  ).then((server) => (port ? { ...server, port, url: `http://127.0.0.1:${port}` } : server));
+    port,
+  );
 }
 
 /** What a Slack incoming webhook receives: Alertmanager's JSON payload. */
@@ -150,6 +151,14 @@ export async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
+}
+
+/** One section of monitoring/test/fixtures/external-metrics.json (the committed metric names of other components). */
+export function externalSection(section: string): string[] {
+  const all = JSON.parse(readFileSync(join(repoRoot, 'monitoring', 'test', 'fixtures', 'external-metrics.json'), 'utf8')) as Record<string, string[]>;
+  const names = all[section];
+  if (!names) throw new Error(`no section "${section}" in external-metrics.json`);
+  return names;
 }
 
 /** Metric names in Prometheus text exposition (histograms and summaries expanded to their series names). */

@@ -32,7 +32,7 @@ export class TokenVerificationError extends Error {
 /** The token of an `Authorization: Bearer <token>` header, or undefined. */
 export function bearerToken(header: string | string[] | undefined): string | undefined {
   if (typeof header !== 'string') return undefined;
-  const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(header.trim());
+  const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i.exec(header.trim());
   return match?.[1];
 }
 

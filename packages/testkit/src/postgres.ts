@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -123,8 +123,16 @@ export async function startEphemeralPostgres(): Promise<EphemeralPostgres> {
       if (!running || running.exitCode !== null) return;
       const exited = new Promise((resolve) => running.once('exit', resolve));
       // SIGINT is PostgreSQL's "fast shutdown": clients are disconnected at once, as in an outage.
-      // runuser forwards it to the server.
-      running.kill('SIGINT');
+      // runuser does not forward SIGINT, so signal the server itself (its pid is the first line of
+      // postmaster.pid); without runuser the child is the server.
+      let serverPid = 0;
+      try {
+        serverPid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      } catch {
+        // no pid file: the server never came up; signal the child
+      }
+      if (Number.isInteger(serverPid) && serverPid > 0) process.kill(serverPid, 'SIGINT');
+      else running.kill('SIGINT');
       await exited;
       child = undefined;
     },

@@ -5,6 +5,7 @@ import {
   createHttpApp,
   createManagementApp,
   createPlatform,
+  installChaos,
   isDatabaseUnavailable,
   openDatabase,
   runMigrationsWithRetry,
@@ -19,6 +20,7 @@ import { migrations } from './db/migrations.js';
 import type { AuthDatabase } from './db/schema.js';
 import { authErrors } from './errors.js';
 import { loadSigningKeys, type SigningKeys } from './keys.js';
+import { purgeExpired, type PurgeResult } from './maintenance.js';
 import { createAuthMetrics, type AuthMetrics } from './metrics.js';
 import { createPasswordHasher, type PasswordHasher } from './passwords.js';
 import { registerRoutes } from './routes.js';
@@ -54,6 +56,8 @@ export interface AuthService extends AuthContext {
   readonly platform: Platform;
   /** Resolves when migrations are applied (the service is ready when the database also answers). */
   readonly migrated: Promise<void>;
+  /** Deletes expired refresh tokens and idle throttle rows (also run every MAINTENANCE_INTERVAL_SECONDS). */
+  purgeExpired(): Promise<PurgeResult>;
   /** Stops the migration loop and closes the database (main.ts runs it after the listener closed). */
   closeResources(): Promise<void>;
   /** Everything (tests): listeners, then resources. */
@@ -116,10 +120,27 @@ export function buildApp(config: Readonly<Config>, deps: AuthDeps = {}): AuthSer
   });
   registerRoutes(app, context);
   const management = createManagementApp(platform);
+  // Opt-in drills (CHAOS_ENABLED=true): readiness, latency, error, CPU and memory faults.
+  const chaos = installChaos(platform, app, management, { config });
+
+  const purge = () => purgeExpired(database.db, config.LOGIN_THROTTLE_WINDOW_SECONDS);
+  const maintenance =
+    config.MAINTENANCE_INTERVAL_SECONDS > 0
+      ? setInterval(() => {
+          if (!migrationRunner.isDone()) return;
+          purge().then(
+            (result) => platform.logger.info({ purged: result }, 'expired rows purged'),
+            (err: unknown) => platform.logger.warn({ reason: err instanceof Error ? err.message : String(err) }, 'purge of expired rows failed; will retry'),
+          );
+        }, config.MAINTENANCE_INTERVAL_SECONDS * 1000)
+      : undefined;
+  maintenance?.unref();
 
   let resourcesClosed: Promise<void> | undefined;
   const closeResources = () =>
     (resourcesClosed ??= (async () => {
+      clearInterval(maintenance);
+      chaos.clearAll('shutting down');
       migrationRunner.stop();
       context.verifier.close();
       await database.close();
@@ -131,6 +152,7 @@ export function buildApp(config: Readonly<Config>, deps: AuthDeps = {}): AuthSer
     management,
     platform,
     migrated: migrationRunner.done,
+    purgeExpired: purge,
     closeResources,
     async close() {
       await app.close();

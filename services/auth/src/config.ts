@@ -1,4 +1,4 @@
-import { baseConfigShape, envInt, envOptionalString, envSecret, z } from '@sre/platform';
+import { baseConfigShape, chaosConfigShape, envInt, envOptionalString, envSecret, z } from '@sre/platform';
 import { parsePrivateKey, parsePublicKeys } from './keys.js';
 
 /**
@@ -19,49 +19,60 @@ const postgresUrl = envOptionalString().refine(
   { error: 'must be a URL with protocol postgres or postgresql' },
 );
 
-export const configSchema = z.object({
-  ...baseConfigShape,
-  /** PostgreSQL; when unset, embedded PGlite (same schema and migrations). Contains a password: secret. */
-  DATABASE_URL: postgresUrl,
-  /** PGlite data directory when DATABASE_URL is unset; unset means in memory (lost on exit). */
-  PGLITE_DATA_DIR: envOptionalString(),
-  DATABASE_POOL_MAX: envInt(10, 1, 200),
-  /** Ed25519 private key, PKCS#8 PEM (`\n` escapes accepted). Never logged. */
-  JWT_PRIVATE_KEY: envSecret(1).superRefine((value, ctx) => {
-    const key = parsePrivateKey(value);
-    // The message names the rule, never the value.
-    if (key instanceof Error) ctx.addIssue({ code: 'custom', message: key.message });
-  }),
-  /** Extra public keys published in the JWKS (previous key during a rotation, or the next one). */
-  JWT_PREVIOUS_PUBLIC_KEYS: envOptionalString().superRefine((value, ctx) => {
-    if (value === undefined) return;
-    const keys = parsePublicKeys(value);
-    if (keys instanceof Error) ctx.addIssue({ code: 'custom', message: keys.message });
-  }),
-  JWT_ISSUER: z.string().min(1).default('sre-platform-auth'),
-  JWT_AUDIENCE: z.string().min(1).default('sre-platform'),
-  ACCESS_TOKEN_TTL_SECONDS: envInt(900, 30, 24 * 3600),
-  REFRESH_TOKEN_TTL_SECONDS: envInt(30 * 24 * 3600, 60, 365 * 24 * 3600),
-  ARGON2_MEMORY_KIB: envInt(ARGON2_OWASP_MINIMUM.memoryKiB, ARGON2_OWASP_MINIMUM.memoryKiB, 4 * 1024 * 1024),
-  ARGON2_TIME_COST: envInt(ARGON2_OWASP_MINIMUM.timeCost, ARGON2_OWASP_MINIMUM.timeCost, 20),
-  ARGON2_PARALLELISM: envInt(ARGON2_OWASP_MINIMUM.parallelism, ARGON2_OWASP_MINIMUM.parallelism, 16),
-  /** Failed logins per account allowed before back-off starts. */
-  LOGIN_THROTTLE_ACCOUNT_FREE_ATTEMPTS: envInt(5, 1, 1000),
-  /** Failed logins per client IP (any account) allowed before back-off starts; NAT shares IPs, so higher. */
-  LOGIN_THROTTLE_IP_FREE_ATTEMPTS: envInt(20, 1, 100_000),
-  /** First lock-out; each further failure doubles it. */
-  LOGIN_THROTTLE_BASE_DELAY_SECONDS: envInt(1, 1, 3600),
-  LOGIN_THROTTLE_MAX_DELAY_SECONDS: envInt(900, 1, 24 * 3600),
-  /** A failure counter idle this long starts again from zero. */
-  LOGIN_THROTTLE_WINDOW_SECONDS: envInt(3600, 60, 7 * 24 * 3600),
-  /**
-   * Whom to believe for X-Forwarded-For (client IP for per-IP throttling): "false" (default; the
-   * peer address), "true" (any proxy), or a comma list of proxy addresses/CIDRs (the gateway's).
-   */
-  TRUST_PROXY: z
-    .string()
-    .default('false')
-    .transform((v): boolean | string => (v === 'true' ? true : v === 'false' || v.trim() === '' ? false : v)),
-});
+export const configSchema = z
+  .object({
+    ...baseConfigShape,
+    /** Opt-in fault injection for drills (platform chaos routes on the management port). */
+    ...chaosConfigShape,
+    /** PostgreSQL; when unset, embedded PGlite (same schema and migrations). Contains a password: secret. */
+    DATABASE_URL: postgresUrl,
+    /** PGlite data directory when DATABASE_URL is unset; unset means in memory (lost on exit). */
+    PGLITE_DATA_DIR: envOptionalString(),
+    DATABASE_POOL_MAX: envInt(10, 1, 200),
+    /** Ed25519 private key, PKCS#8 PEM (`\n` escapes accepted). Never logged. */
+    JWT_PRIVATE_KEY: envSecret(1).superRefine((value, ctx) => {
+      const key = parsePrivateKey(value);
+      // The message names the rule, never the value.
+      if (key instanceof Error) ctx.addIssue({ code: 'custom', message: key.message });
+    }),
+    /** Extra public keys published in the JWKS (previous key during a rotation, or the next one). */
+    JWT_PREVIOUS_PUBLIC_KEYS: envOptionalString().superRefine((value, ctx) => {
+      if (value === undefined) return;
+      const keys = parsePublicKeys(value);
+      if (keys instanceof Error) ctx.addIssue({ code: 'custom', message: keys.message });
+    }),
+    JWT_ISSUER: z.string().min(1).default('sre-platform-auth'),
+    JWT_AUDIENCE: z.string().min(1).default('sre-platform'),
+    ACCESS_TOKEN_TTL_SECONDS: envInt(900, 30, 24 * 3600),
+    REFRESH_TOKEN_TTL_SECONDS: envInt(30 * 24 * 3600, 60, 365 * 24 * 3600),
+    ARGON2_MEMORY_KIB: envInt(ARGON2_OWASP_MINIMUM.memoryKiB, ARGON2_OWASP_MINIMUM.memoryKiB, 4 * 1024 * 1024),
+    ARGON2_TIME_COST: envInt(ARGON2_OWASP_MINIMUM.timeCost, ARGON2_OWASP_MINIMUM.timeCost, 20),
+    ARGON2_PARALLELISM: envInt(ARGON2_OWASP_MINIMUM.parallelism, ARGON2_OWASP_MINIMUM.parallelism, 16),
+    /** Failed logins per account allowed before back-off starts. */
+    LOGIN_THROTTLE_ACCOUNT_FREE_ATTEMPTS: envInt(5, 1, 1000),
+    /** Failed logins per client IP (any account) allowed before back-off starts; NAT shares IPs, so higher. */
+    LOGIN_THROTTLE_IP_FREE_ATTEMPTS: envInt(20, 1, 100_000),
+    /** First lock-out; each further failure doubles it. */
+    LOGIN_THROTTLE_BASE_DELAY_SECONDS: envInt(1, 1, 3600),
+    LOGIN_THROTTLE_MAX_DELAY_SECONDS: envInt(900, 1, 24 * 3600),
+    /** A failure counter idle this long starts again from zero. */
+    LOGIN_THROTTLE_WINDOW_SECONDS: envInt(3600, 60, 7 * 24 * 3600),
+    /** How often each replica deletes expired refresh tokens and idle throttle rows; 0 turns it off. */
+    MAINTENANCE_INTERVAL_SECONDS: envInt(3600, 0, 7 * 24 * 3600),
+    /**
+     * Whom to believe for X-Forwarded-For (client IP for per-IP throttling): "false" (default; the
+     * peer address), "true" (any proxy), or a comma list of proxy addresses/CIDRs (the gateway's).
+     */
+    TRUST_PROXY: z
+      .string()
+      .default('false')
+      .transform((v): boolean | string => (v === 'true' ? true : v === 'false' || v.trim() === '' ? false : v)),
+  })
+  // Checked here rather than in installChaos, so it is reported like every other config problem.
+  .superRefine((config, ctx) => {
+    if (config.CHAOS_ENABLED && (config.CHAOS_ADMIN_TOKEN?.length ?? 0) < 16) {
+      ctx.addIssue({ code: 'custom', path: ['CHAOS_ADMIN_TOKEN'], message: 'must be at least 16 characters when CHAOS_ENABLED=true' });
+    }
+  });
 
 export type Config = z.output<typeof configSchema>;

@@ -113,3 +113,14 @@ describe('auth main.ts with bad configuration (real process)', () => {
     assert.ok(!output.includes(rsa.split('\n')[1]!), 'key material leaked');
   });
 });
+
+describe('auth chaos settings', () => {
+  it('requires a 16-character CHAOS_ADMIN_TOKEN only when chaos is enabled, without printing it', () => {
+    assert.equal(parseConfig('auth', configSchema, { JWT_PRIVATE_KEY: key.privateKeyPem }).CHAOS_ENABLED, false);
+    assert.throws(
+      () => parseConfig('auth', configSchema, { JWT_PRIVATE_KEY: key.privateKeyPem, CHAOS_ENABLED: 'true', CHAOS_ADMIN_TOKEN: `${marker}` }),
+      (err: unknown) => err instanceof ConfigError && /CHAOS_ADMIN_TOKEN must be at least 16 characters/.test(err.message) && !err.message.includes(marker),
+    );
+    assert.equal(parseConfig('auth', configSchema, { JWT_PRIVATE_KEY: key.privateKeyPem, CHAOS_ENABLED: 'true', CHAOS_ADMIN_TOKEN: 'x'.repeat(16) }).CHAOS_ENABLED, true);
+  });
+});

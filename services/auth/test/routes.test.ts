@@ -313,6 +313,21 @@ for (const backend of backends()) {
         }
       }
 
+      it('never writes a password to the logs, not even from a malformed body', async () => {
+        const secret = 'Hunter2SecretPassword';
+        const bodies = [
+          `{"email":"leak@example.com","password":${secret}}`,
+          `{"email":"leak@example.com","password":"${secret}",}`,
+          JSON.stringify({ email: 'leak@example.com', password: secret, extra: 1 }),
+          JSON.stringify({ email: 'leak@example.com', password: secret }),
+        ];
+        for (const payload of bodies) {
+          for (const url of ['/login', '/register']) await auth.app.inject({ method: 'POST', url, headers: JSON_CT, payload });
+        }
+        assert.ok(auth.logs.length > 0);
+        assert.ok(!JSON.stringify(auth.logs).includes(secret.slice(0, 8)), 'a password reached the logs');
+      });
+
       it('unknown routes and methods answer 404 in the shared shape', async () => {
         for (const [method, url] of [['GET', '/login'], ['DELETE', '/me'], ['GET', '/admin']] as const) {
           const res = await auth.app.inject({ method, url });

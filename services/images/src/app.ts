@@ -5,6 +5,7 @@ import {
   createHttpApp,
   createManagementApp,
   createPlatform,
+  installChaos,
   isDatabaseUnavailable,
   openDatabase,
   remoteKeySource,
@@ -88,10 +89,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Imag
   };
   ensureBucket().catch((err: unknown) => logger.warn({ reason: (err as Error).message, storage: storage.location }, 'storage not ready at start'));
 
-  const ready = migrationRunner.done.then(async () => {
-    if (!migrationRunner.isDone()) return;
-    metrics.storedTotal.set(await repository.countVisible().catch(() => 0));
-  });
+  // images_stored_total: recounted from the database every minute (so replicas agree), moved by
+  // this instance's own uploads and deletes in between.
+  const recount = async () => {
+    if (migrationRunner.isDone()) metrics.storedTotal.set(await repository.countVisible());
+  };
+  const recountTimer = setInterval(() => void recount().catch(() => undefined), 60_000);
+  recountTimer.unref();
+  const ready = migrationRunner.done.then(() => recount().catch(() => undefined));
 
   health.addCheck({
     name: 'database',
@@ -245,9 +250,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Imag
       : undefined,
   });
 
+  // Opt-in drills (CHAOS_ENABLED): readiness, latency, error, CPU and memory faults.
+  const chaos = installChaos(platform, app, management, { config });
+
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      chaos.clearAll('shutting down');
+      clearInterval(recountTimer);
       verifier.close();
       cleanup.close();
       migrationRunner.stop();

@@ -1,4 +1,4 @@
-import { baseConfigShape, envBool, envInt, envOptionalString, envUrl, z } from '@sre/platform';
+import { baseConfigShape, chaosConfigShape, envBool, envInt, envOptionalString, envUrl, z } from '@sre/platform';
 
 /**
  * The Images service's configuration (README.md#configuration lists every variable). Parsed once
@@ -7,6 +7,8 @@ import { baseConfigShape, envBool, envInt, envOptionalString, envUrl, z } from '
 export const configSchema = z
   .object({
     ...baseConfigShape,
+    /** Drill-only fault injection on the management port (packages/platform/src/chaos.ts). */
+    ...chaosConfigShape,
     /** PostgreSQL URL (a secret: it carries the password). Unset: embedded PGlite. */
     DATABASE_URL: envOptionalString(),
     /** Where embedded PGlite keeps its files when DATABASE_URL is unset; ":memory:" keeps nothing. */

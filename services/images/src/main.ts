@@ -17,7 +17,11 @@ if (command === 'reconcile') {
     process.stderr.write('reconcile: --grace-seconds needs a non-negative integer\n');
     process.exit(2);
   }
-  const built = await buildApp({ ...config, LOG_LEVEL: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL }, { collectProcessMetrics: false });
+  // Logs go to stderr so stdout carries only the JSON report.
+  const built = await buildApp(
+    { ...config, LOG_LEVEL: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, CHAOS_ENABLED: false },
+    { collectProcessMetrics: false, logDestination: process.stderr },
+  );
   let code = 0;
   try {
     await built.ready;

@@ -12,8 +12,21 @@ export type UploadResult =
   | 'db_unavailable'
   | 'error';
 
+const UPLOAD_RESULTS: readonly UploadResult[] = [
+  'success',
+  'too_large',
+  'unsupported_type',
+  'too_many_pixels',
+  'invalid_image',
+  'bad_request',
+  'busy',
+  'storage_unavailable',
+  'db_unavailable',
+  'error',
+];
+
 export function createImagesMetrics(registry: Registry) {
-  return {
+  const metrics = {
     uploadsTotal: new Counter({
       name: 'images_uploads_total',
       help: 'Upload attempts by result.',
@@ -54,6 +67,9 @@ export function createImagesMetrics(registry: Registry) {
       registers: [registry],
     }),
   };
+  // Every result series exists from the start, so rate() and ratio alerts see 0 rather than nothing.
+  for (const result of UPLOAD_RESULTS) metrics.uploadsTotal.inc({ result }, 0);
+  return metrics;
 }
 
 export type ImagesMetrics = ReturnType<typeof createImagesMetrics>;

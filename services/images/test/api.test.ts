@@ -219,3 +219,25 @@ for (const [name, setUp] of variants) {
     });
   });
 }
+
+describe('images API: chaos drills wiring', () => {
+  it('exposes the platform fault injection on the management port only when CHAOS_ENABLED=true', async () => {
+    const issuer = await startTokenIssuer();
+    const dir = tempDir('chaos');
+    const token = 'chaos-token-for-tests-0123456789';
+    const images = await buildTestApp({ STORAGE_DRIVER: 'local', STORAGE_LOCAL_DIR: dir.path, AUTH_JWKS_URL: issuer.jwksUrl, CHAOS_ENABLED: 'true', CHAOS_ADMIN_TOKEN: token });
+    const plain = await buildTestApp({ STORAGE_DRIVER: 'local', STORAGE_LOCAL_DIR: dir.path, AUTH_JWKS_URL: issuer.jwksUrl });
+    try {
+      assert.equal((await images.management.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+      const on = await images.management.inject({ method: 'PUT', url: '/chaos/faults/readiness', payload: { durationMs: 60_000 }, headers: { 'x-chaos-token': token } });
+      assert.equal(on.statusCode, 200, on.body);
+      assert.equal((await images.management.inject({ method: 'GET', url: '/readyz' })).statusCode, 503);
+      assert.equal((await plain.management.inject({ method: 'PUT', url: '/chaos/faults/readiness', payload: { durationMs: 60_000 }, headers: { 'x-chaos-token': token } })).statusCode, 404);
+    } finally {
+      await images.close();
+      await plain.close();
+      await issuer.close();
+      dir.remove();
+    }
+  });
+});

@@ -60,7 +60,6 @@ export function testConfig(env: Record<string, string | undefined>): Config {
     READINESS_CACHE_MS: '0',
     READINESS_CHECK_TIMEOUT_MS: '3000',
     DRAIN_DELAY_MS: '0',
-    S3_MAX_ATTEMPTS: '1',
     S3_REQUEST_TIMEOUT_MS: '3000',
     ...env,
   }) as Config;

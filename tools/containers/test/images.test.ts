@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { parseAllDocuments, stringify } from 'yaml';
-import { freePort, requireTool, waitFor } from '@sre/testkit';
+import { createTestDatabase, freePort, requireTool, testPostgresUrl, waitFor, type TestDatabase } from '@sre/testkit';
 
 /**
  * The container images, proven without Docker: each image is built with podman from its real
@@ -40,9 +41,9 @@ interface RunResult {
   stderr: string;
 }
 
-function run(cmd: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+function run(cmd: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = execFile(
+    execFile(
       cmd,
       args,
       { cwd: repoRoot, env: options.env ?? process.env, maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 600_000 },
@@ -55,7 +56,6 @@ function run(cmd: string, args: readonly string[], options: { env?: NodeJS.Proce
         resolve({ stdout, stderr });
       },
     );
-    if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }
 
@@ -136,13 +136,18 @@ async function exerciseThroughGateway(gatewayUrl: string): Promise<void> {
   assert.equal(anonymous.status, 401);
 }
 
-const podmanCheck = requireTool('podman', 'apt-get install -y podman runc catatonit');
-const kubectlCheck = requireTool('kubectl', 'https://kubernetes.io/docs/tasks/tools/ — renders the test overlay with kustomize');
-const skip = podmanCheck.skip || kubectlCheck.skip;
+const toolChecks = [
+  requireTool('podman', 'apt-get install -y podman runc'),
+  // podman builds its pod infra image from catatonit: `podman pod create` and `kube play` need it.
+  requireTool('catatonit', 'apt-get install -y catatonit'),
+  requireTool('kubectl', 'https://kubernetes.io/docs/tasks/tools/ — renders the test overlay with kustomize'),
+];
+const skip = toolChecks.find((c) => c.skip)?.skip ?? false;
 
 describe('container images, built and run with podman', { skip }, () => {
   before(
     async () => {
+      const started = Date.now();
       await run('bash', ['tools/containers/podman-setup.sh']);
       // Once per machine: skipped when the base image exists (it takes ~30 s and Debian's archive).
       const baseTag = `docker.io/library/node:${process.versions.node}-bookworm-slim`;
@@ -151,12 +156,15 @@ describe('container images, built and run with podman', { skip }, () => {
         if (debootstrap.skip) throw new Error(debootstrap.skip);
         await run('bash', ['tools/containers/base-image.sh']);
       }
+      const built = Date.now();
       // A fixed build time (the last commit's) keeps every layer, labels included, cached between runs.
       const sourceDateEpoch = (await run('git', ['log', '-1', '--format=%ct'])).stdout.trim();
       await run('bash', ['tools/containers/build-images.sh', '--engine', 'podman', '--pull', 'never', '--registry', REGISTRY, '--tag', TAG], {
         env: { ...process.env, SOURCE_DATE_EPOCH: sourceDateEpoch },
         timeoutMs: 1_200_000,
       });
+      // Reported so cold and warm cache times are visible in every run (docs/containers.md#timings).
+      process.stderr.write(`containers: base image ${((built - started) / 1000).toFixed(1)} s, three image builds ${((Date.now() - built) / 1000).toFixed(1)} s\n`);
     },
     { timeout: 1_500_000 },
   );
@@ -167,6 +175,24 @@ describe('container images, built and run with podman', { skip }, () => {
       const froms = [...dockerfile.matchAll(/^FROM\s+(\S+)/gim)].map((m) => m[1]);
       const external = froms.filter((f) => f !== undefined && f.includes(':'));
       assert.deepEqual(external, [`node:${process.versions.node}-bookworm-slim`], `${service.dir}/Dockerfile`);
+    }
+  });
+
+  it('the build-base stage is the same in the three Dockerfiles (so it is built once) and installs every service', () => {
+    const stage = (dir: string) => {
+      const text = readFileSync(join(repoRoot, dir, 'Dockerfile'), 'utf8');
+      const match = /^# ---- build-base[\s\S]*?^# ---- end of build-base$/m.exec(text);
+      assert.ok(match, `${dir}/Dockerfile has a build-base section`);
+      return match[0];
+    };
+    const [first, ...others] = SERVICES.map((s) => stage(s.dir));
+    for (const other of others) assert.equal(other, first);
+    const serviceDirs = readdirSync(join(repoRoot, 'services'), { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(join(repoRoot, 'services', d.name, 'package.json')))
+      .map((d) => `services/${d.name}`);
+    for (const workspace of [...serviceDirs, 'packages/platform', 'packages/web']) {
+      assert.ok(first!.includes(`COPY ${workspace}/package.json ${workspace}/`), `build-base copies ${workspace}/package.json`);
+      assert.ok(first!.includes(`--workspace ${workspace}`), `build-base installs ${workspace}`);
     }
   });
 
@@ -318,11 +344,16 @@ describe('container images, built and run with podman', { skip }, () => {
     const files: Record<string, string> = {};
     const hostPorts: Record<string, { http: number; management: number }> = {};
     const created = { secret: false, network: false };
+    const databases: TestDatabase[] = [];
+    let proxy: Server | undefined;
+    let docs: Record<string, any>[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
 
     before(
       async () => {
+        const adminUrl = testPostgresUrl();
+        if (!adminUrl) throw new Error('TEST_POSTGRES_URL is not set: run through tools/test/run.sh');
         const rendered = (await run('kubectl', ['kustomize', '--load-restrictor', 'LoadRestrictionsNone', 'k8s/overlays/podman-test'])).stdout;
-        const docs = parseAllDocuments(rendered).map((d) => d.toJS() as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
+        docs = parseAllDocuments(rendered).map((d) => d.toJS() as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
         // The pod IPs the overlay's hostAliases name are the ones each Deployment gets (--ip).
         const aliasIps = new Map<string, string>();
         for (const doc of docs) {
@@ -332,18 +363,63 @@ describe('container images, built and run with podman', { skip }, () => {
         }
         const subnetPrefix = [...aliasIps.values()][0]?.split('.').slice(0, 3).join('.');
         assert.ok(subnetPrefix, 'the overlay names pod IPs in hostAliases');
+        const gatewayIp = `${subnetPrefix}.1`;
         // Left over from an interrupted run.
         for (const service of SERVICES) await podmanStatus('pod', 'rm', '--force', '--time', '1', `${service.name}-pod-0`);
         await podmanStatus('secret', 'rm', 'app-secrets');
         await podmanStatus('network', 'rm', '--force', network);
 
-        await podman('network', 'create', '--subnet', `${subnetPrefix}.0/24`, network);
+        await podman('network', 'create', '--subnet', `${subnetPrefix}.0/24`, '--gateway', gatewayIp, network);
         created.network = true;
+        // CNI creates the bridge (and the host's gateway address on it) with the first container.
+        await podman('run', '--rm', '--pull=never', '--network', network, '--entrypoint', 'true', imageRef(SERVICES[0]!));
+
+        // PostgreSQL stays real: the test's server listens on 127.0.0.1 only, so a small TCP relay on
+        // the network's gateway address (host side of the test's own bridge) lets the pods reach it.
+        const admin = new URL(adminUrl);
+        const relay = createServer((client) => {
+          const upstream = connect(Number(admin.port), admin.hostname);
+          client.pipe(upstream).pipe(client);
+          const end = () => {
+            client.destroy();
+            upstream.destroy();
+          };
+          client.on('error', end).on('close', end);
+          upstream.on('error', end).on('close', end);
+        });
+        await new Promise<void>((resolve, reject) => relay.once('error', reject).listen(0, gatewayIp, () => resolve()));
+        proxy = relay;
+        const relayPort = (relay.address() as AddressInfo).port;
+        const podDatabaseUrl = async (prefix: string) => {
+          const db = await createTestDatabase(adminUrl, prefix);
+          databases.push(db);
+          const url = new URL(db.url);
+          url.hostname = gatewayIp;
+          url.port = String(relayPort);
+          return url.toString();
+        };
+
         // podman 4.3 resolves secretKeyRef from a podman secret holding a JSON map of base64 values.
-        const secretValues = { JWT_PRIVATE_KEY: Buffer.from(generateSigningKey()).toString('base64') };
-        // From a private file: podman refuses stdin unless it is a FIFO, and Node's pipes are sockets.
+        const secretValues: Record<string, string> = {
+          JWT_PRIVATE_KEY: generateSigningKey(),
+          AUTH_DATABASE_URL: await podDatabaseUrl('ct_auth'),
+          IMAGES_DATABASE_URL: await podDatabaseUrl('ct_images'),
+        };
+        for (const doc of docs.filter((d) => d.kind === 'Deployment')) {
+          for (const container of doc.spec.template.spec.containers as { env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }[] }[]) {
+            for (const ref of (container.env ?? []).map((e) => e.valueFrom?.secretKeyRef).filter((r) => r !== undefined)) {
+              assert.equal(ref.name, 'app-secrets');
+              assert.ok(ref.optional === true || ref.key in secretValues, `the test does not know how to supply app-secrets/${ref.key} (${doc.metadata.name})`);
+            }
+          }
+        }
         const secretFile = join(workDir, 'app-secrets.json');
-        writeFileSync(secretFile, JSON.stringify(secretValues), { mode: 0o600 });
+        writeFileSync(
+          secretFile,
+          JSON.stringify(Object.fromEntries(Object.entries(secretValues).map(([k, v]) => [k, Buffer.from(v).toString('base64')]))),
+          { mode: 0o600 },
+        );
+        // From a private file: podman refuses stdin unless it is a FIFO, and Node's pipes are sockets.
         await podman('secret', 'create', 'app-secrets', secretFile);
         rmSync(secretFile);
         created.secret = true;
@@ -377,6 +453,8 @@ describe('container images, built and run with podman', { skip }, () => {
       for (const file of Object.values(files)) await podmanStatus('kube', 'play', '--down', file);
       if (created.secret) await podmanStatus('secret', 'rm', 'app-secrets');
       if (created.network) await podmanStatus('network', 'rm', '--force', network);
+      proxy?.close();
+      for (const db of databases) await db.drop().catch(() => undefined);
       rmSync(workDir, { recursive: true, force: true });
     });
 
@@ -384,13 +462,14 @@ describe('container images, built and run with podman', { skip }, () => {
       for (const service of SERVICES) {
         const container = `${service.name}-pod-0-${service.name}`;
         await waitReady(`http://127.0.0.1:${hostPorts[service.name]!.management}`, container, () => podman('logs', container));
+        const ready = await httpJson(`http://127.0.0.1:${hostPorts[service.name]!.management}/readyz`);
+        assert.equal(ready.status, 200);
       }
     });
 
     it('podman applied the Deployments’ securityContext and memory limits', async () => {
       const expectedMemory: Record<string, number> = {};
-      const rendered = (await run('kubectl', ['kustomize', '--load-restrictor', 'LoadRestrictionsNone', 'k8s/overlays/podman-test'])).stdout;
-      for (const doc of parseAllDocuments(rendered).map((d) => d.toJS() as Record<string, any>)) { // eslint-disable-line @typescript-eslint/no-explicit-any
+      for (const doc of docs) {
         if (doc.kind !== 'Deployment') continue;
         const limit = String(doc.spec.template.spec.containers[0].resources.limits.memory);
         const mi = /^(\d+)Mi$/.exec(limit);
@@ -401,6 +480,7 @@ describe('container images, built and run with podman', { skip }, () => {
         const container = `${service.name}-pod-0-${service.name}`;
         const [info] = JSON.parse(await podman('inspect', container)) as {
           Config: { User: string };
+          RestartCount: number;
           HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[]; CapAdd: string[] | null; SecurityOpt: string[]; Memory: number };
         }[];
         assert.ok(info);
@@ -410,6 +490,7 @@ describe('container images, built and run with podman', { skip }, () => {
         assert.deepEqual(info.HostConfig.CapAdd ?? [], [], container);
         assert.ok(info.HostConfig.SecurityOpt.includes('no-new-privileges'), container);
         assert.equal(info.HostConfig.Memory, expectedMemory[service.name], container);
+        assert.equal(info.RestartCount, 0, `${container} restarted (OOM under its memory limit?)`);
         const status = await podman('exec', container, 'sh', '-c', 'grep -E "^(CapEff|NoNewPrivs):" /proc/1/status; touch /app/x 2>/dev/null && echo app-writable; touch /tmp/x && echo tmp-ok');
         assert.match(status, /^CapEff:\s+0+$/m, container);
         assert.match(status, /^NoNewPrivs:\s+1$/m, container);

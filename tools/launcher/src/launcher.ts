@@ -101,6 +101,7 @@ export class Launcher {
   #state: LauncherState | undefined;
   readonly #exitHook = () => {
     for (const service of this.#services.values()) for (const instance of service.instances) instance.process.killNow();
+    this.#postgres?.stopNow();
   };
 
   constructor(options: LauncherOptions = {}) {
@@ -130,6 +131,7 @@ export class Launcher {
     const { dataDir, say } = this.options;
     const env = this.options.env;
     mkdirSync(join(dataDir, 'logs'), { recursive: true, mode: 0o755 });
+    process.once('exit', this.#exitHook);
 
     if (await ensureWebBuilt()) say(`[launcher] built the web app into ${WEB_DIST}`);
 
@@ -189,7 +191,6 @@ export class Launcher {
       },
     };
 
-    process.once('exit', this.#exitHook);
     for (const name of SERVICES) {
       const count = this.options.instances[name];
       const runtime: ServiceRuntime = { name, port: ports[name], instances: [] };

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 
 /**
@@ -26,6 +26,8 @@ export interface LocalPostgres {
   /** URL of a database (created when missing). */
   databaseUrl(name: string): Promise<string>;
   stop(): Promise<void>;
+  /** Synchronous immediate stop, for the launcher's exit hook. */
+  stopNow(): void;
 }
 
 export async function startLocalPostgres(dataDir: string, port: number, say: (line: string) => void): Promise<LocalPostgres> {
@@ -34,6 +36,8 @@ export async function startLocalPostgres(dataDir: string, port: number, say: (li
     say(`[launcher] creating a local PostgreSQL cluster in ${dataDir}`);
     mkdirSync(dataDir, { recursive: true });
     chmodSync(dataDir, 0o700);
+    // Run as root, the server runs as `postgres`, which must be able to enter the data folder.
+    if (isRoot) chmodSync(dirname(dataDir), statSync(dirname(dataDir)).mode | 0o011);
     if (isRoot) execFileSync('chown', ['postgres:postgres', dataDir]);
     const init = asPostgres(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
     execFileSync(init.cmd, init.args, { stdio: 'ignore' });
@@ -70,10 +74,26 @@ export async function startLocalPostgres(dataDir: string, port: number, say: (li
       }
       return `postgres://postgres@127.0.0.1:${port}/${name}`;
     },
+    // pg_ctl rather than a signal through runuser: runuser does not reliably forward signals to a
+    // server in its own session, and pg_ctl waits until the server is down.
     async stop() {
       if (child.exitCode !== null) return;
-      child.kill('SIGINT'); // fast shutdown; runuser forwards it
+      const ctl = asPostgres(join(bin, 'pg_ctl'), ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '30']);
+      try {
+        execFileSync(ctl.cmd, ctl.args, { stdio: 'ignore' });
+      } catch {
+        child.kill('SIGKILL');
+      }
       await exited;
+    },
+    stopNow() {
+      if (child.exitCode !== null) return;
+      const ctl = asPostgres(join(bin, 'pg_ctl'), ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '10']);
+      try {
+        execFileSync(ctl.cmd, ctl.args, { stdio: 'ignore' });
+      } catch {
+        // nothing more we can do while exiting
+      }
     },
   };
 }

@@ -56,8 +56,12 @@ async function stopWithCtrlC(run: RunningCli): Promise<void> {
 
 describe('npm start (the launcher as a process)', () => {
   const dirs: string[] = [];
-  after(() => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  after(async () => {
+    // A launcher left running by a failed test: Ctrl-C first (it stops its services), then force.
+    for (const child of children.filter((c) => c.exitCode === null)) {
+      child.kill('SIGINT');
+      await waitFor(() => child.exitCode !== null, { what: 'launcher exit', timeoutMs: 30_000 }).catch(() => child.kill('SIGKILL'));
+    }
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
