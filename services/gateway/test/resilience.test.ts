@@ -133,3 +133,40 @@ describe('gateway resilience: timeouts, retries, circuit breakers, upstream outa
     assert.equal(await metric(gateway, /gateway_circuit_state\{upstream="images"\} (\d)/), 0, 'circuit closed again');
   });
 });
+
+describe('gateway key rotation', () => {
+  it('accepts a token signed with a key Auth published after start (refetch on unknown kid), and rejects a kid Auth never published', async () => {
+    const current = await createSigner();
+    const next = await createSigner();
+    const rogue = await createSigner();
+    let published = current.jwks;
+    let jwksFetches = 0;
+    const auth = new FakeUpstream((req, res) => {
+      if (req.url === '/.well-known/jwks.json') {
+        jwksFetches++;
+        return json(res, 200, published);
+      }
+      json(res, 200, { ok: true });
+    });
+    const images = new FakeUpstream((_req, res) => json(res, 200, { ok: true }));
+    await auth.start();
+    await images.start();
+    const gateway = await startGateway({ AUTH_URL: auth.url, IMAGES_URL: images.url, JWKS_UNKNOWN_KID_COOLDOWN_MS: '0' });
+    try {
+      await waitFor(async () => (await gateway.management.inject({ url: '/readyz' })).statusCode === 200, { what: 'gateway ready' });
+      const get = async (token: string) => (await fetch(`${gateway.url}/api/images/`, { headers: { authorization: `Bearer ${token}` } })).status;
+      assert.equal(await get(await current.sign()), 200);
+      // Auth rotates: the JWKS now lists the next key and the current one (still valid tokens).
+      published = { keys: [...next.jwks.keys, ...current.jwks.keys] };
+      const before = jwksFetches;
+      assert.equal(await get(await next.sign()), 200);
+      assert.equal(jwksFetches, before + 1, 'one refetch for the unknown kid');
+      assert.equal(await get(await current.sign()), 200, 'the previous key still verifies');
+      assert.equal(await get(await rogue.sign()), 401, 'a kid Auth never published is refused');
+    } finally {
+      await gateway.close();
+      await auth.stop();
+      await images.stop();
+    }
+  });
+});

@@ -51,6 +51,17 @@ export interface LauncherState {
   services: Record<ServiceName, { url: string; instances: InstanceInfo[] }>;
 }
 
+/** Fails fast with a clear message instead of letting a service crash-loop on EADDRINUSE. */
+async function assertPortFree(host: string, port: number, what: string): Promise<void> {
+  await new Promise<void>((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(err.code === 'EADDRINUSE' ? `port ${port} (${what}) is in use: is another \`npm start\` running? Choose other ports with --port / --management-port` : `cannot listen on ${host}:${port} (${what}): ${err.message}`)),
+    );
+    server.listen(port, host, () => server.close(() => resolvePort()));
+  });
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
@@ -157,6 +168,14 @@ export class Launcher {
 
     const ports: Record<ServiceName, number> = { gateway: await publicPort(0), auth: await publicPort(1), images: await publicPort(2) };
     const mgmtPorts: Record<ServiceName, number> = { gateway: await managementPort(0), auth: await managementPort(1), images: await managementPort(2) };
+
+    if (!auto) {
+      for (const name of SERVICES) {
+        await assertPortFree(name === 'gateway' ? this.options.host : '127.0.0.1', ports[name], `${name}`);
+        await assertPortFree('127.0.0.1', mgmtPorts[name], `${name} management`);
+      }
+      if (this.options.https) await assertPortFree(this.options.host, this.options.httpsPort, 'HTTPS');
+    }
 
     const baseEnv: NodeJS.ProcessEnv = { ...env };
     for (const name of PER_SERVICE_VARIABLES) delete baseEnv[name];

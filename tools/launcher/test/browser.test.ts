@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { requireTool } from '@sre/testkit';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { REPO_ROOT } from '../src/launcher.js';
-import { jpegImage, newEmail, pngImage, startPlatform, type RunningPlatform } from './helpers.js';
+import { call, jpegImage, newEmail, pngImage, startPlatform, upload, type RunningPlatform } from './helpers.js';
 
 const chromiumTool = requireTool('chromium', 'apt-get install chromium');
 const RESULTS_DIR = join(REPO_ROOT, 'test-results');
@@ -60,6 +60,14 @@ describe('the web app in real headless Chromium', { skip: chromiumTool.skip }, (
     await page.getByText(`Signed in as ${email}`).waitFor();
     await page.getByText('No images yet').waitFor();
 
+    // Keyboard: the (visually hidden) file picker is reachable with Tab.
+    let reached = false;
+    for (let i = 0; i < 10 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => document.activeElement?.id === 'file-input');
+    }
+    assert.ok(reached, 'the file input is reachable with the keyboard');
+
     // Record what the progress bar shows (XMLHttpRequest upload progress).
     await page.evaluate(() => {
       const bar = document.querySelector<HTMLProgressElement>('#upload-progress')!;
@@ -100,7 +108,8 @@ describe('the web app in real headless Chromium', { skip: chromiumTool.skip }, (
     await page.screenshot({ path: join(RESULTS_DIR, 'browser-gallery.png'), fullPage: true });
 
     // Open the original of one image.
-    await page.getByRole('button', { name: 'Open red-square.png' }).click();
+    await page.getByRole('button', { name: 'Open red-square.png' }).focus();
+    await page.keyboard.press('Enter');
     const viewer = page.getByRole('dialog', { name: 'red-square.png' });
     await viewer.waitFor();
     await page.waitForFunction(() => {
@@ -118,10 +127,23 @@ describe('the web app in real headless Chromium', { skip: chromiumTool.skip }, (
     assert.equal(await thumbs.count(), 1);
     assert.equal(await thumbs.first().getAttribute('alt'), 'blue-wide.jpg');
 
+    // Paging: 12 more images (uploaded through the API) make two pages, newest first.
+    const login = await call<{ accessToken: string }>(platform.url, 'POST', '/api/auth/login', { json: { email, password } });
+    for (let i = 1; i <= 12; i++) {
+      const res = await upload(platform.url, login.body.accessToken, await pngImage(8 + i, 8), `page-${String(i).padStart(2, '0')}.png`);
+      assert.equal(res.status, 201);
+    }
+
     // A reload keeps the session (refresh token renewal) and the gallery comes back from the API.
     await page.reload();
     await page.getByText(`Signed in as ${email}`).waitFor();
-    await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLImageElement>('#gallery img')).filter((img) => img.naturalWidth > 0).length === 1);
+    await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLImageElement>('#gallery img')).filter((img) => img.naturalWidth > 0).length === 12);
+    assert.equal(await thumbs.first().getAttribute('alt'), 'page-12.png');
+    const loadMore = page.getByRole('button', { name: 'Load more' });
+    await loadMore.click();
+    await page.waitForFunction(() => document.querySelectorAll('#gallery img').length === 13);
+    assert.equal(await thumbs.last().getAttribute('alt'), 'blue-wide.jpg');
+    assert.equal(await loadMore.isVisible(), false, 'no more pages');
 
     // Log out.
     await page.getByRole('button', { name: 'Log out' }).click();
