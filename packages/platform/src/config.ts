@@ -7,6 +7,14 @@ import { z } from 'zod';
 
 /** Values that ship in examples and must never reach a running service. */
 const PLACEHOLDER_PATTERN = /^(|change[-_ ]?me.*|<.*>|placeholder|todo|xxx+|replace[-_ ]?me.*)$/i;
+/** A placeholder inside a larger value: `postgres://auth:CHANGE_ME@postgres/auth`. */
+const EMBEDDED_PLACEHOLDER_PATTERN = /change[-_]?me|replace[-_]?me/i;
+
+export function isPlaceholder(value: string): boolean {
+  return PLACEHOLDER_PATTERN.test(value.trim()) || EMBEDDED_PLACEHOLDER_PATTERN.test(value);
+}
+
+const PLACEHOLDER_MESSAGE = 'is a placeholder value; generate a real secret (see docs/deploy.md)';
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
@@ -51,9 +59,15 @@ export function envSecret(minLength = 1) {
   return z
     .string({ error: 'is required' })
     .min(minLength, { error: `must be at least ${minLength} characters` })
-    .refine((v) => !PLACEHOLDER_PATTERN.test(v.trim()), {
-      error: 'is a placeholder value; generate a real secret (see docs/deploy.md)',
-    });
+    .refine((v) => !isPlaceholder(v), { error: PLACEHOLDER_MESSAGE });
+}
+
+/**
+ * An optional secret (a DATABASE_URL carrying a password, storage keys): unset or empty means "not
+ * configured", but a value copied from secrets.example.yaml is refused rather than failing later.
+ */
+export function envOptionalSecret() {
+  return envOptionalString().refine((v) => v === undefined || !isPlaceholder(v), { error: PLACEHOLDER_MESSAGE });
 }
 
 export function envUrl(protocols: readonly string[]) {

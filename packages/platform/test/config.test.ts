@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, baseConfigShape, envSecret, envUrl, parseConfig, z } from '../src/index.js';
+import { ConfigError, baseConfigShape, envOptionalSecret, envSecret, envUrl, parseConfig, z } from '../src/index.js';
 
 const schema = z.object({ ...baseConfigShape, DATABASE_URL: envUrl(['postgres', 'postgresql']), API_KEY: envSecret(16) });
 
@@ -29,5 +29,27 @@ describe('config', () => {
 
   it('says "is required" for a missing variable', () => {
     assert.throws(() => parseConfig('demo', schema, { DATABASE_URL: 'postgres://h/db' }), /API_KEY is required/);
+  });
+});
+
+describe('placeholder secrets', () => {
+  const optionalSchema = z.object({ DATABASE_URL: envOptionalSecret(), S3_SECRET_ACCESS_KEY: envOptionalSecret() });
+
+  it('refuses a placeholder inside a URL and a bare placeholder, naming only the variables', () => {
+    try {
+      parseConfig('demo', optionalSchema, { DATABASE_URL: 'postgres://auth:CHANGE_ME@postgres:5432/auth', S3_SECRET_ACCESS_KEY: 'CHANGE_ME' });
+      assert.fail('should throw');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(err.problems.map((p) => p.split(' ')[0]), ['DATABASE_URL', 'S3_SECRET_ACCESS_KEY']);
+      assert.ok(!err.message.includes('postgres://'));
+    }
+  });
+
+  it('accepts unset and real values', () => {
+    const unset = parseConfig('demo', optionalSchema, {});
+    assert.equal(unset.DATABASE_URL, undefined);
+    assert.equal(unset.S3_SECRET_ACCESS_KEY, undefined);
+    assert.equal(parseConfig('demo', optionalSchema, { S3_SECRET_ACCESS_KEY: 'Zq81vX0p2LrT9wQm' }).S3_SECRET_ACCESS_KEY, 'Zq81vX0p2LrT9wQm');
   });
 });

@@ -1,4 +1,4 @@
-import { baseConfigShape, chaosConfigShape, envInt, envOptionalString, envSecret, z } from '@sre/platform';
+import { baseConfigShape, chaosConfigShape, envInt, envOptionalSecret, envOptionalString, envSecret, z } from '@sre/platform';
 import { parsePrivateKey, parsePublicKeys } from './keys.js';
 
 /**
@@ -7,7 +7,7 @@ import { parsePrivateKey, parsePublicKeys } from './keys.js';
  */
 export const ARGON2_OWASP_MINIMUM = { memoryKiB: 19_456, timeCost: 2, parallelism: 1 } as const;
 
-const postgresUrl = envOptionalString().refine(
+const postgresUrl = envOptionalSecret().refine(
   (v) => {
     if (v === undefined) return true;
     try {

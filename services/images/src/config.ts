@@ -1,4 +1,4 @@
-import { baseConfigShape, chaosConfigShape, envBool, envInt, envOptionalString, envUrl, z } from '@sre/platform';
+import { baseConfigShape, chaosConfigShape, envBool, envInt, envOptionalSecret, envOptionalString, envUrl, z } from '@sre/platform';
 
 /**
  * The Images service's configuration (README.md#configuration lists every variable). Parsed once
@@ -10,7 +10,7 @@ export const configSchema = z
     /** Drill-only fault injection on the management port (packages/platform/src/chaos.ts). */
     ...chaosConfigShape,
     /** PostgreSQL URL (a secret: it carries the password). Unset: embedded PGlite. */
-    DATABASE_URL: envOptionalString(),
+    DATABASE_URL: envOptionalSecret(),
     /** Where embedded PGlite keeps its files when DATABASE_URL is unset; ":memory:" keeps nothing. */
     PGLITE_DATA_DIR: z.string().default('.data/images/pglite'),
     DATABASE_POOL_MAX: envInt(10, 1, 100),
@@ -35,8 +35,8 @@ export const configSchema = z
     /** Path-style URLs (endpoint/bucket/key): needed by MinIO and most self-hosted servers. */
     S3_FORCE_PATH_STYLE: envBool(false),
     /** Static credentials; when both are unset the AWS default chain is used (IRSA, instance role, env). */
-    S3_ACCESS_KEY_ID: envOptionalString(),
-    S3_SECRET_ACCESS_KEY: envOptionalString(),
+    S3_ACCESS_KEY_ID: envOptionalSecret(),
+    S3_SECRET_ACCESS_KEY: envOptionalSecret(),
     S3_REQUEST_TIMEOUT_MS: envInt(10_000, 100, 300_000),
     S3_MAX_ATTEMPTS: envInt(3, 1, 10),
 
