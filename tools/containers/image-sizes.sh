@@ -45,7 +45,7 @@ if $write; then
     const fs = require("fs");
     const doc = process.argv[1];
     const text = fs.readFileSync(doc, "utf8");
-    const out = text.replace(/(<!-- image-sizes:begin[^>]*-->\n)[\s\S]*?(\n<!-- image-sizes:end -->)/, (_, a, b) => a + process.env.TABLE + b);
+    const out = text.replace(/(<!-- image-sizes:begin[^>]*-->\n)[\s\S]*?(<!-- image-sizes:end -->)/, (_, a, b) => a + process.env.TABLE + "\n" + b);
     fs.writeFileSync(doc, out);
   ' "$doc"
   echo "image-sizes: updated $doc"

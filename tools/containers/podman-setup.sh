@@ -36,12 +36,12 @@ if [[ -f $conf ]] && ! grep -qF "$marker" "$conf" && grep -Eq '^[[:space:]]*[^#[
   printf '%s' "$wanted" | sed 1d >&2
   exit 1
 fi
-if [[ $(id -u) -ne 0 ]]; then
-  echo "podman-setup: run as root to write $conf, or write it yourself:" >&2
+mkdir -p "$(dirname "$conf")" 2>/dev/null || true
+if [[ ! -w $(dirname "$conf") ]]; then
+  echo "podman-setup: cannot write $conf (run as root), or write it yourself:" >&2
   printf '%s' "$wanted" | sed 1d >&2
   exit 1
 fi
-mkdir -p "$(dirname "$conf")"
 printf '%s' "$wanted" >"$conf.tmp.$$"
 mv "$conf.tmp.$$" "$conf"
 echo "podman-setup: wrote $conf"

@@ -1,3 +1,4 @@
+process.on('exit', (c) => console.error('EXIT', c)); for (const s of ['SIGINT','SIGTERM','SIGHUP','SIGPIPE'] as const) process.on(s, () => console.error('SIGNAL', s));
 import { startLocalPlatform } from './src/local-platform.js';
 import { LocalTarget, controlFor } from './src/targets/local.js';
 import { runDrill } from './src/runner.js';

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { runDrill } from './src/runner.js';
 import { writeReport } from './src/report/write.js';
-import { expectationTable } from './src/terminal.js';
+import { exitCodeFor, expectationTable } from './src/terminal.js';
 import { KubernetesTarget } from './src/targets/kubernetes.js';
 import { LocalTarget, attachLocalTarget, controlFor, plannedLocalTarget } from './src/targets/local.js';
 import { startLocalPlatform, type LocalPlatform } from './src/local-platform.js';
@@ -143,7 +143,7 @@ async function main(): Promise<number> {
     console.log('summary:');
     for (const j of journals) console.log(`  ${j.result === 'passed' ? '✔' : '✘'} ${j.scenario}: ${j.result}`);
   }
-  return journals.length === scenarios.length && journals.every((j) => j.result === 'passed') ? 0 : 1;
+  return exitCodeFor(journals, scenarios.length);
 }
 
 main().then(

@@ -198,7 +198,12 @@ export function installChaos(platform: Platform, app: FastifyInstance, managemen
     switch (fault) {
       case 'readiness':
         platform.health.setOverride(CHAOS_READINESS_CHECK, 'readiness failure injected (chaos)');
-        return () => platform.health.setOverride(CHAOS_READINESS_CHECK, undefined);
+        // Also on the gauge at once: it is otherwise refreshed only when a probe asks for readiness.
+        platform.metrics.healthCheckStatus.set({ check: CHAOS_READINESS_CHECK }, 0);
+        return () => {
+          platform.health.setOverride(CHAOS_READINESS_CHECK, undefined);
+          platform.metrics.healthCheckStatus.set({ check: CHAOS_READINESS_CHECK }, 1);
+        };
       case 'cpu': {
         const until = Date.now() + settings.durationMs;
         const workers = Array.from({ length: settings.workers ?? 1 }, () => {

@@ -144,31 +144,7 @@ const toolChecks = [
 ];
 const skip = toolChecks.find((c) => c.skip)?.skip ?? false;
 
-describe('container images, built and run with podman', { skip }, () => {
-  before(
-    async () => {
-      const started = Date.now();
-      await run('bash', ['tools/containers/podman-setup.sh']);
-      // Once per machine: skipped when the base image exists (it takes ~30 s and Debian's archive).
-      const baseTag = `docker.io/library/node:${process.versions.node}-bookworm-slim`;
-      if ((await podmanStatus('image', 'exists', baseTag)) !== 0) {
-        const debootstrap = requireTool('debootstrap', 'apt-get install -y debootstrap');
-        if (debootstrap.skip) throw new Error(debootstrap.skip);
-        await run('bash', ['tools/containers/base-image.sh']);
-      }
-      const built = Date.now();
-      // A fixed build time (the last commit's) keeps every layer, labels included, cached between runs.
-      const sourceDateEpoch = (await run('git', ['log', '-1', '--format=%ct'])).stdout.trim();
-      await run('bash', ['tools/containers/build-images.sh', '--engine', 'podman', '--pull', 'never', '--registry', REGISTRY, '--tag', TAG], {
-        env: { ...process.env, SOURCE_DATE_EPOCH: sourceDateEpoch },
-        timeoutMs: 1_200_000,
-      });
-      // Reported so cold and warm cache times are visible in every run (docs/containers.md#timings).
-      process.stderr.write(`containers: base image ${((built - started) / 1000).toFixed(1)} s, three image builds ${((Date.now() - built) / 1000).toFixed(1)} s\n`);
-    },
-    { timeout: 1_500_000 },
-  );
-
+describe('Dockerfiles', () => {
   it('every Dockerfile starts from the pinned node image of this machine’s Node version', () => {
     for (const service of SERVICES) {
       const dockerfile = readFileSync(join(repoRoot, service.dir, 'Dockerfile'), 'utf8');
@@ -195,6 +171,61 @@ describe('container images, built and run with podman', { skip }, () => {
       assert.ok(first!.includes(`--workspace ${workspace}`), `build-base installs ${workspace}`);
     }
   });
+});
+
+describe('container tooling scripts', () => {
+  const shellcheck = requireTool('shellcheck', 'apt-get install -y shellcheck');
+
+  it('pass shellcheck', { skip: shellcheck.skip }, async () => {
+    const scripts = readdirSync(join(repoRoot, 'tools/containers')).filter((f) => f.endsWith('.sh'));
+    assert.ok(scripts.length >= 4, scripts.join(' '));
+    await run('shellcheck', scripts.map((f) => join('tools/containers', f)));
+  });
+
+  it('podman-setup.sh writes containers.conf once, keeps a complete one and refuses to rewrite a foreign one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sre-podman-conf-'));
+    try {
+      const conf = join(dir, 'containers.conf');
+      const env = { ...process.env, CONTAINERS_CONF_PATH: conf };
+      await run('bash', ['tools/containers/podman-setup.sh'], { env });
+      const written = readFileSync(conf, 'utf8');
+      assert.match(written, /^default_ulimits = \["nofile=1024:1024", "nproc=4096:4096"\]$/m);
+      assert.match(written, /^\[engine\]\nruntime = "runc"$/m);
+      await run('bash', ['tools/containers/podman-setup.sh'], { env });
+      assert.equal(readFileSync(conf, 'utf8'), written);
+      writeFileSync(conf, '[engine]\nruntime = "crun"\n');
+      await assert.rejects(run('bash', ['tools/containers/podman-setup.sh'], { env }), /add these yourself/);
+      assert.equal(readFileSync(conf, 'utf8'), '[engine]\nruntime = "crun"\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('container images, built and run with podman', { skip }, () => {
+  before(
+    async () => {
+      const started = Date.now();
+      await run('bash', ['tools/containers/podman-setup.sh']);
+      // Once per machine: skipped when the base image exists (it takes ~30 s and Debian's archive).
+      const baseTag = `docker.io/library/node:${process.versions.node}-bookworm-slim`;
+      if ((await podmanStatus('image', 'exists', baseTag)) !== 0) {
+        const debootstrap = requireTool('debootstrap', 'apt-get install -y debootstrap');
+        if (debootstrap.skip) throw new Error(debootstrap.skip);
+        await run('bash', ['tools/containers/base-image.sh']);
+      }
+      const built = Date.now();
+      // A fixed build time (the last commit's) keeps every layer, labels included, cached between runs.
+      const sourceDateEpoch = (await run('git', ['log', '-1', '--format=%ct'])).stdout.trim();
+      await run('bash', ['tools/containers/build-images.sh', '--engine', 'podman', '--pull', 'never', '--registry', REGISTRY, '--tag', TAG], {
+        env: { ...process.env, SOURCE_DATE_EPOCH: sourceDateEpoch },
+        timeoutMs: 1_200_000,
+      });
+      // Reported so cold and warm cache times are visible in every run (docs/containers.md#timings).
+      process.stderr.write(`containers: base image ${((built - started) / 1000).toFixed(1)} s, three image builds ${((Date.now() - built) / 1000).toFixed(1)} s\n`);
+    },
+    { timeout: 1_500_000 },
+  );
 
   for (const service of SERVICES) {
     it(`${service.name}: numeric non-root user, production env, heap cap, ports, OCI labels, node dist/main.js`, async () => {

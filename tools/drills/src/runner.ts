@@ -125,6 +125,7 @@ export function planLines(plan: ScenarioPlan, target: Target, options: RunOption
   lines.push(`   check  Prometheus ready: GET ${target.prometheusUrl.replace(/\/$/, '')}/-/ready`);
   lines.push(`   check  Alertmanager ready: GET ${target.alertmanagerUrl.replace(/\/$/, '')}/-/ready`);
   lines.push(`   check  every scrape target up: PromQL ${'`up == 0`'} returns nothing`);
+  lines.push(`   check  no alert but Watchdog is active in Alertmanager (waiting up to ${fmtMs(target.settleMs ?? 0)} for earlier ones to resolve)`);
   lines.push(`   check  none of the expected alerts is already firing: ${plan.expectations.filter((e) => e.kind === 'alert-fires').map((e) => (e as { alertname: string }).alertname).join(', ') || '(none)'}`);
   if (target.name === 'kubernetes') lines.push('   check  every Deployment in the app namespace has all replicas available: kubectl get deployments -n app -o json');
   lines.push(`   traffic synthetic user through ${target.gatewayUrl}: register, log in, upload a picture; then ${options.ratePerSecond ?? 8} req/s over auth (/api/auth/me, login), images (/api/images), storage (thumbnail)`);
@@ -276,6 +277,19 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
     const problems: string[] = [];
     if (!(await ready(target.prometheusUrl, '/-/ready'))) problems.push(`Prometheus does not answer at ${target.prometheusUrl} (start it: npm run observe)`);
     if (!(await ready(target.alertmanagerUrl, '/-/ready'))) problems.push(`Alertmanager does not answer at ${target.alertmanagerUrl} (start it: npm run observe)`);
+    if (problems.length === 0) {
+      // Alerts of an earlier drill (or a real problem) still active: wait for them to resolve, up to a bound.
+      const settleUntil = Date.now() + (target.settleMs ?? 0);
+      for (;;) {
+        const active = (await amAlerts(target.alertmanagerUrl).catch(() => [])).filter((a) => a.labels.alertname !== 'Watchdog' && a.status.state === 'active');
+        if (active.length === 0) break;
+        if (Date.now() >= settleUntil || abort.signal.aborted) {
+          problems.push(`alerts already firing: ${[...new Set(active.map((a) => `${a.labels.alertname}${a.labels.service ? `{service="${a.labels.service}"}` : ''}`))].join(', ')}`);
+          break;
+        }
+        await sleep(1000, abort.signal);
+      }
+    }
     if (problems.length === 0) {
       const down = await promQuery(target.prometheusUrl, 'up == 0').catch((err: Error): PromSample[] => [{ metric: { error: err.message }, value: 0 }]);
       for (const d of down) problems.push(`scrape target down: ${d.metric.job ?? ''} ${d.metric.instance ?? d.metric.error ?? ''}`.trim());

@@ -9,3 +9,8 @@ export function expectationTable(journal: Journal): string {
   const line = (r: string[]) => `${cut(r[0] ?? '', widths[0] as number)}  ${cut(r[1] ?? '', widths[1] as number)}  ${cut(r[2] ?? '', widths[2] as number)}  ${r[3] ?? ''}`;
   return [line(header), line(header.map((_, i) => '-'.repeat(i < 3 ? (widths[i] as number) : 8))), ...rows.map(line)].join('\n');
 }
+
+/** 0 only when every requested drill ran and every expectation held. */
+export function exitCodeFor(journals: readonly Journal[], requested: number): number {
+  return journals.length === requested && journals.every((j) => j.result === 'passed') ? 0 : 1;
+}

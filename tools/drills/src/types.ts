@@ -228,4 +228,6 @@ export interface Target {
   /** Extra steady-state checks (every service ready, no crash loop). Returns problems, empty when healthy. */
   healthProblems?(ctx: DrillContext): Promise<string[]>;
   readonly environment: Record<string, string>;
+  /** Before the steady-state check, wait this long at most for alerts of an earlier drill to resolve. */
+  readonly settleMs?: number;
 }

@@ -38,6 +38,13 @@ export interface ObserveOptions {
   prometheusPort?: number;
   alertmanagerPort?: number;
   sinkPort?: number;
+  /**
+   * Probe every target's /readyz like a kubelet readiness probe (default true). The platform
+   * refreshes service_health_check_status only when readiness is asked for; in the cluster the
+   * kubelet asks every few seconds, locally nothing else does, and the readiness and dependency
+   * alerts would see a stale gauge.
+   */
+  probeReadiness?: boolean;
   /** Real Slack webhook; when unset the local sink receives notifications. */
   slackWebhookUrl?: string;
   scrapeIntervalSeconds?: number;
@@ -113,7 +120,9 @@ export async function startObserve(options: ObserveOptions): Promise<ObserveStac
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   };
   process.once('exit', exitHook);
+  let prober: NodeJS.Timeout | undefined;
   const stop = async () => {
+    clearInterval(prober);
     process.removeListener('exit', exitHook);
     await Promise.all(
       children.map(
@@ -193,6 +202,21 @@ export async function startObserve(options: ObserveOptions): Promise<ObserveStac
     const prometheusUrl = `http://${host}:${prometheusPort}`;
     const alertmanagerUrl = `http://${host}:${alertmanagerPort}`;
     await Promise.all([waitReady(`${alertmanagerUrl}/-/ready`, am.child, 'Alertmanager', am.logFile), waitReady(`${prometheusUrl}/-/ready`, prom.child, 'Prometheus', prom.logFile)]);
+
+    if (options.probeReadiness ?? true) {
+      let probing = false;
+      prober = setInterval(() => {
+        if (probing) return;
+        probing = true;
+        void Promise.allSettled(
+          options.targets.map(async (t) => {
+            const res = await fetch(`http://${t.address}/readyz`, { signal: AbortSignal.timeout(2000) });
+            await res.arrayBuffer();
+          }),
+        ).finally(() => (probing = false));
+      }, scrapeIntervalSeconds * 1000);
+      prober.unref();
+    }
 
     const stateFile = join(options.dataDir, 'state.json');
     const state: ObserveState = {

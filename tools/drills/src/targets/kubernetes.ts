@@ -54,6 +54,7 @@ export class KubernetesTarget implements Target {
   prometheusUrl = 'http://127.0.0.1:<port-forward to svc/prometheus>';
   alertmanagerUrl = 'http://127.0.0.1:<port-forward to svc/alertmanager>';
   readonly environment: Record<string, string>;
+  readonly settleMs = 300_000;
   readonly #options: KubernetesOptions;
   readonly #forwards: ChildProcess[] = [];
   readonly #scratch: string;

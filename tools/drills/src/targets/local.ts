@@ -80,6 +80,10 @@ export class LocalTarget implements Target {
   get sinkUrl(): string | undefined {
     return this.#c.sinkUrl;
   }
+  /** Rate windows of 2–5 minutes (scaled) must drain after an earlier drill's errors. */
+  get settleMs(): number {
+    return this.#b(300_000, 20_000);
+  }
 
   /** Real-time bound → this run's bound: scaled like the rules, plus fixed slack for process start-up and 1 s scrapes. */
   #b(realMs: number, slackMs = 15_000): number {
