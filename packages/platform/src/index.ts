@@ -72,3 +72,4 @@ export {
   type ChaosFaultSettings,
   type ChaosOptions,
 } from './chaos.js';
+export { CHAOS_ADMIN_TOKEN_MIN_LENGTH, refineChaosConfig } from './chaos-config.js';

@@ -1,4 +1,4 @@
-import { baseConfigShape, chaosConfigShape, envInt, envOptionalSecret, envOptionalString, envSecret, z } from '@sre/platform';
+import { baseConfigShape, chaosConfigShape, envInt, refineChaosConfig, envOptionalSecret, envOptionalString, envSecret, z } from '@sre/platform';
 import { parsePrivateKey, parsePublicKeys } from './keys.js';
 
 /**
@@ -69,10 +69,6 @@ export const configSchema = z
       .transform((v): boolean | string => (v === 'true' ? true : v === 'false' || v.trim() === '' ? false : v)),
   })
   // Checked here rather than in installChaos, so it is reported like every other config problem.
-  .superRefine((config, ctx) => {
-    if (config.CHAOS_ENABLED && (config.CHAOS_ADMIN_TOKEN?.length ?? 0) < 16) {
-      ctx.addIssue({ code: 'custom', path: ['CHAOS_ADMIN_TOKEN'], message: 'must be at least 16 characters when CHAOS_ENABLED=true' });
-    }
-  });
+  .superRefine(refineChaosConfig);
 
 export type Config = z.output<typeof configSchema>;

@@ -15,6 +15,7 @@ import {
   createAccessTokenVerifier,
   createHttpApp,
   createManagementApp,
+  installChaos,
   createPlatform,
   errors,
   remoteKeySource,
@@ -372,6 +373,8 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
   }
 
   const management = createManagementApp(platform);
+  // Opt-in drills (CHAOS_ENABLED=true): readiness, latency, error, CPU and memory faults.
+  const chaos = installChaos(platform, app, management, { config });
 
   let closed: Promise<void> | undefined;
   return {
@@ -381,6 +384,7 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
     upstreams,
     close: () => {
       closed ??= (async () => {
+        chaos.clearAll('shutting down');
         verifier.close();
         for (const u of Object.values(upstreams)) u.dispose();
         await app.close();

@@ -1,4 +1,4 @@
-import { baseConfigShape, chaosConfigShape, envBool, envInt, envOptionalSecret, envOptionalString, envUrl, z } from '@sre/platform';
+import { baseConfigShape, chaosConfigShape, refineChaosConfig, envBool, envInt, envOptionalSecret, envOptionalString, envUrl, z } from '@sre/platform';
 
 /**
  * The Images service's configuration (README.md#configuration lists every variable). Parsed once
@@ -57,6 +57,7 @@ export const configSchema = z
     FAULT_INJECTION: envBool(false),
   })
   .superRefine((c, ctx) => {
+    refineChaosConfig(c, ctx);
     if ((c.S3_ACCESS_KEY_ID === undefined) !== (c.S3_SECRET_ACCESS_KEY === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['S3_SECRET_ACCESS_KEY'], message: 'and S3_ACCESS_KEY_ID must be set together' });
     }
