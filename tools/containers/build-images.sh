@@ -52,6 +52,8 @@ revision=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD 2>/dev/null || revision="${revision}-dirty"
 created=$(date -u ${SOURCE_DATE_EPOCH:+-d "@$SOURCE_DATE_EPOCH"} +%Y-%m-%dT%H:%M:%SZ)
 source_url=$(git remote get-url origin 2>/dev/null | sed -E 's#^git@([^:]+):#https://\1/#; s#\.git$##' || true)
+# A clone of a local folder (CI, a fork on disk) has no public URL: name the project's home instead.
+[[ "$source_url" == https://* ]] || source_url=${SOURCE_URL:-https://github.com/sre-platform/sre-platform}
 
 build_opts=()
 [[ -n $pull ]] && build_opts+=("--pull=$pull")

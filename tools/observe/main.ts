@@ -6,10 +6,10 @@
  * SLACK_WEBHOOK_URL when set, else to a local Slack-compatible sink that prints each message.
  * Ctrl-C stops everything.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO_ROOT, prometheusConfig, type ScrapeTarget } from './src/config.js';
+import { REPO_ROOT, type ScrapeTarget } from './src/config.js';
 import { DEFAULT_OBSERVE_DIR, missingBinaries, missingBinariesMessage, startObserve } from './src/stack.js';
 
 const LAUNCHER_STATE = join(REPO_ROOT, '.data', 'launcher.json');
@@ -77,13 +77,10 @@ async function main(): Promise<number> {
     const next = launcherTargets();
     if (!next || JSON.stringify(next) === current) return;
     current = JSON.stringify(next);
-    const file = join(DEFAULT_OBSERVE_DIR, 'prometheus.yml');
-    const text = readFileSync(file, 'utf8');
-    const rules = [...text.matchAll(/^ {2}- (\/.*\.ya?ml)$/gm)].map((m) => m[1] as string);
-    const url = new URL(stack.prometheusUrl);
-    const am = new URL(stack.alertmanagerUrl);
-    writeFileSync(file, prometheusConfig({ targets: next, alertmanagerAddress: am.host, prometheusAddress: url.host, slackUrl: '', outDir: DEFAULT_OBSERVE_DIR, scrapeIntervalSeconds: Number(/scrape_interval: (\d+)s/.exec(text)?.[1] ?? 5), timeScale }, rules));
-    void fetch(`${stack.prometheusUrl}/-/reload`, { method: 'POST' }).then(() => console.log(`observe: targets changed, Prometheus reloaded: ${next.map((t) => `${t.pod}=${t.address}`).join(', ')}`));
+    stack.setTargets(next).then(
+      () => console.log(`observe: targets changed, Prometheus reloaded: ${next.map((t) => `${t.pod}=${t.address}`).join(', ')}`),
+      (err: Error) => console.error(`observe: ${err.message}`),
+    );
   }, 3000);
 
   await new Promise<void>((resolve) => {

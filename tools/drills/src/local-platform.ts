@@ -92,7 +92,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const say = options.say ?? ((line: string) => console.log(line));
   const timeScale = options.timeScale ?? 1;
   rmSync(options.dataDir, { recursive: true, force: true });
-  mkdirSync(options.dataDir, { recursive: true });
+  // 755: PostgreSQL runs as the postgres user (through runuser when we are root) and must reach its folder.
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o755 });
   const launcherLines: string[] = [];
   const cleanups: Array<() => Promise<void>> = [];
   const stopAll = async () => {
@@ -240,14 +241,21 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   }
 }
 
-/** The last lines of a log file written since `sinceMs` (pino JSON lines carry `time`). */
+/**
+ * The interesting lines of a log file written since `sinceMs`: everything but routine successful
+ * request lines (pino JSON lines carry `time`, as epoch ms or ISO text; plain lines — a config error
+ * on stderr, a crash trace — are always kept).
+ */
 export function tailLog(file: string, sinceMs: number, max = 200): string[] {
   if (!existsSync(file)) return [];
   const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
   return lines
     .filter((l) => {
-      const t = /"time":(\d{13})/.exec(l)?.[1];
-      return t === undefined || Number(t) >= sinceMs;
+      const raw = /"time":(?:(\d{13})|"([^"]+)")/.exec(l);
+      const t = raw ? (raw[1] ? Number(raw[1]) : Date.parse(raw[2] as string)) : undefined;
+      if (t !== undefined && t < sinceMs) return false;
+      const routine = /"msg":"request completed"/.test(l) && /"statusCode":[1-4]\d\d/.test(l);
+      return !routine;
     })
     .slice(-max);
 }

@@ -128,6 +128,12 @@ describe('kubernetes target: dry-run plans', () => {
     assert.match(s3.slice(s3.indexOf('4. rollback')), /kubectl scale statefulset\/minio -n app --replicas=1/);
   });
 
+  it('port-forwards to Services that k8s/ defines', () => {
+    for (const [ns, ref] of [[K8S.monitoring, K8S.prometheus.service], [K8S.monitoring, K8S.alertmanager.service], [K8S.app, K8S.gatewayService.service]] as const) {
+      assert.ok(objects.has(`service/${ns}/${ref.replace('svc/', '')}`), `${ref} in ${ns}`);
+    }
+  });
+
   it('reads alerts through port-forwarded Prometheus and Alertmanager APIs', () => {
     const target = new KubernetesTarget();
     const text = planLines(target.plan('readiness-failure'), target).join('\n');

@@ -59,6 +59,8 @@ export interface ObserveStack {
   readonly sinkUrl?: string;
   readonly stateFile: string;
   readonly timeScale: number;
+  /** New scrape targets (the launcher restarted with other ports): rewrites prometheus.yml and reloads. */
+  setTargets(targets: readonly ScrapeTarget[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -111,6 +113,7 @@ export async function startObserve(options: ObserveOptions): Promise<ObserveStac
   mkdirSync(options.dataDir, { recursive: true });
   chmodSync(options.dataDir, 0o700);
 
+  let targets = [...options.targets];
   const prometheusPort = options.prometheusPort ?? (await freePort(host));
   const alertmanagerPort = options.alertmanagerPort ?? (await freePort(host));
   const children: ChildProcess[] = [];
@@ -158,13 +161,12 @@ export async function startObserve(options: ObserveOptions): Promise<ObserveStac
       });
     }
     const promConfigFile = join(options.dataDir, 'prometheus.yml');
-    writeFileSync(
-      promConfigFile,
-      prometheusConfig(
-        { targets: options.targets, alertmanagerAddress: `${host}:${alertmanagerPort}`, prometheusAddress: `${host}:${prometheusPort}`, slackUrl, outDir: options.dataDir, scrapeIntervalSeconds, timeScale },
-        rules,
-      ),
-    );
+    const writePrometheusConfig = () =>
+      writeFileSync(
+        promConfigFile,
+        prometheusConfig({ targets, alertmanagerAddress: `${host}:${alertmanagerPort}`, prometheusAddress: `${host}:${prometheusPort}`, slackUrl, outDir: options.dataDir, scrapeIntervalSeconds, timeScale }, rules),
+      );
+    writePrometheusConfig();
     const amConfigFile = join(options.dataDir, 'alertmanager.yml');
     // The file may hold the real webhook URL: readable by the owner only.
     writeFileSync(amConfigFile, alertmanagerConfig({ slackUrl, timeScale }), { mode: 0o600 });
@@ -209,7 +211,7 @@ export async function startObserve(options: ObserveOptions): Promise<ObserveStac
         if (probing) return;
         probing = true;
         void Promise.allSettled(
-          options.targets.map(async (t) => {
+          targets.map(async (t) => {
             const res = await fetch(`http://${t.address}/readyz`, { signal: AbortSignal.timeout(2000) });
             await res.arrayBuffer();
           }),
@@ -225,7 +227,7 @@ export async function startObserve(options: ObserveOptions): Promise<ObserveStac
       ...(sink ? { sinkUrl: sink.url } : {}),
       timeScale,
       scrapeIntervalSeconds,
-      targets: options.targets,
+      targets,
       pid: process.pid,
       startedAt: new Date().toISOString(),
     };
@@ -236,6 +238,13 @@ export async function startObserve(options: ObserveOptions): Promise<ObserveStac
       ...(sink ? { sink, sinkUrl: sink.url } : {}),
       stateFile,
       timeScale,
+      async setTargets(next) {
+        targets = [...next];
+        writePrometheusConfig();
+        writeFileSync(stateFile, `${JSON.stringify({ ...state, targets }, null, 2)}\n`);
+        const res = await fetch(`${prometheusUrl}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+        if (!res.ok) throw new Error(`Prometheus reload failed: ${res.status} ${await res.text()}`);
+      },
       async stop() {
         await stop();
         rmSync(stateFile, { force: true });

@@ -135,6 +135,15 @@ describe('observe: the real stack', { skip: noMonitoringBinaries }, () => {
       const note = stack.sink?.notifications.find((n) => JSON.stringify(n.payload).includes('ServiceDependencyDown'));
       assert.match(JSON.stringify(note?.payload), /docs\/runbooks\/ServiceDependencyDown\.md/);
       assert.equal((note?.payload as { channel?: string }).channel, '#all-sre-project');
+      // The launcher restarted with other ports: the stack follows without a restart.
+      await stack.setTargets([{ address: `127.0.0.1:${port}`, service: 'images', pod: 'images-2' }]);
+      await waitFor(
+        async () => {
+          const body = (await (await fetch(`${stack.prometheusUrl}/api/v1/targets`)).json()) as { data: { activeTargets: Array<{ labels: Record<string, string> }> } };
+          return body.data.activeTargets.some((t) => t.labels.pod === 'images-2') && !body.data.activeTargets.some((t) => t.labels.pod === 'images-1');
+        },
+        { timeoutMs: 20_000, intervalMs: 250, what: 'Prometheus to scrape the new target set' },
+      );
     } finally {
       await stack.stop();
       await new Promise<void>((r) => target.close(() => r()));

@@ -147,7 +147,7 @@ export function toHtml(journal: Journal): string {
 <ul>${facts.map((f) => `<li>${f}</li>`).join('')}</ul>
 <h2>Expectations</h2>
 <table><tr><th></th><th>Expectation</th><th>Check</th><th>Bound</th><th>Observed</th></tr>
-${rows(journal.expectations.map((e) => [`<span class="${cls(e.status)}">${esc(mark(e.status))}</span>`, `${esc(e.description)}<br><small>${esc(e.why)}</small>`, esc(e.check), esc(e.bound ?? ''), esc(e.observed)]))}</table>
+${rows(journal.expectations.map((e) => [`<span class="${cls(e.status)}">${e.status === 'passed' ? 'PASS' : e.status === 'not-run' ? '—' : 'FAIL'}</span>`, `${esc(e.description)}<br><small>${esc(e.why)}</small>`, esc(e.check), esc(e.bound ?? ''), esc(e.observed)]))}</table>
 <h2>Time line</h2>
 ${charts}
 <h2>Phases</h2>
@@ -160,7 +160,7 @@ ${rows(journal.phases.map((p) => [esc(p.name), `${Math.round(p.t0 / 1000)} s`, p
 ${rows(journal.events.map((e) => [`${Math.round(e.t / 1000)} s`, esc(e.kind), esc(e.message)]))}</table>
 <h3>Actions as run</h3>
 <table><tr><th>Phase</th><th></th><th>Action</th><th>Command</th><th>Output</th></tr>
-${rows(journal.actions.map((a) => [esc(a.phase), a.ok ? '✔' : '✘', esc(a.description), a.command ? `<code>${esc(a.command)}</code>` : '', a.output ? `<pre>${esc(a.output.split('\n').slice(0, 8).join('\n'))}</pre>` : '']))}</table>
+${rows(journal.actions.map((a) => [esc(a.phase), a.ok ? 'ok' : '<span class="fail">failed</span>', esc(a.description), a.command ? `<code>${esc(a.command)}</code>` : '', a.output ? `<pre>${esc(a.output.split('\n').slice(0, 8).join('\n'))}</pre>` : '']))}</table>
 <h2>Prometheus queries</h2>
 <table><tr><th>Name</th><th>PromQL</th><th>Peak</th><th>Last</th></tr>
 ${rows(journal.queries.map((q) => [esc(q.name), `<code>${esc(q.promql)}</code>`, esc(peakValue(q.points)), esc(lastValue(q.points))]))}</table>

@@ -381,7 +381,7 @@ export class LocalTarget implements Target {
           inject: [this.#fault('images', [0], 'cpu', { durationMs: faultMs, workers: 1 })],
           rollback: [this.#fault('images', [0], 'cpu')],
           expectations: [
-            promql('cpu-up', 'images#1 uses most of a core', 'sum by (pod) (rate(process_cpu_seconds_total{job="platform",service="images",pod="images-1"}[10s])) > 0.5', b(30_000, 15_000), 'The burn runs in a worker thread of the service process; process_cpu_seconds_total counts every thread (what an HPA would act on).'),
+            promql('cpu-up', 'images#1 burns CPU (well above its idle level)', 'sum by (pod) (rate(process_cpu_seconds_total{job="platform",service="images",pod="images-1"}[10s])) > 0.3', b(30_000, 15_000), 'The burn runs in a worker thread of the service process; process_cpu_seconds_total counts every thread (what an HPA would act on). An idle instance uses a few hundredths of a core; 0.3 leaves room for a machine shared with other work.'),
             promql('fault-exported', 'The active fault is visible as a metric', 'chaos_fault_active{job="platform",fault="cpu"} == 1', b(10_000, 10_000), 'Every toggle is exported, so dashboards show that a drill is running.'),
             traffic('served', 'Requests keep being served', ['auth', 'images', 'storage'], { minSuccessRatio: 0.99 }, 'The event loop keeps answering while the worker burns CPU.'),
           ],
