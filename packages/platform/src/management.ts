@@ -25,6 +25,9 @@ export function createManagementApp(platform: Platform, options: ManagementOptio
   });
 
   app.get('/metrics', async (_request, reply) => {
+    // Refresh service_health_check_status on every scrape (the result is cached briefly), so the
+    // gauge is current even where nothing else calls /readyz (one machine, a plain Prometheus).
+    await platform.health.readiness();
     const body = await platform.metrics.registry.metrics();
     return reply.type(platform.metrics.registry.contentType).send(body);
   });

@@ -137,6 +137,15 @@ describe('management app', () => {
     assert.equal(served.headers.connection, 'close');
   });
 
+  it('a metrics scrape alone refreshes the health-check gauge', async () => {
+    const { platform, management } = build();
+    let storageUp = true;
+    platform.health.addCheck({ name: 'storage', check: async () => { if (!storageUp) throw new Error('down'); } });
+    assert.match((await management.inject({ url: '/metrics' })).body, /service_health_check_status\{check="storage"\} 1/);
+    storageUp = false;
+    assert.match((await management.inject({ url: '/metrics' })).body, /service_health_check_status\{check="storage"\} 0/);
+  });
+
   it('the public app serves none of the management routes', async () => {
     const { app } = build();
     for (const url of ['/livez', '/readyz', '/metrics']) assert.equal((await app.inject({ url })).statusCode, 404);

@@ -10,7 +10,7 @@ export interface AccessTokenSettings {
   ttlSeconds: number;
 }
 
-/** EdDSA JWT with the header and claims every verifier expects (docs: HELPERS-BRIEF "Access tokens"). */
+/** EdDSA JWT with the header and claims every verifier expects (see docs/architecture.md#tokens). */
 export async function signAccessToken(keys: SigningKeys, settings: AccessTokenSettings, user: { id: string; email: string }): Promise<string> {
   return new SignJWT({ email: user.email })
     .setProtectedHeader({ alg: 'EdDSA', kid: keys.kid, typ: 'at+jwt' })

@@ -82,12 +82,6 @@ async function freePort(): Promise<number> {
  * report in docs/drills.md#local-target), so this reaches the options object it was built with and
  * fails loudly if that shape changes.
  */
-function supervisedEnv(process: unknown): NodeJS.ProcessEnv {
-  const env = (process as { options?: { env?: NodeJS.ProcessEnv } }).options?.env;
-  if (!env || typeof env !== 'object') throw new Error('tools/launcher SupervisedProcess no longer exposes its environment (options.env): secret-deletion needs a way to restart a service with a changed environment');
-  return env;
-}
-
 export async function startLocalPlatform(options: LocalPlatformOptions): Promise<LocalPlatform> {
   const say = options.say ?? ((line: string) => console.log(line));
   const timeScale = options.timeScale ?? 1;
@@ -158,7 +152,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const observe = await startObserve({ targets, dataDir: join(options.dataDir, 'observe'), timeScale, print: say });
     cleanups.push(() => observe.stop());
 
-    const saved = new Map<ServiceName, Array<{ env: NodeJS.ProcessEnv; removed: Record<string, string | undefined> }>>();
+    // Per service: how to put back the variables a secret-deletion drill took away.
+    const saved = new Map<ServiceName, () => Promise<void>>();
     const logDir = join(options.dataDir, 'platform', 'logs');
 
     const platform: LocalPlatform = {
@@ -192,28 +187,13 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         await launcher.waitReady(service);
       },
       async restartWithout(service, variables) {
-        const entries = launcher.instances(service).map((i) => {
-          const env = supervisedEnv(i.process);
-          const removed: Record<string, string | undefined> = {};
-          for (const v of variables) {
-            removed[v] = env[v];
-            delete env[v];
-          }
-          return { env, removed };
-        });
-        saved.set(service, entries);
-        // Stopped and started again: every later automatic restart uses the reduced environment.
-        for (const i of launcher.instances(service)) {
-          await i.process.stop();
-          i.process.start();
-        }
+        saved.set(service, await launcher.restartWithout(service, variables));
       },
       async restore(service) {
-        for (const { env, removed } of saved.get(service) ?? []) {
-          for (const [k, v] of Object.entries(removed)) if (v !== undefined) env[k] = v;
-        }
+        const restore = saved.get(service);
         saved.delete(service);
-        await launcher.startService(service);
+        if (restore) await restore();
+        else await launcher.startService(service);
       },
       async stopDatabase() {
         await postgres?.stop();

@@ -42,7 +42,8 @@ function failures(journal: Journal): string {
 
 async function drill(target: Target, scenario: ScenarioName, expectPass = true): Promise<Journal> {
   const lines: string[] = [];
-  const journal = await runDrill(target, scenario, { steadyStateMs: 4000, print: (l) => lines.push(l) });
+  // A looser latency threshold than the CLI's default: the suite shares two cores with other suites.
+  const journal = await runDrill(target, scenario, { steadyStateMs: 4000, steadyMaxP95Ms: 3000, print: (l) => lines.push(l) });
   writeReport(journal, join(dir, 'reports', scenario));
   if (journal.result !== 'passed' && expectPass) console.log(lines.join('\n'));
   return journal;

@@ -313,6 +313,26 @@ export class Launcher {
     this.#writeState();
   }
 
+  /**
+   * Restarts every instance of a service without `variables` (drills: "the Secret was deleted"). It
+   * does not wait for readiness: without its secrets a service must refuse to start, and the
+   * supervisor's restarts become a crash loop. The returned function puts the variables back and
+   * waits until the service is ready again.
+   */
+  async restartWithout(name: ServiceName, variables: readonly string[]): Promise<() => Promise<void>> {
+    const originals = this.instances(name).map((i) => ({ instance: i, env: i.process.env }));
+    for (const { instance, env } of originals) {
+      const reduced = { ...env };
+      for (const v of variables) delete reduced[v];
+      await instance.process.restartWithEnv(reduced);
+    }
+    return async () => {
+      for (const { instance, env } of originals) await instance.process.restartWithEnv(env);
+      await this.waitReady(name);
+      this.#writeState();
+    };
+  }
+
   async waitReady(name: ServiceName): Promise<void> {
     await Promise.all(this.instances(name).map((i) => this.#waitReady(i)));
   }

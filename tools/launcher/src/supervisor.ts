@@ -57,6 +57,21 @@ export class SupervisedProcess {
     return this.pid !== undefined;
   }
 
+  /**
+   * Stops the process and starts it again with `env`; later automatic restarts keep it, like pods
+   * re-created from a changed Deployment. Drills use it to take a Secret's variables away.
+   */
+  async restartWithEnv(env: NodeJS.ProcessEnv): Promise<void> {
+    await this.stop();
+    this.options.env = env;
+    this.start();
+  }
+
+  /** A copy of the environment the next start will use. */
+  get env(): NodeJS.ProcessEnv {
+    return { ...this.options.env };
+  }
+
   start(): void {
     this.#wanted = true;
     clearTimeout(this.#restartTimer);
