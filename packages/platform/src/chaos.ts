@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CHAOS_ADMIN_TOKEN_MIN_LENGTH } from './chaos-config.js';
 import { envBool, envOptionalString } from './config.js';
 import { defineErrorCatalogue, errorBody } from './errors.js';
 import { Counter, Gauge } from './metrics.js';
@@ -76,7 +77,6 @@ export interface ChaosController {
   clearAll(reason?: string): void;
 }
 
-const MIN_TOKEN_LENGTH = 16;
 export const CHAOS_TOKEN_HEADER = 'x-chaos-token';
 /** The readiness check name the readiness fault forces to fail. */
 export const CHAOS_READINESS_CHECK = 'chaos';
@@ -169,8 +169,8 @@ interface Running {
 export function installChaos(platform: Platform, app: FastifyInstance, management: FastifyInstance, options: ChaosOptions): ChaosController {
   const enabled = options.config.CHAOS_ENABLED;
   const token = options.config.CHAOS_ADMIN_TOKEN;
-  if (enabled && (token === undefined || token.length < MIN_TOKEN_LENGTH)) {
-    throw new Error(`CHAOS_ENABLED=true requires CHAOS_ADMIN_TOKEN of at least ${MIN_TOKEN_LENGTH} characters`);
+  if (enabled && (token === undefined || token.length < CHAOS_ADMIN_TOKEN_MIN_LENGTH)) {
+    throw new Error(`CHAOS_ENABLED=true requires CHAOS_ADMIN_TOKEN of at least ${CHAOS_ADMIN_TOKEN_MIN_LENGTH} characters`);
   }
   const maxDurationMs = options.maxDurationMs ?? 3_600_000;
   const random = options.random ?? Math.random;

@@ -1,17 +1,11 @@
 /**
  * Calls the fault-injection API of a service's management port (packages/platform/src/chaos.ts).
  */
-export type FaultName = 'readiness' | 'latency' | 'errors' | 'cpu' | 'memory';
+import type { ChaosFault, ChaosFaultSettings } from '@sre/platform';
 
-export interface FaultSettings {
-  durationMs: number;
-  latencyMs?: number;
-  share?: number;
-  pathPrefix?: string;
-  workers?: number;
-  mbPerSecond?: number;
-  maxMb?: number;
-}
+// The service side defines the API; the drills speak it with the same types.
+export type FaultName = ChaosFault;
+export type FaultSettings = ChaosFaultSettings;
 
 export async function setFault(managementUrl: string, token: string, fault: FaultName, settings: FaultSettings): Promise<string> {
   const res = await fetch(new URL(`/chaos/faults/${fault}`, managementUrl), {
