@@ -300,6 +300,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Imag
 function classifyError(err: unknown): AppError | undefined {
   if (err instanceof StorageUnavailableError) return imagesErrors.IMAGES_STORAGE_UNAVAILABLE(undefined, { headers: { 'retry-after': '5' } });
   if (isDatabaseUnavailable(err)) return imagesErrors.IMAGES_DB_UNAVAILABLE(undefined, { headers: { 'retry-after': '5' } });
+  // A body Fastify has no parser for (image/png, text/plain): the only body this service takes is
+  // an upload, so say how to send one.
+  if ((err as { code?: unknown }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return imagesErrors.IMAGES_MULTIPART_REQUIRED();
   const multipartError = classifyMultipartError(err);
   return multipartError instanceof AppError ? multipartError : undefined;
 }

@@ -125,6 +125,7 @@ describe('upload validation (local storage, PGlite)', () => {
     ['a file under another part name', async () => multipart([{ name: 'image', filename: 'a.jpg', data: await fixtures.validImage.jpeg(64, 64) }]), 400, 'IMAGES_UNEXPECTED_PART'],
     ['a multipart body cut off mid-part', async () => { const m = fileUpload(await fixtures.validImage.jpeg(64, 64)); return { ...m, body: m.body.subarray(0, m.body.length - 60) }; }, 400, 'IMAGES_MALFORMED_UPLOAD'],
     ['a JSON body', async () => ({ body: Buffer.from('{"file":"x"}'), contentType: 'application/json' }), 415, 'IMAGES_MULTIPART_REQUIRED'],
+    ['a raw image body', async () => ({ body: Buffer.from('89504e470d0a1a0a', 'hex'), contentType: 'image/png' }), 415, 'IMAGES_MULTIPART_REQUIRED'],
   ];
   for (const [name, make, status, code] of rejected) {
     it(`answers ${status} ${code} for ${name}, stores nothing`, async () => {
