@@ -18,6 +18,27 @@ export interface HttpAppOptions {
 }
 
 /**
+ * Node's HTTP server with the limits every public port needs: the header block size (431 beyond
+ * it), the time to receive a whole request (408 for slow clients, the slow-loris guard), and
+ * keep-alive longer than a load balancer's usual 60 s idle timeout so it never reuses a socket we
+ * are closing.
+ */
+function createNodeServer(handler: (req: IncomingMessage, res: ServerResponse) => void, requestTimeoutMs: number, maxHeaderBytes: number) {
+  const server = createServer(
+    {
+      maxHeaderSize: maxHeaderBytes,
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: Math.min(requestTimeoutMs, 60_000),
+      keepAliveTimeout: 72_000,
+      // How often Node looks for requests past their timeout (default 30 s would let them overrun).
+      connectionsCheckingInterval: Math.max(250, Math.min(30_000, Math.floor(requestTimeoutMs / 4))),
+    },
+    handler,
+  );
+  return server;
+}
+
+/**
  * The public HTTP app of a service, with the platform's cross-cutting behaviour installed:
  * request ids, trace-aware logging, HTTP metrics by route template, size limits, one error shape,
  * and "Connection: close" while draining so keep-alive clients move to another pod.
@@ -30,15 +51,14 @@ export function createHttpApp(platform: Platform, options: HttpAppOptions): Fast
     // We log one line per request ourselves (onResponse), with the route template.
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     bodyLimit: options.config.BODY_LIMIT_BYTES,
-    requestTimeout: options.config.REQUEST_TIMEOUT_MS,
-    connectionTimeout: options.config.REQUEST_TIMEOUT_MS,
     routerOptions: { maxParamLength: 200 },
     trustProxy: options.trustProxy ?? false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // Fastify applies its timeout options only to servers it creates itself, so the factory sets them.
     serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
-      createServer({ maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024 }, handler),
+      createNodeServer(handler, options.config.REQUEST_TIMEOUT_MS, options.maxHeaderBytes ?? 16 * 1024),
     childLoggerFactory(logger, bindings, childOptions, rawReq) {
       const traceId = traceIdFrom((rawReq as IncomingMessage).headers.traceparent);
       return logger.child(traceId ? { ...bindings, traceId } : bindings, childOptions);

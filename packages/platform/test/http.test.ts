@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { AppError, createHttpApp, createManagementApp, createPlatform, defineErrorCatalogue } from '../src/index.js';
@@ -151,3 +152,50 @@ describe('management app', () => {
     for (const url of ['/livez', '/readyz', '/metrics']) assert.equal((await app.inject({ url })).statusCode, 404);
   });
 });
+
+describe('limits enforced by the listening server', () => {
+  async function listening() {
+    const { app } = build();
+    const url = new URL(await app.listen({ host: '127.0.0.1', port: 0 }));
+    return { app, port: Number(url.port) };
+  }
+
+  /** Sends raw bytes and resolves with the first response line (bounded by the caller's timeout). */
+  function rawRequest(port: number, bytes: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+      let received = '';
+      socket.on('data', (chunk) => {
+        received += chunk.toString();
+        if (received.includes('\r\n')) {
+          socket.destroy();
+          resolve(received.split('\r\n')[0] ?? '');
+        }
+      });
+      socket.on('error', reject);
+      socket.on('close', () => resolve(received.split('\r\n')[0] ?? ''));
+    });
+  }
+
+  it('answers 431 to a header block over 16 KiB', async () => {
+    const { app, port } = await listening();
+    try {
+      const line = await rawRequest(port, `GET /items/1 HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      assert.match(line, /^HTTP\/1\.1 431/);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('answers 408 to a request body that never finishes arriving (slow-loris guard)', { timeout: 20_000 }, async () => {
+    const { app, port } = await listening();
+    try {
+      // REQUEST_TIMEOUT_MS is 5 s in this config; the body promises 100 bytes and sends 5.
+      const line = await rawRequest(port, 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"na');
+      assert.match(line, /^HTTP\/1\.1 408/);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
