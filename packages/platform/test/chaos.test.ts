@@ -1,20 +1,13 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { waitFor } from '@sre/testkit';
+import { captureLogs, waitFor } from '@sre/testkit';
 import { createHttpApp, createManagementApp, createPlatform, installChaos, parseConfig, baseConfigShape, chaosConfigShape, z } from '../src/index.js';
 
 const config = { LOG_LEVEL: 'info' as const, READINESS_CACHE_MS: 0, READINESS_CHECK_TIMEOUT_MS: 200, BODY_LIMIT_BYTES: 1024, REQUEST_TIMEOUT_MS: 5000 };
 const TOKEN = 'test-chaos-admin-token-0123456789';
 
 function build(chaos: { CHAOS_ENABLED: boolean; CHAOS_ADMIN_TOKEN?: string }, random?: () => number) {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      cb();
-    },
-  });
+  const { lines, destination } = captureLogs();
   const platform = createPlatform({ service: 'demo', config, logDestination: destination, collectProcessMetrics: false });
   const app = createHttpApp(platform, { config });
   app.get('/api/items', async () => ({ ok: true }));

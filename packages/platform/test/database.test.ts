@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { Kysely, sql, type Migration } from 'kysely';
 import { PGlite } from '@electric-sql/pglite';
-import { createTestDatabase, freePort, testPostgresUrl, waitFor } from '@sre/testkit';
+import { captureLogs, createTestDatabase, freePort, testPostgresUrl, waitFor } from '@sre/testkit';
 import { PGliteDialect, createLogger, isDatabaseUnavailable, migrateToLatest, openDatabase, runMigrationsWithRetry } from '../src/index.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -28,13 +27,7 @@ const migrations: Record<string, Migration> = {
 };
 
 function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _e, cb) {
-      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
+  const { lines, destination } = captureLogs();
   return { lines, logger: createLogger({ service: 'test', level: 'info', destination }) };
 }
 

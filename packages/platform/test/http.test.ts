@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { captureLogs } from '@sre/testkit';
 import { AppError, createHttpApp, createManagementApp, createPlatform, defineErrorCatalogue } from '../src/index.js';
 
 const config = { LOG_LEVEL: 'info' as const, READINESS_CACHE_MS: 0, READINESS_CHECK_TIMEOUT_MS: 200, BODY_LIMIT_BYTES: 1024, REQUEST_TIMEOUT_MS: 5000 };
 
 function build() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      cb();
-    },
-  });
+  const { lines, destination } = captureLogs();
   const platform = createPlatform({ service: 'demo', config, logDestination: destination, collectProcessMetrics: false });
   const app = createHttpApp(platform, { config });
   const catalogue = defineErrorCatalogue({ DEMO_BROKEN: { status: 503, message: 'Broken on purpose.' } });

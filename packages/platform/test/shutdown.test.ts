@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { captureLogs } from '@sre/testkit';
 import { createPlatform, createShutdown } from '../src/index.js';
 
 const config = { LOG_LEVEL: 'info' as const, READINESS_CACHE_MS: 0, READINESS_CHECK_TIMEOUT_MS: 200 };
 
 function setup() {
-  const lines: Record<string, unknown>[] = [];
-  const logDestination = new Writable({
-    write(chunk: Buffer, _e, cb) {
-      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
+  const { lines, destination: logDestination } = captureLogs();
   const platform = createPlatform({ service: 'demo', config, logDestination, collectProcessMetrics: false });
   const exits: number[] = [];
   const events: string[] = [];

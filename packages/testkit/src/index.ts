@@ -1,3 +1,4 @@
 export { requireTool, requireEnv, hasCommand } from './tools.js';
 export { freePort, waitFor } from './net.js';
 export { createTestDatabase, startEphemeralPostgres, testPostgresUrl, type EphemeralPostgres, type TestDatabase } from './postgres.js';
+export { captureLogs, type LogLine } from './logs.js';

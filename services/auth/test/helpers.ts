@@ -1,6 +1,5 @@
-import { Writable } from 'node:stream';
 import { parseConfig } from '@sre/platform';
-import { createTestDatabase, testPostgresUrl } from '@sre/testkit';
+import { captureLogs, createTestDatabase, testPostgresUrl } from '@sre/testkit';
 import { buildApp, type AuthDeps, type AuthService } from '../src/app.js';
 import { configSchema, type Config } from '../src/config.js';
 import { generateSigningKeyPair } from '../src/keys.js';
@@ -45,21 +44,6 @@ export function backends(): Backend[] {
     },
     { name: 'pglite', skip: false, create: async () => ({ env: {}, drop: async () => undefined }) },
   ];
-}
-
-export interface LogLines {
-  readonly lines: Record<string, unknown>[];
-}
-
-export function captureLogs(): { destination: Writable } & LogLines {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      callback();
-    },
-  });
-  return { destination, lines };
 }
 
 export interface TestAuth extends AuthService {

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { parseConfig } from '@sre/platform';
+import { captureLogs } from '@sre/testkit';
 import { buildApp, type Gateway } from '../src/app.js';
 import { configSchema } from '../src/config.js';
 
@@ -79,17 +79,6 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export function quietLogs() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { lines, destination };
-}
-
 export interface TestGateway extends Gateway {
   url: string;
   logs: Record<string, unknown>[];
@@ -103,7 +92,7 @@ export async function startGateway(env: Record<string, string>): Promise<TestGat
     READINESS_CACHE_MS: '0',
     ...env,
   });
-  const { lines, destination } = quietLogs();
+  const { lines, destination } = captureLogs();
   const gateway = buildApp(config, { logDestination: destination, collectProcessMetrics: false });
   const url = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   return Object.assign(gateway, { url, logs: lines });
