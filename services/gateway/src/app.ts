@@ -25,6 +25,7 @@ import {
 } from '@sre/platform';
 import type { Config } from './config.js';
 import { gatewayErrors } from './errors.js';
+import { nonCanonicalPathReason, pathOf } from './paths.js';
 import { TokenCache } from './token-cache.js';
 import { classifyTransportError, createUpstream, createUpstreamMetrics, type Upstream } from './upstream.js';
 
@@ -105,13 +106,6 @@ class ByteLimit extends Transform {
   }
 }
 
-function parseTrustProxy(value: string | undefined): boolean | string | number {
-  if (value === undefined || value === 'false') return false;
-  if (value === 'true') return true;
-  if (/^\d+$/.test(value)) return Number(value);
-  return value;
-}
-
 export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
   const platform = createPlatform({
     service: 'gateway',
@@ -120,7 +114,7 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
     ...(deps.collectProcessMetrics === undefined ? {} : { collectProcessMetrics: deps.collectProcessMetrics }),
   });
   const { logger } = platform;
-  const app = createHttpApp(platform, { config, trustProxy: parseTrustProxy(config.TRUST_PROXY) as boolean | string });
+  const app = createHttpApp(platform, { config, trustProxy: config.TRUST_PROXY as boolean | string });
 
   // --- Access tokens: verified here with Auth's public keys; Auth is never called per request. ---
   const keySource = remoteKeySource({
@@ -215,6 +209,11 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
   // proxied without a valid token.
   app.addHook('preParsing', async (request, _reply, payload) => {
     await checkAccessToken(request);
+    // Canonical paths only (paths.ts): a variant such as /api/auth//register matched a route with a
+    // looser limit than the path the upstream serves, so it is refused here, before it is proxied.
+    // After the token check, so an anonymous caller learns nothing new; counted by the global limit.
+    const reason = nonCanonicalPathReason(pathOf(request.raw.url));
+    if (reason) throw gatewayErrors.GATEWAY_NON_CANONICAL_PATH(`The request path contains ${reason}; send the canonical path.`);
     return payload;
   });
 
