@@ -99,23 +99,28 @@ export const gatewaySuite: Suite = async ({ quick, workDir }) => {
     const cpuOf: Partial<Record<Candidate, BenchProcess>> = { gateway, bareProxy, nginx };
     const samples = Object.fromEntries((Object.keys(urls) as Candidate[]).map((c) => [c, [] as WrkResult[]])) as Record<Candidate, WrkResult[]>;
     const cpu: Record<Candidate, { seconds: number; requests: number }> = { gateway: { seconds: 0, requests: 0 }, bareProxy: { seconds: 0, requests: 0 }, nginx: { seconds: 0, requests: 0 }, direct: { seconds: 0, requests: 0 } };
+    const socketErrors: Record<Candidate, number> = { gateway: 0, bareProxy: 0, nginx: 0, direct: 0 };
     const measure = async (c: Candidate, seconds: number) => {
       const pids = cpuOf[c]?.cpuPids() ?? [];
       const cpuBefore = cpuSeconds(pids);
       const result = await wrk({ url: urls[c], connections: CONNECTIONS, threads: 2, durationSec: seconds, headers: auth });
-      if (result.failures > 0) throw new Error(`${LABELS[c]}: ${result.failures} failed requests out of ${result.requests}; see ${dir}/*.log`);
+      if (result.non2xx > 0) throw new Error(`${LABELS[c]}: ${result.non2xx} non-2xx answers out of ${result.requests}; see ${dir}/*.log`);
+      socketErrors[c] += result.socketErrors;
       cpu[c].seconds += cpuSeconds(pids) - cpuBefore;
       cpu[c].requests += result.requests;
       return result;
     };
     for (const c of Object.keys(urls) as Candidate[]) await measure(c, Math.min(3, durationSec)); // warm-up: JIT, pools, token cache
-    for (const c of Object.keys(cpu) as Candidate[]) cpu[c] = { seconds: 0, requests: 0 };
+    for (const c of Object.keys(cpu) as Candidate[]) {
+      cpu[c] = { seconds: 0, requests: 0 };
+      socketErrors[c] = 0;
+    }
     for (let i = 0; i < rounds; i++) {
       // Rotate the order each round so no candidate always runs right after the same neighbour.
       const order = (Object.keys(urls) as Candidate[]).map((_, k, all) => all[(k + i) % all.length]!);
       for (const c of order) samples[c].push(await measure(c, durationSec));
     }
-    return rowsFrom(samples, cpu, { rounds, durationSec });
+    return rowsFrom(samples, cpu, { rounds, durationSec, socketErrors });
   } finally {
     for (const p of processes.reverse()) await p.stop();
   }
@@ -124,12 +129,12 @@ export const gatewaySuite: Suite = async ({ quick, workDir }) => {
 function rowsFrom(
   samples: Record<Candidate, WrkResult[]>,
   cpu: Record<Candidate, { seconds: number; requests: number }>,
-  run: { rounds: number; durationSec: number },
+  run: { rounds: number; durationSec: number; socketErrors: Record<Candidate, number> },
 ): BenchRow[] {
   const rps = (c: Candidate) => median(samples[c].map((s) => s.requestsPerSec));
   const p99 = (c: Candidate) => median(samples[c].map((s) => s.p99Ms));
   const cpuUs = (c: Candidate) => (cpu[c].requests > 0 ? (cpu[c].seconds / cpu[c].requests) * 1e6 : 0);
-  const notes = `wrk, ${CONNECTIONS} connections, 2 threads, ${run.rounds} rounds × ${run.durationSec} s alternating, medians; authenticated GET /api/images to a trivial upstream; each in its own process`;
+  const notes = `wrk, ${CONNECTIONS} connections, 2 threads, ${run.rounds} rounds × ${run.durationSec} s alternating, medians; authenticated GET /api/images to a trivial upstream; each in its own process; socket errors/timeouts (measured rounds): ${(Object.keys(LABELS) as Candidate[]).map((c) => `${c} ${run.socketErrors[c]}`).join(', ')}`;
   const metric = 'authenticated GET /api/images via proxy';
   const throughput = (reference: Candidate, goal?: { min: number }): BenchRow => {
     const ratio = rps('gateway') / rps(reference);

@@ -8,8 +8,10 @@ export interface WrkResult {
   requestsPerSec: number;
   p50Ms: number;
   p99Ms: number;
-  /** Non-2xx/3xx answers plus socket errors: a benchmark of failures is not a benchmark. */
-  failures: number;
+  /** Non-2xx/3xx answers: wrong answers, so the run is void. */
+  non2xx: number;
+  /** Connect/read/write errors and requests over wrk's timeout: reported beside the figures. */
+  socketErrors: number;
 }
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
@@ -33,7 +35,8 @@ export function parseWrk(output: string): WrkResult {
     requestsPerSec: Number(rps[1]),
     p50Ms: latencyMs(output, '50'),
     p99Ms: latencyMs(output, '99'),
-    failures: non2xx + socketErrors,
+    non2xx,
+    socketErrors,
   };
 }
 
