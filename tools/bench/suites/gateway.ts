@@ -7,6 +7,7 @@
  * them. Loopback only; bounded in time (rounds × candidates × duration).
  */
 import { mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
@@ -134,7 +135,7 @@ function rowsFrom(
   const rps = (c: Candidate) => median(samples[c].map((s) => s.requestsPerSec));
   const p99 = (c: Candidate) => median(samples[c].map((s) => s.p99Ms));
   const cpuUs = (c: Candidate) => (cpu[c].requests > 0 ? (cpu[c].seconds / cpu[c].requests) * 1e6 : 0);
-  const notes = `wrk, ${CONNECTIONS} connections, 2 threads, ${run.rounds} rounds × ${run.durationSec} s alternating, medians; authenticated GET /api/images to a trivial upstream; each in its own process; socket errors/timeouts (measured rounds): ${(Object.keys(LABELS) as Candidate[]).map((c) => `${c} ${run.socketErrors[c]}`).join(', ')}`;
+  const notes = `wrk, ${CONNECTIONS} connections, 2 threads, ${run.rounds} rounds × ${run.durationSec} s alternating, medians; authenticated GET /api/images to a trivial upstream; each in its own process; machine load average ${loadavg()[0]!.toFixed(1)} at the end; socket errors/timeouts (measured rounds): ${(Object.keys(LABELS) as Candidate[]).map((c) => `${c} ${run.socketErrors[c]}`).join(', ')}`;
   const metric = 'authenticated GET /api/images via proxy';
   const throughput = (reference: Candidate, goal?: { min: number }): BenchRow => {
     const ratio = rps('gateway') / rps(reference);
