@@ -1,15 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import replyFrom from '@fastify/reply-from';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
-import type {
-  AppError} from '@sre/platform';
+import type { AppError } from '@sre/platform';
 import {
   bearerToken,
   createAccessTokenVerifier,
@@ -17,16 +13,20 @@ import {
   createManagementApp,
   installChaos,
   createPlatform,
-  errors,
   remoteKeySource,
-  traceIdFrom,
   type AccessTokenClaims,
   type Platform,
 } from '@sre/platform';
 import type { Config } from './config.js';
 import { gatewayErrors } from './errors.js';
+import { nonCanonicalPathReason, pathOf } from './paths.js';
+import { proxyScope } from './proxy.js';
+import { staticSecurityHeaders } from './security-headers.js';
 import { TokenCache } from './token-cache.js';
-import { classifyTransportError, createUpstream, createUpstreamMetrics, type Upstream } from './upstream.js';
+import { nextTraceparent, traceIdOf } from './trace.js';
+import { createUpstream, createUpstreamMetrics, type Upstream } from './upstream.js';
+
+export { nextTraceparent } from './trace.js';
 
 export interface GatewayDeps {
   logDestination?: DestinationStream;
@@ -50,6 +50,10 @@ declare module 'fastify' {
   }
 }
 
+/** Where the traceparent chosen while creating the request's logger waits for the onRequest hook. */
+const kTraceparent = Symbol('gateway.traceparent');
+type TracedMessage = IncomingMessage & { [kTraceparent]?: string };
+
 /** Auth routes reachable without a token (method + path after /api/auth). Everything else needs one. */
 const PUBLIC_AUTH_ROUTES = new Set([
   'POST /register',
@@ -63,55 +67,6 @@ const PUBLIC_AUTH_ROUTES = new Set([
 /** Stricter rate limit (guessing passwords, mass sign-ups). */
 const CREDENTIAL_ROUTES = ['/api/auth/login', '/api/auth/register'] as const;
 
-const CONTENT_SECURITY_POLICY = {
-  useDefaults: false,
-  directives: {
-    'default-src': ["'self'"],
-    'script-src': ["'self'"],
-    'style-src': ["'self'"],
-    // blob: is the app's own image data (fetched with the bearer token, shown through object URLs).
-    'img-src': ["'self'", 'blob:'],
-    'connect-src': ["'self'"],
-    'font-src': ["'self'"],
-    'object-src': ["'none'"],
-    'base-uri': ["'self'"],
-    'form-action': ["'self'"],
-    'frame-ancestors': ["'none'"],
-  },
-};
-
-/** A W3C traceparent for the gateway's hop: the caller's trace id when valid, else a new trace. */
-export function nextTraceparent(incoming: string | string[] | undefined): string {
-  const traceId = traceIdFrom(incoming);
-  const flags = traceId && typeof incoming === 'string' ? incoming.trim().slice(-2) : '01';
-  return `00-${traceId ?? randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-${flags}`;
-}
-
-/** Fails the stream once more than `limit` bytes passed: uploads are never buffered, only counted. */
-class ByteLimit extends Transform {
-  #seen = 0;
-  exceeded = false;
-  constructor(private readonly limit: number) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: (err?: Error | null, data?: Buffer) => void): void {
-    this.#seen += chunk.length;
-    if (this.#seen > this.limit) {
-      this.exceeded = true;
-      callback(new Error('request body exceeds the gateway limit'));
-      return;
-    }
-    callback(null, chunk);
-  }
-}
-
-function parseTrustProxy(value: string | undefined): boolean | string | number {
-  if (value === undefined || value === 'false') return false;
-  if (value === 'true') return true;
-  if (/^\d+$/.test(value)) return Number(value);
-  return value;
-}
-
 export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
   const platform = createPlatform({
     service: 'gateway',
@@ -120,7 +75,7 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
     ...(deps.collectProcessMetrics === undefined ? {} : { collectProcessMetrics: deps.collectProcessMetrics }),
   });
   const { logger } = platform;
-  const app = createHttpApp(platform, { config, trustProxy: parseTrustProxy(config.TRUST_PROXY) as boolean | string });
+  const app = createHttpApp(platform, { config, trustProxy: config.TRUST_PROXY as boolean | string });
 
   // --- Access tokens: verified here with Auth's public keys; Auth is never called per request. ---
   const keySource = remoteKeySource({
@@ -158,18 +113,41 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
     images: createUpstream({ name: 'images', baseUrl: config.IMAGES_URL, timeoutMs: config.IMAGES_TIMEOUT_MS, ...upstreamDefaults }),
   };
 
-  // --- Security headers (CSP: our own assets only; HSTS only when the client came over TLS). ---
-  void app.register(helmet, {
-    contentSecurityPolicy: CONTENT_SECURITY_POLICY,
-    frameguard: { action: 'deny' },
-    strictTransportSecurity: false,
-    crossOriginEmbedderPolicy: false,
+  // --- Per request, one hook: trace context, security headers, CORS (issue 11: every separate
+  // async hook and header write showed in the profile under load). ---
+  // The traceparent is chosen while the request's logger is made, so that one child logger carries
+  // both the request id and the trace id (no second child per request).
+  app.setChildLoggerFactory((parent, bindings, childOptions, rawReq) => {
+    const traceparent = nextTraceparent((rawReq as IncomingMessage).headers.traceparent);
+    (rawReq as TracedMessage)[kTraceparent] = traceparent;
+    return parent.child({ ...bindings, traceId: traceIdOf(traceparent) }, childOptions);
   });
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (request.protocol === 'https' && config.HSTS_MAX_AGE_SEC > 0) {
-      void reply.header('strict-transport-security', `max-age=${config.HSTS_MAX_AGE_SEC}; includeSubDomains`);
+  // CSP (our own assets only) and the rest of helmet's set, computed once; HSTS only over TLS.
+  const securityHeaders = staticSecurityHeaders();
+  const hsts = config.HSTS_MAX_AGE_SEC > 0 ? `max-age=${config.HSTS_MAX_AGE_SEC}; includeSubDomains` : undefined;
+  // CORS: off unless origins are configured (the web app is same-origin).
+  const corsOrigins = new Set((config.CORS_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean));
+
+  app.addHook('onRequest', (request, reply, done) => {
+    const traceparent = (request.raw as TracedMessage)[kTraceparent] ?? nextTraceparent(request.headers.traceparent);
+    request.outgoingTraceparent = traceparent;
+    void reply.headers(securityHeaders).header('traceparent', traceparent);
+    if (hsts && request.protocol === 'https') void reply.header('strict-transport-security', hsts);
+
+    const origin = corsOrigins.size > 0 ? request.headers.origin : undefined;
+    if (typeof origin === 'string' && corsOrigins.has(origin)) {
+      void reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', 'x-request-id, traceparent, retry-after');
+      if (request.method === 'OPTIONS' && request.headers['access-control-request-method']) {
+        void reply
+          .code(204)
+          .header('access-control-allow-methods', 'GET, HEAD, POST, DELETE')
+          .header('access-control-allow-headers', 'authorization, content-type, x-request-id, traceparent, if-none-match')
+          .header('access-control-max-age', '600')
+          .send();
+        return;
+      }
     }
-    return payload;
+    done();
   });
 
   // --- Rate limits per client IP; stricter on credential routes. ---
@@ -184,62 +162,49 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
       }),
   });
 
-  // --- CORS: off unless origins are configured (the web app is same-origin). ---
-  const corsOrigins = new Set((config.CORS_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean));
-
-  // --- Per request: trace context, CORS, token check before anything is proxied. ---
-  app.addHook('onRequest', async (request, reply) => {
-    request.outgoingTraceparent = nextTraceparent(request.headers.traceparent);
-    void reply.header('traceparent', request.outgoingTraceparent);
-    if (!traceIdFrom(request.headers.traceparent)) {
-      request.log = request.log.child({ traceId: request.outgoingTraceparent.split('-')[1] });
-    }
-
-    const origin = request.headers.origin;
-    if (corsOrigins.size > 0 && typeof origin === 'string' && corsOrigins.has(origin)) {
-      void reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', 'x-request-id, traceparent, retry-after');
-      if (request.method === 'OPTIONS' && request.headers['access-control-request-method']) {
-        return reply
-          .code(204)
-          .header('access-control-allow-methods', 'GET, HEAD, POST, DELETE')
-          .header('access-control-allow-headers', 'authorization, content-type, x-request-id, traceparent, if-none-match')
-          .header('access-control-max-age', '600')
-          .send();
-      }
-    }
-
-    return undefined;
-  });
-
   // After the rate limiter (a route-level onRequest hook), before the body is read: nothing is
-  // proxied without a valid token.
-  app.addHook('preParsing', async (request, _reply, payload) => {
-    await checkAccessToken(request);
-    return payload;
-  });
-
-  async function checkAccessToken(request: FastifyRequest): Promise<void> {
-    const path = (request.raw.url ?? '/').split('?')[0] ?? '/';
-    if (!path.startsWith('/api/')) return;
-    if (path.startsWith('/api/auth/') && PUBLIC_AUTH_ROUTES.has(`${request.method} ${path.slice('/api/auth'.length)}`)) return;
-    const token = bearerToken(request.headers.authorization);
-    if (!token) throw unauthorized('An access token is required (Authorization: Bearer <token>).', 'missing');
+  // proxied without a valid token. Callback style, synchronous when the token is in the cache.
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    const path = pathOf(request.raw.url);
+    const afterToken = (err?: unknown) => {
+      if (err) return done(err as Error);
+      // Canonical paths only (paths.ts): a variant such as /api/auth//register matched a route with a
+      // looser limit than the path the upstream serves, so it is refused here, before it is proxied.
+      // After the token check, so an anonymous caller learns nothing new; counted by the global limit.
+      const reason = nonCanonicalPathReason(path);
+      if (reason) return done(gatewayErrors.GATEWAY_NON_CANONICAL_PATH(`The request path contains ${reason}; send the canonical path.`));
+      return done(null, payload);
+    };
+    const token = needsToken(request.method, path) ? bearerToken(request.headers.authorization) : null;
+    if (token === null) return afterToken();
+    if (!token) return afterToken(unauthorized('An access token is required (Authorization: Bearer <token>).', 'missing'));
     const cached = tokenCache.get(token);
     if (cached) {
       request.accessToken = cached;
-      return;
+      return afterToken();
     }
-    try {
-      const claims = await verifier.verify(token);
-      tokenCache.set(token, claims);
-      request.accessToken = claims;
-    } catch (err) {
-      const reason = (err as { reason?: string }).reason;
-      if (reason === 'keys_unavailable') {
-        throw gatewayErrors.GATEWAY_UPSTREAM_UNAVAILABLE('Sign-in keys are not available yet; retry shortly.', { headers: { 'retry-after': '1' } });
-      }
-      throw unauthorized(reason === 'expired' ? 'The access token has expired.' : 'The access token is invalid.', reason ?? 'invalid');
+    verifier.verify(token).then(
+      (claims) => {
+        tokenCache.set(token, claims);
+        request.accessToken = claims;
+        afterToken();
+      },
+      (err: unknown) => afterToken(verificationError(err)),
+    );
+    return undefined;
+  });
+
+  function needsToken(method: string, path: string): boolean {
+    if (!path.startsWith('/api/')) return false;
+    return !(path.startsWith('/api/auth/') && PUBLIC_AUTH_ROUTES.has(`${method} ${path.slice('/api/auth'.length)}`));
+  }
+
+  function verificationError(err: unknown): AppError {
+    const reason = (err as { reason?: string }).reason;
+    if (reason === 'keys_unavailable') {
+      return gatewayErrors.GATEWAY_UPSTREAM_UNAVAILABLE('Sign-in keys are not available yet; retry shortly.', { headers: { 'retry-after': '1' } });
     }
+    return unauthorized(reason === 'expired' ? 'The access token has expired.' : 'The access token is invalid.', reason ?? 'invalid');
   }
 
   function unauthorized(message: string, reason: string): AppError {
@@ -248,109 +213,10 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
     return gatewayErrors.GATEWAY_UNAUTHORIZED(message, { headers: { 'www-authenticate': challenge } });
   }
 
-  // --- Proxy routes, one encapsulated scope per upstream. Bodies pass through as streams. ---
-  const forwardedHeaders = (request: FastifyRequest, headers: Record<string, string | string[] | undefined>) => {
-    const out: Record<string, string | string[] | undefined> = { ...headers };
-    out['x-request-id'] = request.id;
-    out.traceparent = request.outgoingTraceparent;
-    delete out.tracestate;
-    // The client address as we determined it; a client-supplied X-Forwarded-For is replaced unless
-    // it came through a trusted proxy (TRUST_PROXY), so upstreams can throttle by the real IP.
-    out['x-forwarded-for'] = request.ips && request.ips.length > 1 ? [...request.ips].reverse().join(', ') : request.ip;
-    out['x-forwarded-proto'] = request.protocol;
-    out['x-forwarded-host'] = request.host;
-    return out;
-  };
-
-  function proxyScope(upstream: Upstream, prefix: string, bodyLimit: number, strictlyLimited: readonly string[]) {
-    return async (scope: FastifyInstance) => {
-      await scope.register(replyFrom, {
-        undici: { connectTimeout: config.UPSTREAM_CONNECT_TIMEOUT_MS, connections: 128, keepAliveTimeout: 4000 },
-        disableRequestLogging: true,
-      });
-      // No parsing here: every body is streamed to the upstream as it arrives, with a byte cap.
-      scope.removeAllContentTypeParsers();
-      scope.addContentTypeParser('*', (request, payload, done) => {
-        const limiter = new ByteLimit(bodyLimit);
-        (request as FastifyRequest & { bodyLimiter?: ByteLimit }).bodyLimiter = limiter;
-        payload.on('error', (err) => limiter.destroy(err));
-        done(null, (payload as Readable).pipe(limiter));
-      });
-      // After the token check (app-level preParsing runs first): refuse a declared oversize body
-      // before reading any of it.
-      scope.addHook('preParsing', async (request, _reply, payload) => {
-        const declared = Number(request.headers['content-length'] ?? 0);
-        if (declared > bodyLimit) throw gatewayErrors.GATEWAY_PAYLOAD_TOO_LARGE(`The request body is larger than ${bodyLimit} bytes.`);
-        return payload;
-      });
-
-      const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-        const rawPath = (request.raw.url ?? '/').split('?')[0] ?? '/';
-        const rest = rawPath.slice(prefix.length) || '/';
-        let decoded: string;
-        try {
-          decoded = decodeURIComponent(rest);
-        } catch {
-          throw errors.VALIDATION_FAILED('The request path is not valid.');
-        }
-        if (decoded.split('/').some((segment) => segment === '..' || segment === '.')) throw errors.VALIDATION_FAILED('The request path is not valid.');
-        const source = new URL(rest.replace(/^\/+/, ''), upstream.baseUrl.endsWith('/') ? upstream.baseUrl : `${upstream.baseUrl}/`).toString();
-        const idempotent = request.method === 'GET' || request.method === 'HEAD';
-        const limiter = (request as FastifyRequest & { bodyLimiter?: ByteLimit }).bodyLimiter;
-
-        await upstream.run(idempotent, () =>
-          new Promise<void>((resolve, reject) => {
-            const started = performance.now();
-            const done = (statusCode: string) => {
-              upstreamMetrics.requests.inc({ upstream: upstream.name, status_code: statusCode });
-              upstreamMetrics.duration.observe({ upstream: upstream.name }, (performance.now() - started) / 1000);
-            };
-            reply.from(source, {
-              timeout: upstream.timeoutMs,
-              // Retries are ours (cockatiel, idempotent only); reply-from's own would retry GET on 503.
-              retryDelay: () => null,
-              rewriteRequestHeaders: (_req, headers) => forwardedHeaders(request, headers) as typeof headers,
-              rewriteHeaders: (headers) => {
-                const out = { ...headers };
-                delete out.traceparent;
-                delete out['x-request-id'];
-                return out;
-              },
-              onResponse: (_req, res, upstreamResponse) => {
-                done(String(upstreamResponse.statusCode));
-                resolve();
-                void res.send(upstreamResponse.stream);
-              },
-              onError: (_res, { error }) => {
-                if (limiter?.exceeded) {
-                  reject(gatewayErrors.GATEWAY_PAYLOAD_TOO_LARGE(`The request body is larger than ${bodyLimit} bytes.`));
-                  return;
-                }
-                if (request.raw.socket.destroyed || (!request.raw.complete && request.raw.destroyed)) {
-                  // The client went away; not the upstream's fault, so the breaker does not count it.
-                  reject(errors.VALIDATION_FAILED('The client aborted the request.'));
-                  return;
-                }
-                const failure = classifyTransportError(error);
-                done(failure.kind === 'timeout' ? 'timeout' : 'error');
-                reject(failure);
-              },
-            });
-          }),
-        );
-        return reply;
-      };
-      scope.all(prefix, handler);
-      scope.all(`${prefix}/*`, handler);
-      // Stricter limit (own counters) where passwords can be guessed or accounts mass-created.
-      for (const url of strictlyLimited) {
-        scope.post(url, { config: { rateLimit: { max: config.AUTH_RATE_LIMIT_MAX, timeWindow: config.RATE_LIMIT_WINDOW_MS } } }, handler);
-      }
-    };
-  }
-
-  void app.register(proxyScope(upstreams.auth, '/api/auth', config.BODY_LIMIT_BYTES, CREDENTIAL_ROUTES));
-  void app.register(proxyScope(upstreams.images, '/api/images', config.UPLOAD_LIMIT_BYTES, []));
+  // --- Proxy routes, one encapsulated scope per upstream (proxy.ts). ---
+  const scopeDefaults = { metrics: upstreamMetrics, config };
+  void app.register(proxyScope({ ...scopeDefaults, upstream: upstreams.auth, prefix: '/api/auth', bodyLimit: config.BODY_LIMIT_BYTES, strictlyLimited: CREDENTIAL_ROUTES }));
+  void app.register(proxyScope({ ...scopeDefaults, upstream: upstreams.images, prefix: '/api/images', bodyLimit: config.UPLOAD_LIMIT_BYTES, strictlyLimited: [] }));
 
   // --- The web app. ---
   const webIndex = join(config.WEB_ROOT, 'index.html');

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { envTrustProxy } from './trust-proxy.js';
 import { baseConfigShape, chaosConfigShape, envInt, envOptionalString, envUrl, refineChaosConfig, z } from '@sre/platform';
 
 /** Where `npm run build -w @sre/web` puts the web app, relative to this file (src/ and dist/ alike). */
@@ -42,8 +43,8 @@ export const configSchema = z
     UPLOAD_LIMIT_BYTES: envInt(10 * 1024 * 1024 + 64 * 1024, 1024, 1024 * 1024 * 1024),
     /** Comma-separated origins allowed by CORS; unset means CORS is off (same-origin web app). */
     CORS_ALLOWED_ORIGINS: envOptionalString(),
-    /** Fastify trustProxy: "true", a hop count, or comma-separated addresses/CIDRs of trusted proxies. */
-    TRUST_PROXY: envOptionalString(),
+    /** Whose X-Forwarded-* to believe: unset/false (nobody), a hop count, or addresses/CIDRs; never "true" (trust-proxy.ts). */
+    TRUST_PROXY: envTrustProxy(),
     /** Directory of the built web app, served at /. */
     WEB_ROOT: z.string().min(1).default(DEFAULT_WEB_ROOT),
     HSTS_MAX_AGE_SEC: envInt(180 * 24 * 3600, 0, 2 * 365 * 24 * 3600),

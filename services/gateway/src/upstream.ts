@@ -6,8 +6,6 @@ import {
   circuitBreaker,
   handleWhen,
   retry,
-  wrap,
-  type IPolicy,
 } from 'cockatiel';
 import { Counter, Gauge, Histogram, type Logger, type Registry } from '@sre/platform';
 import { gatewayErrors } from './errors.js';
@@ -116,13 +114,39 @@ export function createUpstream(options: UpstreamOptions): Upstream {
   // Only connection-level failures are retried: the request never reached the upstream's handler,
   // or it is idempotent anyway. A timeout is not retried (it would multiply the wait).
   const retryPolicy = retry(
-    handleWhen((err) => err instanceof UpstreamFailure && err.kind === 'unavailable'),
+    handleWhen((err) => retryable(err)),
     {
       maxAttempts: options.retries,
       backoff: new ExponentialBackoff({ initialDelay: options.retryInitialDelayMs, maxDelay: options.retryMaxDelayMs }),
     },
   );
-  const idempotentPolicy: IPolicy = options.retries > 0 ? wrap(retryPolicy, breaker) : breaker;
+  const retryable = (err: unknown) => err instanceof UpstreamFailure && err.kind === 'unavailable';
+
+  /**
+   * The same as cockatiel's wrap(retry, breaker) — attempts through the breaker, retried with
+   * back-off — but the first attempt goes straight to the breaker: the retry policy (its executor,
+   * events and back-off state per call) costs every request, while almost none fail (issue 11). On
+   * a retryable first failure the retry policy takes over, seeing that failure as its own first
+   * attempt, so attempts and delays are what wrap() would give.
+   */
+  async function executeIdempotent(attempt: () => Promise<void>): Promise<void> {
+    let firstFailure: unknown;
+    try {
+      await breaker.execute(attempt);
+      return;
+    } catch (err) {
+      if (options.retries === 0 || !retryable(err)) throw err;
+      firstFailure = err;
+    }
+    let first = true;
+    await retryPolicy.execute(() => {
+      if (first) {
+        first = false;
+        return Promise.reject(firstFailure);
+      }
+      return breaker.execute(attempt);
+    });
+  }
 
   return {
     name,
@@ -132,7 +156,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     dispose: () => stateListener.dispose(),
     async run(idempotent, attempt) {
       try {
-        await (idempotent ? idempotentPolicy : breaker).execute(() => attempt());
+        await (idempotent ? executeIdempotent(attempt) : breaker.execute(attempt));
       } catch (err) {
         if (err instanceof BrokenCircuitError) {
           throw gatewayErrors.GATEWAY_UPSTREAM_UNAVAILABLE(`The ${name} service is temporarily unavailable; retry shortly.`, {

@@ -1,0 +1,162 @@
+import { Transform, type Readable } from 'node:stream';
+import replyFrom from '@fastify/reply-from';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errors } from '@sre/platform';
+import type { Config } from './config.js';
+import { gatewayErrors } from './errors.js';
+import { pathOf } from './paths.js';
+import { classifyTransportError, type Upstream, type UpstreamMetrics } from './upstream.js';
+
+/** Fails the stream once more than `limit` bytes passed: uploads are never buffered, only counted. */
+class ByteLimit extends Transform {
+  #seen = 0;
+  exceeded = false;
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: (err?: Error | null, data?: Buffer) => void): void {
+    this.#seen += chunk.length;
+    if (this.#seen > this.limit) {
+      this.exceeded = true;
+      callback(new Error('request body exceeds the gateway limit'));
+      return;
+    }
+    callback(null, chunk);
+  }
+}
+
+type LimitedRequest = FastifyRequest & { bodyLimiter?: ByteLimit };
+
+/** Characters a path can hold as is in a URL: then `base + path` is what `new URL` would build. */
+const URL_SAFE_PATH = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
+
+/** Headers for the upstream: ours for tracing and the client address as we determined it. */
+function forwardedHeaders(request: FastifyRequest, headers: Record<string, string | string[] | undefined>) {
+  const out: Record<string, string | string[] | undefined> = { ...headers };
+  out['x-request-id'] = request.id;
+  out.traceparent = request.outgoingTraceparent;
+  delete out.tracestate;
+  // A client-supplied X-Forwarded-For is replaced unless it came through a trusted proxy
+  // (TRUST_PROXY), so upstreams can throttle by the real IP.
+  const ips = request.ips;
+  out['x-forwarded-for'] = ips && ips.length > 1 ? [...ips].reverse().join(', ') : request.ip;
+  out['x-forwarded-proto'] = request.protocol;
+  out['x-forwarded-host'] = request.host;
+  return out;
+}
+
+function upstreamResponseHeaders<T extends Record<string, unknown>>(headers: T): T {
+  const out = { ...headers };
+  delete out.traceparent;
+  delete out['x-request-id'];
+  return out;
+}
+
+export interface ProxyScopeOptions {
+  upstream: Upstream;
+  metrics: UpstreamMetrics;
+  config: Config;
+  prefix: string;
+  bodyLimit: number;
+  /** POST routes with the stricter credential rate limit. */
+  strictlyLimited: readonly string[];
+}
+
+/** One encapsulated scope per upstream: bodies pass through as streams, with a byte cap. */
+export function proxyScope({ upstream, metrics, config, prefix, bodyLimit, strictlyLimited }: ProxyScopeOptions) {
+  const base = upstream.baseUrl.endsWith('/') ? upstream.baseUrl : `${upstream.baseUrl}/`;
+  // Label children resolved once: prom-client otherwise hashes the label set on every call.
+  const durationChild = metrics.duration.labels({ upstream: upstream.name });
+  const countChildren = new Map<string, { inc(): void }>();
+  const count = (statusCode: string) => {
+    let child = countChildren.get(statusCode);
+    if (!child) countChildren.set(statusCode, (child = metrics.requests.labels({ upstream: upstream.name, status_code: statusCode })));
+    child.inc();
+  };
+
+  return async (scope: FastifyInstance) => {
+    await scope.register(replyFrom, {
+      undici: { connectTimeout: config.UPSTREAM_CONNECT_TIMEOUT_MS, connections: 128, keepAliveTimeout: 4000 },
+      disableRequestLogging: true,
+    });
+    // No parsing here: every body is streamed to the upstream as it arrives, with a byte cap.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (request, payload, done) => {
+      const limiter = new ByteLimit(bodyLimit);
+      (request as LimitedRequest).bodyLimiter = limiter;
+      payload.on('error', (err) => limiter.destroy(err));
+      done(null, (payload as Readable).pipe(limiter));
+    });
+    // After the token check (app-level preParsing runs first): refuse a declared oversize body
+    // before reading any of it. Callback style: no promise per request.
+    scope.addHook('preParsing', (request, _reply, payload, done) => {
+      const declared = Number(request.headers['content-length'] ?? 0);
+      if (declared > bodyLimit) done(gatewayErrors.GATEWAY_PAYLOAD_TOO_LARGE(`The request body is larger than ${bodyLimit} bytes.`));
+      else done(null, payload);
+    });
+
+    const sourceFor = (request: FastifyRequest): string => {
+      const rest = pathOf(request.raw.url).slice(prefix.length) || '/';
+      if (rest.includes('%')) {
+        let decoded: string;
+        try {
+          decoded = decodeURIComponent(rest);
+        } catch {
+          throw errors.VALIDATION_FAILED('The request path is not valid.');
+        }
+        if (decoded.split('/').some((segment) => segment === '..' || segment === '.')) throw errors.VALIDATION_FAILED('The request path is not valid.');
+      }
+      const relative = rest.replace(/^\/+/, '');
+      return URL_SAFE_PATH.test(relative) ? base + relative : new URL(relative, base).toString();
+    };
+
+    const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+      const source = sourceFor(request);
+      const idempotent = request.method === 'GET' || request.method === 'HEAD';
+      const limiter = (request as LimitedRequest).bodyLimiter;
+
+      await upstream.run(idempotent, () =>
+        new Promise<void>((resolve, reject) => {
+          const started = performance.now();
+          const done = (statusCode: string) => {
+            count(statusCode);
+            durationChild.observe((performance.now() - started) / 1000);
+          };
+          reply.from(source, {
+            timeout: upstream.timeoutMs,
+            // Retries are ours (cockatiel, idempotent only); reply-from's own would retry GET on 503.
+            retryDelay: () => null,
+            rewriteRequestHeaders: (_req, headers) => forwardedHeaders(request, headers) as typeof headers,
+            rewriteHeaders: upstreamResponseHeaders,
+            onResponse: (_req, res, upstreamResponse) => {
+              done(String(upstreamResponse.statusCode));
+              resolve();
+              void res.send(upstreamResponse.stream);
+            },
+            onError: (_res, { error }) => {
+              if (limiter?.exceeded) {
+                reject(gatewayErrors.GATEWAY_PAYLOAD_TOO_LARGE(`The request body is larger than ${bodyLimit} bytes.`));
+                return;
+              }
+              if (request.raw.socket.destroyed || (!request.raw.complete && request.raw.destroyed)) {
+                // The client went away; not the upstream's fault, so the breaker does not count it.
+                reject(errors.VALIDATION_FAILED('The client aborted the request.'));
+                return;
+              }
+              const failure = classifyTransportError(error);
+              done(failure.kind === 'timeout' ? 'timeout' : 'error');
+              reject(failure);
+            },
+          });
+        }),
+      );
+      return reply;
+    };
+    scope.all(prefix, handler);
+    scope.all(`${prefix}/*`, handler);
+    // Stricter limit (own counters) where passwords can be guessed or accounts mass-created.
+    for (const url of strictlyLimited) {
+      scope.post(url, { config: { rateLimit: { max: config.AUTH_RATE_LIMIT_MAX, timeWindow: config.RATE_LIMIT_WINDOW_MS } } }, handler);
+    }
+  };
+}
