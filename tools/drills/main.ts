@@ -11,6 +11,7 @@ import { exitCodeFor, expectationTable } from './src/terminal.js';
 import { KubernetesTarget } from './src/targets/kubernetes.js';
 import { LocalTarget, attachLocalTarget, controlFor, plannedLocalTarget } from './src/targets/local.js';
 import { startLocalPlatform, type LocalPlatform } from './src/local-platform.js';
+import { scenariosFor } from './src/scenarios.js';
 import { SCENARIOS, type Journal, type ScenarioName, type Target } from './src/types.js';
 
 const USAGE = `usage: npm run drill -- <scenario|all> [--target local|kubernetes] [--dry-run] [options]
@@ -63,7 +64,8 @@ async function main(): Promise<number> {
     console.error(`unknown scenario '${wanted}'\n\n${USAGE}`);
     return 2;
   }
-  const scenarios: ScenarioName[] = wanted === 'all' ? [...SCENARIOS] : [wanted as ScenarioName];
+  const targetName = values.target === 'kubernetes' ? 'kubernetes' : 'local';
+  const scenarios: ScenarioName[] = wanted === 'all' ? scenariosFor(targetName, SCENARIOS) : [wanted as ScenarioName];
   const dryRun = values['dry-run'];
   let target: Target;
   let platform: LocalPlatform | undefined;
@@ -112,9 +114,19 @@ async function main(): Promise<number> {
   });
 
   const journals: Journal[] = [];
+  const unplannable: string[] = [];
   try {
     for (const scenario of scenarios) {
       if (controller.signal.aborted) break;
+      // A plan that cannot be built (an alert missing from monitoring/rules) fails this scenario, not the others.
+      try {
+        target.plan(scenario);
+      } catch (err) {
+        const message = `${scenario}: cannot plan: ${err instanceof Error ? err.message : String(err)}`;
+        console.error(`✘ ${message}\n`);
+        unplannable.push(message);
+        continue;
+      }
       const journal = await runDrill(target, scenario, {
         dryRun,
         signal: controller.signal,
@@ -138,10 +150,11 @@ async function main(): Promise<number> {
   } finally {
     await platform?.stop();
   }
-  if (dryRun) return 0;
-  if (journals.length > 1) {
+  if (dryRun) return unplannable.length === 0 ? 0 : 1;
+  if (journals.length + unplannable.length > 1) {
     console.log('summary:');
     for (const j of journals) console.log(`  ${j.result === 'passed' ? '✔' : '✘'} ${j.scenario}: ${j.result}`);
+    for (const u of unplannable) console.log(`  ✘ ${u}`);
   }
   return exitCodeFor(journals, scenarios.length);
 }

@@ -14,6 +14,8 @@ export const SCENARIOS = [
   'upstream-latency',
   'error-burst',
   'cpu-saturation',
+  'error-budget-burn',
+  'load-spike',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 export type TargetName = 'local' | 'kubernetes';
@@ -46,6 +48,8 @@ export interface AlertExpectation extends ExpectationBase {
   readonly labels?: Readonly<Record<string, string>>;
   /** Bound on time-to-detect, from the end of injection. */
   readonly withinMs: number;
+  /** How the bound was derived (bounds/derive.ts), shown in plans and reports. */
+  readonly derivation?: string;
   /** Check the Slack sink received a firing notification naming the alert with its runbook link. */
   readonly notification: boolean;
 }
@@ -62,6 +66,16 @@ export interface PromqlExpectation extends ExpectationBase {
   readonly kind: 'promql';
   readonly query: string;
   readonly withinMs: number;
+  readonly derivation?: string;
+}
+
+/** An alert that must resolve after rollback, with a resolved notification where the sink is readable. */
+export interface ResolveExpectation {
+  readonly alertname: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Bound from the start of rollback (bounds/derive.ts). */
+  readonly withinMs: number;
+  readonly derivation?: string;
 }
 
 /** User-visible behaviour, judged from the synthetic traffic recorded while the fault was on. */
@@ -112,7 +126,9 @@ export interface ScenarioPlan {
   /** After rollback, steady state must be back within this bound (time-to-recover). */
   readonly recoverWithinMs: number;
   /** Alerts that must resolve after rollback (a resolved notification is sent for them). */
-  readonly resolves: readonly string[];
+  readonly resolves: readonly ResolveExpectation[];
+  /** Signals that must return after rollback (e.g. the HPA scales back in), checked while recovering. */
+  readonly afterRollback?: readonly PromqlExpectation[];
   /** Where the report's log excerpt comes from. */
   readonly logSources: readonly string[];
 }
