@@ -34,6 +34,7 @@ export interface Shared {
   readonly queries: RecordedQuery[];
   readonly resolves: ResolveExpectation[];
   readonly afterRollback: PromqlExpectation[];
+  readonly budget?: { readonly service: string; readonly slo: string };
 }
 
 /** The 2 % error rate of error-budget-burn: 20× what a 99.9 % objective allows, below the old 5 % threshold. */
@@ -222,6 +223,7 @@ export function sharedExpectations(scenario: ScenarioName, v: Vocabulary, bounds
         ],
         resolves: [resolves(ALERTS.availabilityBurn, slo)],
         afterRollback: [],
+        budget: { service: 'images', slo: 'availability' },
       };
     }
     case 'load-spike':

@@ -1,4 +1,5 @@
 import { amAlerts, labelsMatch, type PromSample, promAlerts, promQuery, ready, runbookLinks, sinkNotifications, slackText } from './observability.js';
+import { budgetRemaining, measureBudget } from './budget.js';
 import { recover } from './recover.js';
 import { describeSummary, startTraffic, summarize, type Traffic } from './traffic.js';
 import type {
@@ -358,6 +359,7 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
       }
     }
     journal.markers.injectedAt = rel();
+    const budgetAtStart = plan.budget ? await budgetRemaining(target.prometheusUrl, plan.budget) : undefined;
     if (!injectOk) {
       failPhase('an injection step failed');
       journal.reason = 'injection failed';
@@ -453,6 +455,10 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
         }
         print(`    ${ev.result.status === 'passed' ? '✓' : '✗'} ${e.id}: ${ev.result.observed}`);
       }
+      if (plan.budget) {
+        journal.budget = await measureBudget(target.prometheusUrl, plan.budget, rel() - injectedAt, Number(target.environment.timeScale ?? 1), budgetAtStart);
+        print(`    · error budget: ${journal.budget.derivation}`);
+      }
       const times = [...firstActive.values()].map((t) => t - injectedAt);
       if (times.length > 0) journal.timeToDetectMs = Math.min(...times);
       if (abort.signal.aborted) failPhase('aborted (Ctrl-C)');
@@ -480,6 +486,8 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
       const lines = await target.logs?.(source, origin).catch(() => []);
       if (lines && lines.length > 0) journal.logs.push({ source, lines: lines.slice(-80) });
     }
+    const consoleLines = target.consoleLines?.(origin);
+    if (consoleLines) journal.console = consoleLines;
     await target.disconnect?.().catch(() => undefined);
     const open = journal.phases.at(-1);
     if (open && open.status === 'running') {

@@ -155,6 +155,7 @@ export function assemble(scenario: ScenarioName, target: TargetName, shared: Sha
     recoverWithinMs: part.recoverWithinMs,
     resolves: shared.resolves,
     afterRollback: shared.afterRollback,
+    ...(shared.budget ? { budget: shared.budget } : {}),
     logSources: part.logSources,
   };
 }

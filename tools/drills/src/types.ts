@@ -5,6 +5,8 @@
  * and records everything in a Journal, which the reporters (report/) turn into Markdown and HTML.
  */
 
+import type { BudgetMeasurement } from './budget.js';
+
 export const SCENARIOS = [
   'secret-deletion',
   'pod-deletion',
@@ -127,6 +129,8 @@ export interface ScenarioPlan {
   readonly recoverWithinMs: number;
   /** Alerts that must resolve after rollback (a resolved notification is sent for them). */
   readonly resolves: readonly ResolveExpectation[];
+  /** The SLO whose error budget the report accounts for (error-budget-burn). */
+  readonly budget?: { readonly service: string; readonly slo: string };
   /** Signals that must return after rollback (e.g. the HPA scales back in), checked while recovering. */
   readonly afterRollback?: readonly PromqlExpectation[];
   /** Where the report's log excerpt comes from. */
@@ -210,6 +214,10 @@ export interface Journal {
   alertStates: AlertStatePoint[];
   notifications: DeliveredNotification[];
   logs: Array<{ source: string; lines: string[] }>;
+  /** Error budget consumed while the fault was on (plans with `budget`; budget.ts). */
+  budget?: BudgetMeasurement;
+  /** Every console line of the platform during the drill (the console showed error counts instead). */
+  console?: string[];
   timeToDetectMs?: number;
   timeToRecoverMs?: number;
   /** ms since start at which injection finished and rollback started (chart markers). */
@@ -239,6 +247,8 @@ export interface Target {
   /** Opens port-forwards etc.; returns a disposer. Not called on dry runs. */
   connect?(ctx: DrillContext): Promise<void>;
   disconnect?(): Promise<void>;
+  /** Every console line of the platform since a time (local target), kept in the journal. */
+  consoleLines?(sinceMs: number): string[];
   /** Recent log lines of a source, for the report. */
   logs?(source: string, sinceMs: number): Promise<string[]>;
   /** Extra steady-state checks (every service ready, no crash loop). Returns problems, empty when healthy. */

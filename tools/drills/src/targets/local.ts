@@ -47,6 +47,7 @@ export function controlFor(platform: LocalPlatform): LocalControl {
     ...(platform.observe.sinkUrl ? { sinkUrl: platform.observe.sinkUrl } : {}),
     chaosToken: platform.chaosToken,
     timeScale: platform.timeScale,
+    scrapeIntervalMs: platform.scrapeIntervalMs,
     instances: (s) => platform.instances(s),
     kill: (s, i) => platform.kill(s, i),
     restartWithout: (s, v) => platform.restartWithout(s, v),
@@ -114,6 +115,11 @@ export class LocalTarget implements Target {
       }
     }
     return problems;
+  }
+
+  /** Every console line since the drill started, in full (the console showed only a summary). */
+  consoleLines(sinceMs: number): string[] {
+    return (this.#c.launcherLines ?? []).filter((l) => Date.parse(l.slice(0, 24)) >= sinceMs);
   }
 
   async logs(source: string, sinceMs: number): Promise<string[]> {
