@@ -24,6 +24,7 @@ options:
   --out DIR                   where reports go (default .data/drills/<time>-<scenario>)
   --steady-ms MS              steady-state window before injecting (default 6000)
   --rate N                    synthetic requests per second (default 8)
+  --steady-p95-ms MS          steady-state latency threshold, p95 per class (default 1000; raise it on a busy machine)
  local (default: the drill starts the platform itself with the launcher of \`npm start\`, Images ×2,
         a real PostgreSQL and S3 server it can stop, and the stack of \`npm run observe\`):
   --time-scale N              divide alert for:, rule ranges and Alertmanager timers by N (default 1 = real)
@@ -45,6 +46,7 @@ async function main(): Promise<number> {
       out: { type: 'string' },
       'steady-ms': { type: 'string' },
       rate: { type: 'string' },
+      'steady-p95-ms': { type: 'string' },
       'observe-state': { type: 'string' },
       'time-scale': { type: 'string' },
       attach: { type: 'boolean', default: false },
@@ -133,6 +135,7 @@ async function main(): Promise<number> {
         print: (line) => console.log(line),
         ...(values['steady-ms'] ? { steadyStateMs: Number(values['steady-ms']) } : {}),
         ...(values.rate ? { ratePerSecond: Number(values.rate) } : {}),
+        ...(values['steady-p95-ms'] ? { steadyMaxP95Ms: Number(values['steady-p95-ms']) } : {}),
       });
       journals.push(journal);
       if (!dryRun) {

@@ -15,7 +15,8 @@ const SERVICE_LINE = /^\[([a-z][a-z0-9-]*)(?:#\d+)?\] (WARN|ERROR) (.*)$/;
 /** The class of a summarised line, or undefined for a line that passes through. */
 export function errorClass(line: string): string | undefined {
   const m = SERVICE_LINE.exec(line);
-  if (!m) return undefined;
+  // A fault switched on or off is the drill's own doing, once per toggle: worth seeing as it happens.
+  if (!m || /\] WARN chaos fault switched/.test(line)) return undefined;
   const [, service, , text] = m as unknown as [string, string, string, string];
   const detail = /^(.*?) \((.*)\)$/.exec(text);
   const message = (detail ? detail[1] : text) as string;

@@ -47,6 +47,26 @@ export interface RunOptions {
 
 const CLASSES: readonly TrafficClass[] = ['auth', 'images', 'storage'];
 
+/** The steady-state thresholds when a run does not set its own: what "healthy" means before a drill may inject. */
+export const STEADY_STATE_DEFAULTS = { minSuccessRatio: 0.99, maxP95Ms: 1000 } as const;
+
+/**
+ * Traffic in the steady-state window, judged per class: every class must have completed requests,
+ * at least `steadyMinSuccessRatio` of them successful, with p95 latency within `steadyMaxP95Ms`.
+ * Returns the problems; none means steady.
+ */
+export function steadyTrafficProblems(window: readonly TrafficSample[], options: Pick<RunOptions, 'steadyMinSuccessRatio' | 'steadyMaxP95Ms'> = {}): string[] {
+  const minRatio = options.steadyMinSuccessRatio ?? STEADY_STATE_DEFAULTS.minSuccessRatio;
+  const maxP95 = options.steadyMaxP95Ms ?? STEADY_STATE_DEFAULTS.maxP95Ms;
+  const problems: string[] = [];
+  for (const cls of CLASSES) {
+    const s = summarize(window.filter((x) => x.cls === cls));
+    if (s.total === 0) problems.push(`no ${cls} traffic completed in the steady-state window`);
+    else if (s.successRatio < minRatio || s.p95Ms > maxP95) problems.push(`${cls} traffic below the steady-state thresholds: ${describeSummary(s)}`);
+  }
+  return problems;
+}
+
 export function describeExpectation(e: Expectation, sink = true): { check: string; bound?: string } {
   switch (e.kind) {
     case 'alert-fires': {
@@ -131,7 +151,7 @@ export function planLines(plan: ScenarioPlan, target: Target, options: RunOption
   lines.push(`   check  none of the expected alerts is already firing: ${plan.expectations.filter((e) => e.kind === 'alert-fires').map((e) => (e as { alertname: string }).alertname).join(', ') || '(none)'}`);
   if (target.name === 'kubernetes') lines.push('   check  every Deployment in the app namespace has all replicas available: kubectl get deployments -n app -o json');
   lines.push(`   traffic synthetic user through ${target.gatewayUrl}: register, log in, upload a picture; then ${options.ratePerSecond ?? 8} req/s over auth (/api/auth/me, login), images (/api/images), storage (thumbnail)`);
-  lines.push(`   check  for ${fmtMs(steadyMs)}: success ≥ ${((options.steadyMinSuccessRatio ?? 0.99) * 100).toFixed(0)}% per class and p95 ≤ ${options.steadyMaxP95Ms ?? 1000} ms; otherwise the drill does not start`);
+  lines.push(`   check  for ${fmtMs(steadyMs)}: success ≥ ${((options.steadyMinSuccessRatio ?? STEADY_STATE_DEFAULTS.minSuccessRatio) * 100).toFixed(0)}% per class and p95 ≤ ${options.steadyMaxP95Ms ?? STEADY_STATE_DEFAULTS.maxP95Ms} ms; otherwise the drill does not start`);
   lines.push('2. inject');
   for (const s of plan.inject) lines.push(...stepLines(s));
   lines.push(`3. observe (at least ${fmtMs(plan.minObserveMs)}, at most ${fmtMs(plan.maxObserveMs)}; polling Prometheus, Alertmanager${target.sinkUrl ? ' and the Slack sink' : ''})`);
@@ -318,19 +338,13 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
       await sleep(steadyMs, abort.signal);
       await Promise.all([recordQueries(), pollAlerts()]);
       const window = traffic.samples.filter((s) => s.t >= from);
-      for (const cls of CLASSES) {
-        const s = summarize(window.filter((x) => x.cls === cls));
-        const minRatio = options.steadyMinSuccessRatio ?? 0.99;
-        const maxP95 = options.steadyMaxP95Ms ?? 1000;
-        if (s.total === 0) problems.push(`no ${cls} traffic completed in the steady-state window`);
-        else if (s.successRatio < minRatio || s.p95Ms > maxP95) problems.push(`${cls} traffic below the steady-state thresholds: ${describeSummary(s)}`);
-      }
+      problems.push(...steadyTrafficProblems(window, options));
       journal.expectations.unshift({
         id: 'steady-state',
         kind: 'steady-state',
         description: 'Steady state before injection',
         why: 'A drill on an unhealthy platform measures nothing; it does not start.',
-        check: `traffic success ≥ ${((options.steadyMinSuccessRatio ?? 0.99) * 100).toFixed(0)}% and p95 ≤ ${options.steadyMaxP95Ms ?? 1000} ms per class; all targets up; no expected alert firing`,
+        check: `traffic success ≥ ${((options.steadyMinSuccessRatio ?? STEADY_STATE_DEFAULTS.minSuccessRatio) * 100).toFixed(0)}% and p95 ≤ ${options.steadyMaxP95Ms ?? STEADY_STATE_DEFAULTS.maxP95Ms} ms per class; all targets up; no expected alert firing`,
         bound: fmtMs(steadyMs),
         status: problems.length === 0 ? 'passed' : 'failed',
         observed: problems.length === 0 ? describeSummary(summarize(window)) : problems.join('; '),

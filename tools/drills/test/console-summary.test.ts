@@ -17,6 +17,7 @@ describe('console summary of service errors', () => {
     assert.equal(errorClass('[launcher] images#1 was killed by SIGKILL; restarting in 0.5 s'), undefined);
     assert.equal(errorClass('[auth] FATAL invalid configuration'), undefined);
     assert.equal(errorClass('PostgreSQL ready on 127.0.0.1:5433'), undefined);
+    assert.equal(errorClass('[images#1] WARN chaos fault switched on'), undefined);
   });
 
   it('prints one summary per interval with counts per class (largest first), and every other line at once', () => {

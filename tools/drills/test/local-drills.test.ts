@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { requireTool } from '@sre/testkit';
+import { clearFault, setFault } from '../src/chaos-client.js';
 import { startLocalPlatform, type LocalPlatform } from '../src/local-platform.js';
 import { writeReport } from '../src/report/write.js';
 import { runDrill } from '../src/runner.js';
@@ -88,6 +89,26 @@ describe('local drills, end to end with real Prometheus and Alertmanager', { ski
       assert.ok(existsSync(join(dir, 'reports', scenario, 'report.md')) && existsSync(join(dir, 'reports', scenario, 'journal.json')));
     });
   }
+
+  it('a platform unhealthy before injection (injected errors already on): the drill does not start and injects nothing', async () => {
+    const p = platform as LocalPlatform;
+    const images = p.instances('images');
+    for (const i of images) await setFault(i.managementUrl, p.chaosToken, 'errors', { durationMs: 120_000, share: 0.5 });
+    let journal: Journal;
+    try {
+      journal = await drill(new LocalTarget(controlFor(p)), 'readiness-failure', false);
+    } finally {
+      for (const i of images) await clearFault(i.managementUrl, p.chaosToken, 'errors');
+    }
+    assert.equal(journal.result, 'not-started', journal.reason);
+    assert.match(journal.reason ?? '', /steady state not met: .*(images|storage) traffic below the steady-state thresholds/);
+    assert.equal(journal.expectations.find((e) => e.id === 'steady-state')?.status, 'failed');
+    assert.deepEqual(journal.actions, [], 'nothing injected, nothing to roll back');
+    assert.equal(journal.markers.injectedAt, undefined);
+    assert.equal(exitCodeFor([journal], 1), 1);
+    const readyz = await fetch(new URL('/readyz', images[0]?.managementUrl));
+    assert.equal(readyz.status, 200, 'the readiness fault was never switched on');
+  });
 
   it('rolling restart of a two-instance service under steady load: zero failed requests', async () => {
     const p = platform as LocalPlatform;
