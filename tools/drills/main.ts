@@ -35,7 +35,7 @@ options:
  kubernetes:
   --context NAME              kubectl context (default: the current one)
   --gateway-url URL           send traffic here (e.g. the Ingress) instead of a port-forward
-  --bound-scale F             multiply every observation bound (default 1)`;
+  --bound-scale F             stretch the slack of the derived bounds and the probe bounds by F (default 1)`;
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({

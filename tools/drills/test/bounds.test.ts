@@ -110,6 +110,13 @@ describe('bounds from monitoring/rules and monitoring/alertmanager', () => {
     assert.match(b.resolve.derivation, /^10m window .* 5m group_interval/);
   });
 
+  it('an earlier drill\'s alerts are waited for at most as long as the slowest alert takes to resolve', () => {
+    const d = new BoundDeriver(realTime);
+    const slowest = Math.max(...[...d.rules.alerts.keys()].filter((n) => n !== 'Watchdog').map((n) => d.alert(n).resolve.ms));
+    assert.equal(d.settleMs(), slowest);
+    assert.ok(d.settleMs() >= d.alert('AuthLoginFailureSpike').resolve.ms);
+  });
+
   it('routes: first matching child, timers inherited from the parent where unset', () => {
     const watchdog = routeFor({ alertname: 'Watchdog', severity: 'none' }, 1);
     assert.equal(watchdog.receiver, 'watchdog');

@@ -244,6 +244,15 @@ export class BoundDeriver {
     return { fire, resolve, route };
   }
 
+  /**
+   * How long an alert of an earlier drill may take to resolve: the longest resolve bound of any
+   * alert (the Watchdog fires forever by design). The steady-state check waits at most this long.
+   */
+  settleMs(): number {
+    const names = [...this.rules.alerts.keys()].filter((n) => n !== 'Watchdog');
+    return Math.max(0, ...names.map((n) => this.alert(n).resolve.ms));
+  }
+
   /** A PromQL expectation's bound: its windows (through recording rules) + evaluations + a scrape + slack. */
   query(promql: string): Bound {
     const w = expressionWindows(promql, this.rules.records);

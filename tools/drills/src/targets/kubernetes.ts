@@ -54,7 +54,6 @@ export class KubernetesTarget implements Target {
   prometheusUrl = 'http://127.0.0.1:<port-forward to svc/prometheus>';
   alertmanagerUrl = 'http://127.0.0.1:<port-forward to svc/alertmanager>';
   readonly environment: Record<string, string>;
-  readonly settleMs = 300_000;
   readonly #options: KubernetesOptions;
   readonly #forwards: ChildProcess[] = [];
   readonly #scratch: string;
@@ -65,6 +64,11 @@ export class KubernetesTarget implements Target {
     if (options.gatewayUrl) this.gatewayUrl = options.gatewayUrl;
     this.environment = { context: options.context ?? '(current kubectl context)', appNamespace: this.#ns, monitoringNamespace: options.monitoringNamespace ?? K8S.monitoring };
     this.#scratch = join(tmpdir(), 'sre-drill-kubernetes');
+  }
+
+  /** An earlier drill's alerts must resolve first: at most the longest resolve bound of monitoring/rules. */
+  get settleMs(): number {
+    return this.bounds.settleMs();
   }
 
   get #ns(): string {

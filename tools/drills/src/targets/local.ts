@@ -86,9 +86,9 @@ export class LocalTarget implements Target {
   get sinkUrl(): string | undefined {
     return this.#c.sinkUrl;
   }
-  /** Rate windows of 2–5 minutes (scaled) must drain after an earlier drill's errors. */
+  /** An earlier drill's alerts must resolve first: at most the longest resolve bound of monitoring/rules. */
   get settleMs(): number {
-    return this.#b(300_000, 20_000);
+    return this.bounds.settleMs();
   }
 
   /**
