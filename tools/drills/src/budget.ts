@@ -61,9 +61,10 @@ export function budgetRemaining(prometheusUrl: string, ref: SloRef): Promise<num
 export function budgetConsumed(input: { averageErrorRatio?: number; errorBudget?: number; spanMs: number; windowMs: number; timeScale: number }): { consumedRatio?: number; derivation: string } {
   const { averageErrorRatio: avg, errorBudget: budget, spanMs, windowMs, timeScale } = input;
   if (avg === undefined || budget === undefined || budget <= 0) return { derivation: 'no SLI data (slo:sli_error:ratio_rate5m or slo:objective:ratio missing)' };
-  const represented = spanMs * timeScale;
+  // Whole seconds: the span is measured by polling, milliseconds would only be noise.
+  const represented = Math.round((spanMs * timeScale) / 1000) * 1000;
   const consumedRatio = (avg / budget) * (represented / windowMs);
-  const scaleNote = timeScale === 1 ? '' : ` (${fmtDuration(spanMs)} at time scale ${timeScale})`;
+  const scaleNote = timeScale === 1 ? '' : ` (${fmtDuration(Math.round(spanMs / 1000) * 1000)} at time scale ${timeScale})`;
   return {
     consumedRatio,
     derivation: `${pct(avg)} average error ratio ÷ ${pct(budget)} budget × ${fmtDuration(represented)}${scaleNote} ÷ ${fmtDuration(windowMs)} window = ${pct(consumedRatio)} of the budget`,
