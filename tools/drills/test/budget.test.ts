@@ -10,7 +10,7 @@ describe('error budget consumed by a drill', () => {
   it('14.4× the sustainable rate for one hour spends 2 % of a 30-day budget', () => {
     const r = budgetConsumed({ averageErrorRatio: 0.0144, errorBudget: 0.001, spanMs: 3_600_000, windowMs: 30 * DAY, timeScale: 1 });
     assert.ok(Math.abs((r.consumedRatio ?? 0) - 0.02) < 1e-9, String(r.consumedRatio));
-    assert.match(r.derivation, /1\.44 % average error ratio ÷ 0\.1 % budget × 1h ÷ 720h window = 2 % of the budget/);
+    assert.match(r.derivation, /1\.44 % average error ratio ÷ 0\.1 % budget × 1h ÷ 30d window = 2 % of the budget/);
   });
 
   it('at time scale 10 a drill stands for ten times its span', () => {

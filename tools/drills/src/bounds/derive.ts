@@ -159,7 +159,7 @@ export function routeFor(labels: Readonly<Record<string, string>>, timeScale: nu
 
 export function fmtDuration(ms: number): string {
   if (ms === 0) return '0s';
-  const units: Array<[string, number]> = [['h', 3_600_000], ['m', 60_000], ['s', 1000]];
+  const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
   let rest = Math.round(ms);
   let out = '';
   for (const [u, size] of units) {
