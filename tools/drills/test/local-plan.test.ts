@@ -33,12 +33,12 @@ describe('local target: plans', () => {
 
   it('alert and resolve bounds are derived from the rule and route at the run\'s time scale, and say how', () => {
     // ServiceNotReady: for 1m, no range, warning route (group_wait 30s, group_interval 2m); observe
-    // scrapes and evaluates every 5 s at real time, every 1 s scaled; slack 30 s / 15 s.
+    // scrapes and evaluates every 5 s at real time, every 1 s scaled; slack 30 s at both scales.
     const real = plannedLocalTarget(1).plan('readiness-failure');
     const scaled = plannedLocalTarget(10).plan('readiness-failure');
     const fires = (p: typeof real) => p.expectations.find((e): e is AlertExpectation => e.kind === 'alert-fires' && e.alertname === 'ServiceNotReady');
     assert.equal(fires(real)?.withinMs, 60_000 + 5000 + 5000 + 30_000 + 30_000);
-    assert.equal(fires(scaled)?.withinMs, 6000 + 1000 + 1000 + 3000 + 15_000);
+    assert.equal(fires(scaled)?.withinMs, 6000 + 1000 + 1000 + 3000 + 30_000);
     assert.equal(real.resolves[0]?.withinMs, 5000 + 5000 + 120_000 + 30_000);
     assert.match(real.resolves[0]?.derivation ?? '', /^0s window \+ 5s eval \+ 5s scrape \+ 2m group_interval \(severity="warning" route\) \+ 30s slack = 2m40s$/);
     // The observation lasts as long as the slowest bound needs, not a fixed minute.

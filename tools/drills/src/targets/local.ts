@@ -175,8 +175,9 @@ export class LocalTarget implements Target {
       scrapeIntervalMs: this.#scrapeMs,
       evaluationIntervalMs: this.#scrapeMs,
       // What no rule says: process start-up and the readiness prober refreshing a gauge (one more
-      // scrape interval), on a machine shared with other work.
-      slackMs: this.#c.timeScale === 1 ? 30_000 : 15_000,
+      // scrape interval), on a machine shared with other work. Unscaled: start-up does not get faster
+      // when the rules do, and a passing drill never waits for it.
+      slackMs: 30_000,
     });
     return this.#bounds;
   }
@@ -246,7 +247,8 @@ export class LocalTarget implements Target {
               'crash-loop',
               'The launcher keeps restarting it with back-off (a crash loop)',
               'launcher restarts of auth since injection ≥ 3',
-              b(60_000, 30_000),
+              // Three start-ups of a service that fails its config check, plus back-off 0.5 + 1 + 2 s.
+              b(90_000, 60_000),
               'Like the kubelet, the launcher restarts a dead process with exponential back-off; a config error never heals by itself.',
               async () => {
                 const n = this.#c.instances('auth').reduce((sum, i) => sum + i.restarts, 0) - restartsBefore;
