@@ -11,6 +11,7 @@ import { exitCodeFor, expectationTable } from './src/terminal.js';
 import { KubernetesTarget } from './src/targets/kubernetes.js';
 import { LocalTarget, attachLocalTarget, controlFor, plannedLocalTarget } from './src/targets/local.js';
 import { startLocalPlatform, type LocalPlatform } from './src/local-platform.js';
+import { scenariosFor } from './src/scenarios.js';
 import { SCENARIOS, type Journal, type ScenarioName, type Target } from './src/types.js';
 
 const USAGE = `usage: npm run drill -- <scenario|all> [--target local|kubernetes] [--dry-run] [options]
@@ -23,6 +24,7 @@ options:
   --out DIR                   where reports go (default .data/drills/<time>-<scenario>)
   --steady-ms MS              steady-state window before injecting (default 6000)
   --rate N                    synthetic requests per second (default 8)
+  --steady-p95-ms MS          steady-state latency threshold, p95 per class (default 1000; raise it on a busy machine)
  local (default: the drill starts the platform itself with the launcher of \`npm start\`, Images ×2,
         a real PostgreSQL and S3 server it can stop, and the stack of \`npm run observe\`):
   --time-scale N              divide alert for:, rule ranges and Alertmanager timers by N (default 1 = real)
@@ -33,7 +35,7 @@ options:
  kubernetes:
   --context NAME              kubectl context (default: the current one)
   --gateway-url URL           send traffic here (e.g. the Ingress) instead of a port-forward
-  --bound-scale F             multiply every observation bound (default 1)`;
+  --bound-scale F             stretch the slack of the derived bounds and the probe bounds by F (default 1)`;
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -44,6 +46,7 @@ async function main(): Promise<number> {
       out: { type: 'string' },
       'steady-ms': { type: 'string' },
       rate: { type: 'string' },
+      'steady-p95-ms': { type: 'string' },
       'observe-state': { type: 'string' },
       'time-scale': { type: 'string' },
       attach: { type: 'boolean', default: false },
@@ -63,7 +66,8 @@ async function main(): Promise<number> {
     console.error(`unknown scenario '${wanted}'\n\n${USAGE}`);
     return 2;
   }
-  const scenarios: ScenarioName[] = wanted === 'all' ? [...SCENARIOS] : [wanted as ScenarioName];
+  const targetName = values.target === 'kubernetes' ? 'kubernetes' : 'local';
+  const scenarios: ScenarioName[] = wanted === 'all' ? scenariosFor(targetName, SCENARIOS) : [wanted as ScenarioName];
   const dryRun = values['dry-run'];
   let target: Target;
   let platform: LocalPlatform | undefined;
@@ -112,15 +116,26 @@ async function main(): Promise<number> {
   });
 
   const journals: Journal[] = [];
+  const unplannable: string[] = [];
   try {
     for (const scenario of scenarios) {
       if (controller.signal.aborted) break;
+      // A plan that cannot be built (an alert missing from monitoring/rules) fails this scenario, not the others.
+      try {
+        target.plan(scenario);
+      } catch (err) {
+        const message = `${scenario}: cannot plan: ${err instanceof Error ? err.message : String(err)}`;
+        console.error(`✘ ${message}\n`);
+        unplannable.push(message);
+        continue;
+      }
       const journal = await runDrill(target, scenario, {
         dryRun,
         signal: controller.signal,
         print: (line) => console.log(line),
         ...(values['steady-ms'] ? { steadyStateMs: Number(values['steady-ms']) } : {}),
         ...(values.rate ? { ratePerSecond: Number(values.rate) } : {}),
+        ...(values['steady-p95-ms'] ? { steadyMaxP95Ms: Number(values['steady-p95-ms']) } : {}),
       });
       journals.push(journal);
       if (!dryRun) {
@@ -138,10 +153,11 @@ async function main(): Promise<number> {
   } finally {
     await platform?.stop();
   }
-  if (dryRun) return 0;
-  if (journals.length > 1) {
+  if (dryRun) return unplannable.length === 0 ? 0 : 1;
+  if (journals.length + unplannable.length > 1) {
     console.log('summary:');
     for (const j of journals) console.log(`  ${j.result === 'passed' ? '✔' : '✘'} ${j.scenario}: ${j.result}`);
+    for (const u of unplannable) console.log(`  ✘ ${u}`);
   }
   return exitCodeFor(journals, scenarios.length);
 }

@@ -7,6 +7,7 @@ import S3rver from 's3rver';
 import { Launcher, type LauncherState, type ServiceName } from '../../launcher/src/launcher.js';
 import { startLocalPostgres, type LocalPostgres } from '../../launcher/src/postgres.js';
 import { startObserve, type ObserveStack } from '../../observe/src/stack.js';
+import { startConsoleSummary } from './console-summary.js';
 import type { ScrapeTarget } from '../../observe/src/config.js';
 
 /**
@@ -28,6 +29,8 @@ export interface LocalPlatformOptions {
   timeScale?: number;
   imagesInstances?: number;
   say?: (line: string) => void;
+  /** How often service errors are summarised on the console (default 10 s). */
+  summaryIntervalMs?: number;
 }
 
 export interface InstanceRef {
@@ -47,6 +50,9 @@ export interface LocalPlatform {
   readonly observe: ObserveStack;
   readonly chaosToken: string;
   readonly timeScale: number;
+  /** Scrape and evaluation interval of the observe stack. */
+  readonly scrapeIntervalMs: number;
+  /** Every console line of the launcher and the services, in full, with its time. */
   readonly launcherLines: string[];
   state(): LauncherState;
   instances(service: ServiceName): InstanceRef[];
@@ -89,7 +95,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   // 755: PostgreSQL runs as the postgres user (through runuser when we are root) and must reach its folder.
   mkdirSync(options.dataDir, { recursive: true, mode: 0o755 });
   const launcherLines: string[] = [];
-  const cleanups: Array<() => Promise<void>> = [];
+  // One line per failed request from every service would flood the console: counted per class instead.
+  const consoleSummary = startConsoleSummary({ print: say, ...(options.summaryIntervalMs ? { intervalMs: options.summaryIntervalMs } : {}) });
+  const cleanups: Array<() => Promise<void>> = [async () => consoleSummary.stop()];
   const stopAll = async () => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
   };
@@ -119,7 +127,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       initialBackoffMs: 500,
       say: (line) => {
         launcherLines.push(`${new Date().toISOString()} ${line}`);
-        say(line);
+        consoleSummary.line(line);
       },
       env: {
         ...process.env,
@@ -149,7 +157,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const targets: ScrapeTarget[] = Object.entries(state.services).flatMap(([service, s]) =>
       s.instances.map((i) => ({ address: `127.0.0.1:${i.managementPort}`, service, pod: i.label.replace('#', '-') })),
     );
-    const observe = await startObserve({ targets, dataDir: join(options.dataDir, 'observe'), timeScale, print: say });
+    // tools/observe's defaults, stated here because the drills derive their bounds from them.
+    const scrapeIntervalSeconds = timeScale > 1 ? 1 : 5;
+    const observe = await startObserve({ targets, dataDir: join(options.dataDir, 'observe'), timeScale, scrapeIntervalSeconds, print: say });
     cleanups.push(() => observe.stop());
 
     // Per service: how to put back the variables a secret-deletion drill took away.
@@ -161,6 +171,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       observe,
       chaosToken,
       timeScale,
+      scrapeIntervalMs: scrapeIntervalSeconds * 1000,
       launcherLines,
       state: () => launcher.state,
       instances: (service) =>

@@ -1,4 +1,6 @@
 import { amAlerts, labelsMatch, type PromSample, promAlerts, promQuery, ready, runbookLinks, sinkNotifications, slackText } from './observability.js';
+import { budgetRemaining, measureBudget } from './budget.js';
+import { recover } from './recover.js';
 import { describeSummary, startTraffic, summarize, type Traffic } from './traffic.js';
 import type {
   DrillContext,
@@ -45,19 +47,39 @@ export interface RunOptions {
 
 const CLASSES: readonly TrafficClass[] = ['auth', 'images', 'storage'];
 
+/** The steady-state thresholds when a run does not set its own: what "healthy" means before a drill may inject. */
+export const STEADY_STATE_DEFAULTS = { minSuccessRatio: 0.99, maxP95Ms: 1000 } as const;
+
+/**
+ * Traffic in the steady-state window, judged per class: every class must have completed requests,
+ * at least `steadyMinSuccessRatio` of them successful, with p95 latency within `steadyMaxP95Ms`.
+ * Returns the problems; none means steady.
+ */
+export function steadyTrafficProblems(window: readonly TrafficSample[], options: Pick<RunOptions, 'steadyMinSuccessRatio' | 'steadyMaxP95Ms'> = {}): string[] {
+  const minRatio = options.steadyMinSuccessRatio ?? STEADY_STATE_DEFAULTS.minSuccessRatio;
+  const maxP95 = options.steadyMaxP95Ms ?? STEADY_STATE_DEFAULTS.maxP95Ms;
+  const problems: string[] = [];
+  for (const cls of CLASSES) {
+    const s = summarize(window.filter((x) => x.cls === cls));
+    if (s.total === 0) problems.push(`no ${cls} traffic completed in the steady-state window`);
+    else if (s.successRatio < minRatio || s.p95Ms > maxP95) problems.push(`${cls} traffic below the steady-state thresholds: ${describeSummary(s)}`);
+  }
+  return problems;
+}
+
 export function describeExpectation(e: Expectation, sink = true): { check: string; bound?: string } {
   switch (e.kind) {
     case 'alert-fires': {
       const labels = e.labels ? `{${Object.entries(e.labels).map(([k, v]) => `${k}="${v}"`).join(',')}}` : '';
       return {
         check: `Alertmanager GET /api/v2/alerts has ${e.alertname}${labels} active${e.notification ? (sink ? '; the Slack sink received it with its runbook link' : ' for the Slack receiver') : ''}`,
-        bound: `≤ ${fmtMs(e.withinMs)} after injection`,
+        bound: `≤ ${fmtMs(e.withinMs)} after injection${e.derivation ? ` (${e.derivation})` : ''}`,
       };
     }
     case 'alert-silent':
       return { check: `${e.alertname} never fires (Prometheus GET /api/v1/alerts)`, bound: 'whole observation' };
     case 'promql':
-      return { check: `PromQL returns a series: ${e.query}`, bound: `≤ ${fmtMs(e.withinMs)}` };
+      return { check: `PromQL returns a series: ${e.query}`, bound: `≤ ${fmtMs(e.withinMs)}${e.derivation ? ` (${e.derivation})` : ''}` };
     case 'traffic': {
       const parts: string[] = [];
       if (e.minSuccessRatio !== undefined) parts.push(`success ≥ ${(e.minSuccessRatio * 100).toFixed(e.minSuccessRatio === 1 ? 0 : 1)}%`);
@@ -129,7 +151,7 @@ export function planLines(plan: ScenarioPlan, target: Target, options: RunOption
   lines.push(`   check  none of the expected alerts is already firing: ${plan.expectations.filter((e) => e.kind === 'alert-fires').map((e) => (e as { alertname: string }).alertname).join(', ') || '(none)'}`);
   if (target.name === 'kubernetes') lines.push('   check  every Deployment in the app namespace has all replicas available: kubectl get deployments -n app -o json');
   lines.push(`   traffic synthetic user through ${target.gatewayUrl}: register, log in, upload a picture; then ${options.ratePerSecond ?? 8} req/s over auth (/api/auth/me, login), images (/api/images), storage (thumbnail)`);
-  lines.push(`   check  for ${fmtMs(steadyMs)}: success ≥ ${((options.steadyMinSuccessRatio ?? 0.99) * 100).toFixed(0)}% per class and p95 ≤ ${options.steadyMaxP95Ms ?? 1000} ms; otherwise the drill does not start`);
+  lines.push(`   check  for ${fmtMs(steadyMs)}: success ≥ ${((options.steadyMinSuccessRatio ?? STEADY_STATE_DEFAULTS.minSuccessRatio) * 100).toFixed(0)}% per class and p95 ≤ ${options.steadyMaxP95Ms ?? STEADY_STATE_DEFAULTS.maxP95Ms} ms; otherwise the drill does not start`);
   lines.push('2. inject');
   for (const s of plan.inject) lines.push(...stepLines(s));
   lines.push(`3. observe (at least ${fmtMs(plan.minObserveMs)}, at most ${fmtMs(plan.maxObserveMs)}; polling Prometheus, Alertmanager${target.sinkUrl ? ' and the Slack sink' : ''})`);
@@ -142,7 +164,8 @@ export function planLines(plan: ScenarioPlan, target: Target, options: RunOption
   lines.push('4. rollback (always, also on failure or Ctrl-C)');
   for (const s of plan.rollback) lines.push(...stepLines(s));
   lines.push(`   check  steady state returns within ${fmtMs(plan.recoverWithinMs)} (every traffic class succeeds again; time-to-recover measured)`);
-  for (const a of plan.resolves) lines.push(`   check  ${a} resolves in Alertmanager${target.sinkUrl ? ' and a resolved notification reaches the sink' : ''}`);
+  for (const r of plan.resolves) lines.push(`   check  ${r.alertname} resolves in Alertmanager${target.sinkUrl ? ' and a resolved notification reaches the sink' : ''} within ${fmtMs(r.withinMs)} of rollback${r.derivation ? ` (${r.derivation})` : ''}`);
+  for (const e of plan.afterRollback ?? []) lines.push(`   check  [${e.id}] ${e.description}: PromQL ${e.query} within ${fmtMs(e.withinMs)} of rollback${e.derivation ? ` (${e.derivation})` : ''}`);
   lines.push('5. report: journal.json, report.md, report.html');
   return lines;
 }
@@ -315,19 +338,13 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
       await sleep(steadyMs, abort.signal);
       await Promise.all([recordQueries(), pollAlerts()]);
       const window = traffic.samples.filter((s) => s.t >= from);
-      for (const cls of CLASSES) {
-        const s = summarize(window.filter((x) => x.cls === cls));
-        const minRatio = options.steadyMinSuccessRatio ?? 0.99;
-        const maxP95 = options.steadyMaxP95Ms ?? 1000;
-        if (s.total === 0) problems.push(`no ${cls} traffic completed in the steady-state window`);
-        else if (s.successRatio < minRatio || s.p95Ms > maxP95) problems.push(`${cls} traffic below the steady-state thresholds: ${describeSummary(s)}`);
-      }
+      problems.push(...steadyTrafficProblems(window, options));
       journal.expectations.unshift({
         id: 'steady-state',
         kind: 'steady-state',
         description: 'Steady state before injection',
         why: 'A drill on an unhealthy platform measures nothing; it does not start.',
-        check: `traffic success ≥ ${((options.steadyMinSuccessRatio ?? 0.99) * 100).toFixed(0)}% and p95 ≤ ${options.steadyMaxP95Ms ?? 1000} ms per class; all targets up; no expected alert firing`,
+        check: `traffic success ≥ ${((options.steadyMinSuccessRatio ?? STEADY_STATE_DEFAULTS.minSuccessRatio) * 100).toFixed(0)}% and p95 ≤ ${options.steadyMaxP95Ms ?? STEADY_STATE_DEFAULTS.maxP95Ms} ms per class; all targets up; no expected alert firing`,
         bound: fmtMs(steadyMs),
         status: problems.length === 0 ? 'passed' : 'failed',
         observed: problems.length === 0 ? describeSummary(summarize(window)) : problems.join('; '),
@@ -356,6 +373,7 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
       }
     }
     journal.markers.injectedAt = rel();
+    const budgetAtStart = plan.budget ? await budgetRemaining(target.prometheusUrl, plan.budget) : undefined;
     if (!injectOk) {
       failPhase('an injection step failed');
       journal.reason = 'injection failed';
@@ -451,6 +469,10 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
         }
         print(`    ${ev.result.status === 'passed' ? '✓' : '✗'} ${e.id}: ${ev.result.observed}`);
       }
+      if (plan.budget) {
+        journal.budget = await measureBudget(target.prometheusUrl, plan.budget, rel() - injectedAt, Number(target.environment.timeScale ?? 1), budgetAtStart);
+        print(`    · error budget: ${journal.budget.derivation}`);
+      }
       const times = [...firstActive.values()].map((t) => t - injectedAt);
       if (times.length > 0) journal.timeToDetectMs = Math.min(...times);
       if (abort.signal.aborted) failPhase('aborted (Ctrl-C)');
@@ -478,6 +500,8 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
       const lines = await target.logs?.(source, origin).catch(() => []);
       if (lines && lines.length > 0) journal.logs.push({ source, lines: lines.slice(-80) });
     }
+    const consoleLines = target.consoleLines?.(origin);
+    if (consoleLines) journal.console = consoleLines;
     await target.disconnect?.().catch(() => undefined);
     const open = journal.phases.at(-1);
     if (open && open.status === 'running') {
@@ -508,96 +532,6 @@ function judgeTraffic(e: Extract<Expectation, { kind: 'traffic' }>, result: Expe
   if (e.maxFailureP95Ms !== undefined && s.failureP95Ms > e.maxFailureP95Ms) problems.push(`failures slow: p95 ${Math.round(s.failureP95Ms)} ms > ${e.maxFailureP95Ms} ms`);
   result.status = problems.length === 0 ? 'passed' : 'failed';
   result.observed = `${describeSummary(s)}${problems.length ? ` — ${problems.join('; ')}` : ''}`;
-}
-
-async function recover(
-  plan: ScenarioPlan,
-  target: Target,
-  ctx: DrillContext,
-  journal: Journal,
-  traffic: Traffic | undefined,
-  rel: () => number,
-  print: (line: string) => void,
-  pollers: { pollAlerts: () => Promise<{ am: Array<{ labels: Record<string, string> }> }>; pollSink: () => Promise<void>; recordQueries: () => Promise<void> },
-): Promise<void> {
-  const startedAt = rel();
-  const deadline = startedAt + plan.recoverWithinMs;
-  // Steady again: the last 3 s of traffic in every class all succeeded, and the target is healthy.
-  const windowMs = 3000;
-  let recoveredAt: number | undefined;
-  let lastProblem = '';
-  let lastQuery = 0;
-  while (rel() < deadline) {
-    await pollers.pollAlerts();
-    await pollers.pollSink();
-    if (rel() - lastQuery >= 2000) {
-      lastQuery = rel();
-      await pollers.recordQueries();
-    }
-    const now = rel();
-    const recent = (traffic?.samples ?? []).filter((s) => s.t >= now - windowMs && s.t >= startedAt);
-    const problems: string[] = [];
-    for (const cls of CLASSES) {
-      const inClass = recent.filter((s) => s.cls === cls);
-      if (inClass.length === 0) problems.push(`no recent ${cls} traffic`);
-      else if (inClass.some((s) => !s.ok)) problems.push(`${cls} still failing`);
-    }
-    if (problems.length === 0 && target.healthProblems) problems.push(...(await target.healthProblems(ctx)));
-    if (problems.length === 0) {
-      // The first moment of the all-good window is when service came back.
-      const firstGood = recent.length > 0 ? Math.min(...recent.map((s) => s.t)) : now;
-      recoveredAt = Math.max(startedAt, firstGood);
-      break;
-    }
-    lastProblem = problems.join('; ');
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  journal.markers.recoveredAt = recoveredAt;
-  if (recoveredAt !== undefined) journal.timeToRecoverMs = recoveredAt - startedAt;
-  journal.expectations.push({
-    id: 'recovery',
-    kind: 'recovery',
-    description: 'Steady state returns after rollback',
-    why: 'Rollback must heal the platform without manual steps; time-to-recover is measured from the start of rollback.',
-    check: 'every traffic class succeeds for 3 s and the target reports no health problem',
-    bound: `≤ ${fmtMs(plan.recoverWithinMs)}`,
-    status: recoveredAt !== undefined ? 'passed' : 'failed',
-    observed: recoveredAt !== undefined ? `recovered after ${fmtMs(recoveredAt - startedAt)}` : `not recovered: ${lastProblem}`,
-    ...(recoveredAt !== undefined ? { measuredMs: recoveredAt - startedAt } : {}),
-  });
-  print(`    ${recoveredAt !== undefined ? '✓' : '✗'} recovery: ${journal.expectations.at(-1)?.observed}`);
-
-  for (const alertname of plan.resolves) {
-    const result: ExpectationResult = {
-      id: `resolves-${alertname}`,
-      kind: 'recovery',
-      description: `${alertname} resolves after rollback`,
-      why: 'A page that never resolves keeps people on call; Alertmanager sends a resolved notification.',
-      check: `${alertname} no longer active in Alertmanager${target.sinkUrl ? '; the Slack sink received a resolved notification' : ''}`,
-      bound: `≤ ${fmtMs(plan.recoverWithinMs)} after rollback`,
-      status: 'pending',
-      observed: '',
-    };
-    journal.expectations.push(result);
-    while (rel() < deadline + plan.recoverWithinMs) {
-      const { am } = await pollers.pollAlerts();
-      await pollers.pollSink();
-      const active = am.some((a) => a.labels.alertname === alertname);
-      const resolvedNote = journal.notifications.find((n) => n.status === 'resolved' && n.alertnames.includes(alertname) && n.t >= startedAt);
-      if (!active && (!target.sinkUrl || resolvedNote)) {
-        result.status = 'passed';
-        result.measuredMs = rel() - startedAt;
-        result.observed = `resolved after ${fmtMs(rel() - startedAt)}${resolvedNote ? '; resolved notification delivered' : ''}`;
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-    if (result.status === 'pending') {
-      result.status = 'failed';
-      result.observed = 'still active (or no resolved notification) when the bound passed';
-    }
-    print(`    ${result.status === 'passed' ? '✓' : '✗'} ${result.id}: ${result.observed}`);
-  }
 }
 
 function clock(ms: number): string {

@@ -1,4 +1,5 @@
-import type { AlertExpectation, Expectation, NoAlertExpectation, PromqlExpectation, ScenarioName, TrafficClass, TrafficExpectation } from './types.js';
+import type { Shared } from './definitions.js';
+import type { AlertExpectation, Expectation, NoAlertExpectation, ProbeExpectation, PromqlExpectation, ScenarioName, ScenarioPlan, Step, TargetName, TrafficClass, TrafficExpectation } from './types.js';
 
 /**
  * What each drill is about, independent of where it runs. The targets (targets/*.ts) turn these
@@ -10,6 +11,8 @@ export interface ScenarioInfo {
   readonly summary: string;
   /** True for the three scenarios of the seed (section 6). */
   readonly seed: boolean;
+  /** Where it can run (default: every target). */
+  readonly targets?: readonly TargetName[];
 }
 
 export const SCENARIO_INFO: Record<ScenarioName, ScenarioInfo> = {
@@ -54,7 +57,25 @@ export const SCENARIO_INFO: Record<ScenarioName, ScenarioInfo> = {
     seed: false,
     summary: 'Images burns CPU in worker threads (injected). The CPU signal moves in Prometheus (in Kubernetes the HPA scales Images out), while requests keep being served.',
   },
+  'error-budget-burn': {
+    title: 'Error budget burn (2 % errors)',
+    seed: false,
+    summary:
+      'Images answers 2 % of its requests with 503 (injected errors): too few for a fixed 5 % threshold, but 20 times the rate a 99.9 % availability objective allows. The fast-burn SLO page reaches Slack with its runbook, and the report shows how much of the error budget the drill consumed.',
+  },
+  'load-spike': {
+    title: 'Load spike (HPA scales out and back in)',
+    seed: false,
+    targets: ['kubernetes'],
+    summary:
+      'The load generator (opt-in component k8s/components/loadgenerator) is scaled up. The HPA asks for more Images replicas than its minimum, users keep being served, and after the load generator is scaled back to 0 the HPA returns to its minimum.',
+  },
 };
+
+/** The scenarios a target can run (what `all` means for it). */
+export function scenariosFor(target: TargetName, all: readonly ScenarioName[]): ScenarioName[] {
+  return all.filter((s) => SCENARIO_INFO[s].targets?.includes(target) ?? true);
+}
 
 /** Alert names, from monitoring/rules (the single source the cluster and `npm run observe` both load). */
 export const ALERTS = {
@@ -65,15 +86,19 @@ export const ALERTS = {
   circuitOpen: 'GatewayUpstreamCircuitOpen',
   errorRatio: 'ServiceHighErrorRatio',
   latency: 'ServiceHighLatency',
+  // SLO burn-rate alerts (monitoring/slos.yaml → generated rules): labels service, slo, severity.
+  availabilityBurn: 'SLOAvailabilityBudgetBurn',
+  latencyBurn: 'SLOLatencyBudgetBurn',
 } as const;
 
-export function alertFires(id: string, alertname: string, labels: Record<string, string>, withinMs: number, why: string, notification = true): AlertExpectation {
+export function alertFires(id: string, alertname: string, labels: Record<string, string>, withinMs: number, why: string, notification = true, derivation?: string): AlertExpectation {
   return {
     id,
     kind: 'alert-fires',
     alertname,
     labels,
     withinMs,
+    ...(derivation ? { derivation } : {}),
     notification,
     description: `${alertname}${Object.keys(labels).length ? ` (${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(', ')})` : ''} fires and reaches Slack`,
     why,
@@ -84,8 +109,8 @@ export function alertSilent(id: string, alertname: string, labels: Record<string
   return { id, kind: 'alert-silent', alertname, labels, description: `${alertname}${labels.service ? ` (${labels.service})` : ''} does not fire`, why };
 }
 
-export function promql(id: string, description: string, query: string, withinMs: number, why: string): PromqlExpectation {
-  return { id, kind: 'promql', description, query, withinMs, why };
+export function promql(id: string, description: string, query: string, withinMs: number, why: string, derivation?: string): PromqlExpectation {
+  return { id, kind: 'promql', description, query, withinMs, why, ...(derivation ? { derivation } : {}) };
 }
 
 export function traffic(id: string, description: string, classes: TrafficClass[], rule: Omit<TrafficExpectation, 'id' | 'kind' | 'description' | 'why' | 'classes'>, why: string): TrafficExpectation {
@@ -95,4 +120,42 @@ export function traffic(id: string, description: string, classes: TrafficClass[]
 /** Every scenario's expectations must be checkable; a target returns none only by mistake. */
 export function assertPlannable(name: ScenarioName, expectations: readonly Expectation[]): void {
   if (expectations.length === 0) throw new Error(`scenario ${name} has no expectations`);
+}
+
+/** What a target adds to a scenario's shared expectations (definitions.ts): its actions, probes and timing. */
+export interface TargetPart {
+  readonly inject: readonly Step[];
+  readonly rollback: readonly Step[];
+  readonly probes?: readonly ProbeExpectation[];
+  readonly minObserveMs: number;
+  readonly recoverWithinMs: number;
+  readonly logSources: readonly string[];
+}
+
+/**
+ * One plan from the shared expectations and the target's part. Observation lasts until every
+ * expectation is decided, at most as long as the longest derived bound (plus a tenth for polling).
+ */
+export function assemble(scenario: ScenarioName, target: TargetName, shared: Shared, part: TargetPart): ScenarioPlan {
+  const info = SCENARIO_INFO[scenario];
+  const expectations: Expectation[] = [...(part.probes ?? []), ...shared.expectations];
+  assertPlannable(scenario, expectations);
+  const longest = Math.max(part.minObserveMs, ...expectations.map((e) => ('withinMs' in e ? e.withinMs : 0)));
+  return {
+    scenario,
+    title: info.title,
+    summary: info.summary,
+    target,
+    inject: part.inject,
+    rollback: part.rollback,
+    expectations,
+    queries: shared.queries,
+    minObserveMs: part.minObserveMs,
+    maxObserveMs: Math.round(longest * 1.1),
+    recoverWithinMs: part.recoverWithinMs,
+    resolves: shared.resolves,
+    afterRollback: shared.afterRollback,
+    ...(shared.budget ? { budget: shared.budget } : {}),
+    logSources: part.logSources,
+  };
 }

@@ -5,6 +5,8 @@
  * and records everything in a Journal, which the reporters (report/) turn into Markdown and HTML.
  */
 
+import type { BudgetMeasurement } from './budget.js';
+
 export const SCENARIOS = [
   'secret-deletion',
   'pod-deletion',
@@ -14,6 +16,8 @@ export const SCENARIOS = [
   'upstream-latency',
   'error-burst',
   'cpu-saturation',
+  'error-budget-burn',
+  'load-spike',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 export type TargetName = 'local' | 'kubernetes';
@@ -46,6 +50,8 @@ export interface AlertExpectation extends ExpectationBase {
   readonly labels?: Readonly<Record<string, string>>;
   /** Bound on time-to-detect, from the end of injection. */
   readonly withinMs: number;
+  /** How the bound was derived (bounds/derive.ts), shown in plans and reports. */
+  readonly derivation?: string;
   /** Check the Slack sink received a firing notification naming the alert with its runbook link. */
   readonly notification: boolean;
 }
@@ -62,6 +68,16 @@ export interface PromqlExpectation extends ExpectationBase {
   readonly kind: 'promql';
   readonly query: string;
   readonly withinMs: number;
+  readonly derivation?: string;
+}
+
+/** An alert that must resolve after rollback, with a resolved notification where the sink is readable. */
+export interface ResolveExpectation {
+  readonly alertname: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Bound from the start of rollback (bounds/derive.ts). */
+  readonly withinMs: number;
+  readonly derivation?: string;
 }
 
 /** User-visible behaviour, judged from the synthetic traffic recorded while the fault was on. */
@@ -112,7 +128,11 @@ export interface ScenarioPlan {
   /** After rollback, steady state must be back within this bound (time-to-recover). */
   readonly recoverWithinMs: number;
   /** Alerts that must resolve after rollback (a resolved notification is sent for them). */
-  readonly resolves: readonly string[];
+  readonly resolves: readonly ResolveExpectation[];
+  /** The SLO whose error budget the report accounts for (error-budget-burn). */
+  readonly budget?: { readonly service: string; readonly slo: string };
+  /** Signals that must return after rollback (e.g. the HPA scales back in), checked while recovering. */
+  readonly afterRollback?: readonly PromqlExpectation[];
   /** Where the report's log excerpt comes from. */
   readonly logSources: readonly string[];
 }
@@ -194,6 +214,10 @@ export interface Journal {
   alertStates: AlertStatePoint[];
   notifications: DeliveredNotification[];
   logs: Array<{ source: string; lines: string[] }>;
+  /** Error budget consumed while the fault was on (plans with `budget`; budget.ts). */
+  budget?: BudgetMeasurement;
+  /** Every console line of the platform during the drill (the console showed error counts instead). */
+  console?: string[];
   timeToDetectMs?: number;
   timeToRecoverMs?: number;
   /** ms since start at which injection finished and rollback started (chart markers). */
@@ -223,6 +247,8 @@ export interface Target {
   /** Opens port-forwards etc.; returns a disposer. Not called on dry runs. */
   connect?(ctx: DrillContext): Promise<void>;
   disconnect?(): Promise<void>;
+  /** Every console line of the platform since a time (local target), kept in the journal. */
+  consoleLines?(sinceMs: number): string[];
   /** Recent log lines of a source, for the report. */
   logs?(source: string, sinceMs: number): Promise<string[]>;
   /** Extra steady-state checks (every service ready, no crash loop). Returns problems, empty when healthy. */

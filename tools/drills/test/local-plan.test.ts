@@ -4,8 +4,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { scenariosFor } from '../src/scenarios.js';
 import { plannedLocalTarget } from '../src/targets/local.js';
-import { SCENARIOS } from '../src/types.js';
+import { SCENARIOS, type AlertExpectation } from '../src/types.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 
@@ -18,19 +19,39 @@ describe('local target: plans', () => {
 
   it('every alert a local drill waits for (or expects to stay silent) is defined in monitoring/rules', () => {
     const target = plannedLocalTarget(10);
-    for (const scenario of SCENARIOS) {
+    for (const scenario of scenariosFor('local', SCENARIOS)) {
+      if (scenario === 'error-budget-burn' && !target.bounds.has('SLOAvailabilityBudgetBurn')) {
+        assert.throws(() => target.plan(scenario), /SLOAvailabilityBudgetBurn is not defined in monitoring\/rules/);
+        continue;
+      }
       const plan = target.plan(scenario);
       for (const e of plan.expectations) if (e.kind === 'alert-fires' || e.kind === 'alert-silent') assert.ok(alerts.has(e.alertname), `${scenario}: ${e.alertname}`);
-      for (const a of plan.resolves) assert.ok(alerts.has(a), `${scenario}: ${a}`);
+      for (const r of plan.resolves) assert.ok(alerts.has(r.alertname), `${scenario}: ${r.alertname}`);
       assert.ok(plan.inject.length > 0 && plan.rollback.length > 0, `${scenario} injects and rolls back`);
     }
   });
 
-  it('bounds follow the time scale: real time keeps the seed\'s 2 minutes for the 1-minute alerts', () => {
-    const real = plannedLocalTarget(1).plan('readiness-failure').expectations.find((e) => e.kind === 'alert-fires');
-    const scaled = plannedLocalTarget(10).plan('readiness-failure').expectations.find((e) => e.kind === 'alert-fires');
-    assert.equal(real?.kind === 'alert-fires' && real.withinMs, 120_000);
-    assert.equal(scaled?.kind === 'alert-fires' && scaled.withinMs, 27_000);
+  it('alert and resolve bounds are derived from the rule and route at the run\'s time scale, and say how', () => {
+    // ServiceNotReady: for 1m, no range, warning route (group_wait 30s, group_interval 2m); observe
+    // scrapes and evaluates every 5 s at real time, every 1 s scaled; slack 30 s at both scales.
+    const real = plannedLocalTarget(1).plan('readiness-failure');
+    const scaled = plannedLocalTarget(10).plan('readiness-failure');
+    const fires = (p: typeof real) => p.expectations.find((e): e is AlertExpectation => e.kind === 'alert-fires' && e.alertname === 'ServiceNotReady');
+    assert.equal(fires(real)?.withinMs, 60_000 + 5000 + 5000 + 30_000 + 30_000);
+    assert.equal(fires(scaled)?.withinMs, 6000 + 1000 + 1000 + 3000 + 30_000);
+    assert.equal(real.resolves[0]?.withinMs, 5000 + 5000 + 120_000 + 30_000);
+    assert.match(real.resolves[0]?.derivation ?? '', /^0s window \+ 5s eval \+ 5s scrape \+ 2m group_interval \(severity="warning" route\) \+ 30s slack = 2m40s$/);
+    // The observation lasts as long as the slowest bound needs, not a fixed minute.
+    assert.ok(real.maxObserveMs >= 130_000);
+  });
+
+  it('error-burst at real time waits for the 2-minute window and the critical group_interval before calling the alert unresolved', () => {
+    const plan = plannedLocalTarget(1).plan('error-burst');
+    // ServiceHighErrorRatio (2m windows) or, once the SLO rules replace it, SLOAvailabilityBudgetBurn.
+    const r = plan.resolves[0];
+    // The old fixed 60 s bound failed this drill at time scale 1 (issue 12).
+    assert.ok(r && r.withinMs > 180_000, `resolve bound ${r?.withinMs}`);
+    assert.match(r?.derivation ?? '', /^[1-9]\d*m window .* 1m group_interval \(severity="critical" route\)/);
   });
 
   it('`npm run drill -- all --dry-run` prints the local plans without starting anything, and exits 0', async () => {
@@ -39,8 +60,10 @@ describe('local target: plans', () => {
         done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout: out }),
       ),
     );
-    assert.equal(code, 0, stdout);
-    for (const scenario of SCENARIOS) assert.match(stdout, new RegExp(`drill ${scenario} on local`));
+    const sloRules = plannedLocalTarget(10).bounds.has('SLOAvailabilityBudgetBurn');
+    assert.equal(code, sloRules ? 0 : 1, stdout);
+    for (const scenario of scenariosFor('local', SCENARIOS).filter((s) => sloRules || s !== 'error-budget-burn')) assert.match(stdout, new RegExp(`drill ${scenario} on local`));
+    assert.doesNotMatch(stdout, /drill load-spike on local/);
     assert.match(stdout, /restart auth with JWT_PRIVATE_KEY unset/);
     assert.match(stdout, /kill -KILL <pid of images#1>/);
     assert.match(stdout, /curl -fsS -X PUT -H "x-chaos-token: \$CHAOS_ADMIN_TOKEN".*\/chaos\/faults\/readiness/);

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { budgetLines } from '../budget.js';
 import { fmtMs } from '../runner.js';
 import { describeSummary, summarize } from '../traffic.js';
 import type { Journal } from '../types.js';
@@ -104,8 +105,15 @@ export function toMarkdown(journal: Journal): string {
     out.push('```');
     out.push('');
   }
+  if (journal.budget) {
+    out.push('## Error budget');
+    out.push('');
+    for (const line of budgetLines(journal.budget)) out.push(`- ${line}`);
+    out.push('');
+  }
   out.push('## Logs (excerpt)');
   out.push('');
+  if (journal.console) out.push(`The console showed service errors as counts per class; all ${journal.console.length} console lines are in journal.json (\`console\`).`, '');
   if (journal.logs.length === 0) out.push('No log lines were collected.');
   for (const l of journal.logs) {
     out.push(`### ${l.source}`);
@@ -167,7 +175,9 @@ ${rows(journal.queries.map((q) => [esc(q.name), `<code>${esc(q.promql)}</code>`,
 <h2>Alerts as delivered</h2>
 ${journal.notifications.length === 0 ? '<p>No notification was read back (none arrived, or the target cannot read Slack).</p>' : ''}
 ${journal.notifications.map((n) => `<h3>${esc(n.status)} at ${Math.round(n.t / 1000)} s${n.channel ? ` to ${esc(n.channel)}` : ''}</h3><pre>${esc(n.text)}</pre>${n.runbookUrls.map((u) => `<p>Runbook: <a href="${esc(u)}">${esc(u)}</a></p>`).join('')}`).join('\n')}
+${journal.budget ? `<h2>Error budget</h2>\n<ul>${budgetLines(journal.budget).map((l) => `<li>${esc(l).replace(/\*\*(.+?)\*\*/g, '<b>$1</b>')}</li>`).join('')}</ul>` : ''}
 <h2>Logs (excerpt)</h2>
+${journal.console ? `<p>The console showed service errors as counts per class; all ${journal.console.length} console lines are in journal.json (<code>console</code>).</p>` : ''}
 ${journal.logs.length === 0 ? '<p>No log lines were collected.</p>' : ''}
 ${journal.logs.map((l) => `<h3>${esc(l.source)}</h3><pre>${esc(l.lines.slice(-60).join('\n'))}</pre>`).join('\n')}
 </body></html>

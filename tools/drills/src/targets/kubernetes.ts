@@ -1,10 +1,14 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clearFault, curlLine, setFault, type FaultName, type FaultSettings } from '../chaos-client.js';
-import { ALERTS, SCENARIO_INFO, alertFires, alertSilent, assertPlannable, promql, traffic } from '../scenarios.js';
-import type { DrillContext, Expectation, ProbeExpectation, ScenarioName, ScenarioPlan, Step, Target } from '../types.js';
+import { parse } from 'yaml';
+import { MONITORING_DIR, parseDuration } from '../../../observe/src/config.js';
+import { BoundDeriver } from '../bounds/derive.js';
+import { BUDGET_BURN_ERROR_SHARE, LOAD_SPIKE_REPLICAS, sharedExpectations, type Vocabulary } from '../definitions.js';
+import { assemble, type TargetPart } from '../scenarios.js';
+import type { DrillContext, ProbeExpectation, ScenarioName, ScenarioPlan, Step, Target } from '../types.js';
 
 /**
  * The Kubernetes target: the current kubectl context (or --context) and the namespaces of k8s/.
@@ -39,12 +43,8 @@ export const K8S = {
   managementPort: 9464,
 } as const;
 
-/** Kubernetes-only alerts (monitoring/rules/kubernetes.alerts.yml). */
-export const K8S_ALERTS = {
-  configError: 'KubeContainerConfigError',
-  podNotReady: 'KubePodNotReady',
-  replicasMismatch: 'KubeDeploymentReplicasUnavailable',
-} as const;
+/** The load generator of issue 11, deployed by the opt-in component (created with replicas 0). */
+export const LOADGENERATOR = { component: 'k8s/components/loadgenerator', deployment: 'deployment/loadgenerator' } as const;
 
 const TOKEN_VAR = 'chaosToken';
 
@@ -54,16 +54,21 @@ export class KubernetesTarget implements Target {
   prometheusUrl = 'http://127.0.0.1:<port-forward to svc/prometheus>';
   alertmanagerUrl = 'http://127.0.0.1:<port-forward to svc/alertmanager>';
   readonly environment: Record<string, string>;
-  readonly settleMs = 300_000;
   readonly #options: KubernetesOptions;
   readonly #forwards: ChildProcess[] = [];
   readonly #scratch: string;
+  #bounds: BoundDeriver | undefined;
 
   constructor(options: KubernetesOptions = {}) {
     this.#options = options;
     if (options.gatewayUrl) this.gatewayUrl = options.gatewayUrl;
     this.environment = { context: options.context ?? '(current kubectl context)', appNamespace: this.#ns, monitoringNamespace: options.monitoringNamespace ?? K8S.monitoring };
     this.#scratch = join(tmpdir(), 'sre-drill-kubernetes');
+  }
+
+  /** An earlier drill's alerts must resolve first: at most the longest resolve bound of monitoring/rules. */
+  get settleMs(): number {
+    return this.bounds.settleMs();
   }
 
   get #ns(): string {
@@ -216,26 +221,51 @@ export class KubernetesTarget implements Target {
     );
   }
 
-  #slackDelivered(withinMs: number): Expectation {
-    return promql(
-      'slack-delivery',
-      'Alertmanager delivered notifications to Slack without failures',
-      'increase(alertmanager_notifications_total{integration="slack"}[10m]) > 0 unless on () increase(alertmanager_notifications_failed_total{integration="slack"}[10m]) > 0',
-      withinMs,
-      'Slack itself cannot be read back; Alertmanager counts every delivery attempt and failure per integration.',
-    );
+  /** Rules and routes at real time, with the cluster Prometheus' intervals (monitoring/prometheus/prometheus.yml). */
+  get bounds(): BoundDeriver {
+    if (!this.#bounds) {
+      const global = (parse(readFileSync(join(MONITORING_DIR, 'prometheus', 'prometheus.yml'), 'utf8')) as { global?: { scrape_interval?: string; evaluation_interval?: string } }).global ?? {};
+      const scrapeIntervalMs = parseDuration(global.scrape_interval ?? '1m');
+      this.#bounds = new BoundDeriver({
+        timeScale: 1,
+        scrapeIntervalMs,
+        evaluationIntervalMs: parseDuration(global.evaluation_interval ?? '1m'),
+        // What no rule says: kubelet probe periods, kube-state-metrics' own refresh, port-forwards;
+        // --bound-scale stretches it for a slow cluster.
+        slackMs: Math.round(60_000 * (this.#options.boundScale ?? 1)),
+      });
+    }
+    return this.#bounds;
+  }
+
+  get vocabulary(): Vocabulary {
+    const ns = this.#ns;
+    const d = K8S.deployments;
+    return {
+      target: 'kubernetes',
+      namespace: ns,
+      podsOf: (service) => `pod=~"${d[service]}-.*"`,
+      faultedPod: () => undefined,
+      signalRange: '1m',
+      cpuByPod: (service) => `sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="${ns}",pod=~"${d[service]}-.*",container!=""}[1m]))`,
+      readableSink: false,
+      workload: (service) => d[service],
+    };
   }
 
   plan(scenario: ScenarioName): ScenarioPlan {
-    const info = SCENARIO_INFO[scenario];
+    return assemble(scenario, 'kubernetes', sharedExpectations(scenario, this.vocabulary, this.bounds), this.#part(scenario));
+  }
+
+  #part(scenario: ScenarioName): TargetPart {
     const d = K8S.deployments;
     const ns = this.#ns;
     const b = (ms: number) => this.#bound(ms);
-    // Bounds: `for:` + a scrape interval + evaluation + Alertmanager group_wait (monitoring/), with margin.
-    const oneMinuteAlert = b(180_000);
-    const base = { scenario, title: info.title, summary: info.summary, target: 'kubernetes' as const };
-    let plan: Omit<ScenarioPlan, keyof typeof base>;
     const faultMs = 15 * 60_000;
+    const chaos = (fault: FaultName, settings: FaultSettings, podVar?: string): Pick<TargetPart, 'inject' | 'rollback'> => ({
+      inject: [this.#readToken(), ...(podVar ? [this.#resolvePod(d.images, podVar)] : []), this.#fault(d.images, fault, settings, podVar)],
+      rollback: [this.#readToken(), this.#fault(d.images, fault, undefined, podVar)],
+    });
 
     switch (scenario) {
       case 'secret-deletion': {
@@ -244,7 +274,7 @@ export class KubernetesTarget implements Target {
         const del = this.#kubectl(['delete', 'secret', K8S.secret, '-n', ns]);
         const restart = this.#kubectl(['rollout', 'restart', `deployment/${d.auth}`, '-n', ns]);
         const restore = this.#kubectl(['apply', '-f', backupHint]);
-        plan = {
+        return {
           inject: [
             {
               description: `Back up ${K8S.secret} to a private file (mode 600) for the rollback`,
@@ -278,7 +308,7 @@ export class KubernetesTarget implements Target {
             },
             this.#step(`Wait for ${d.auth} to roll out with the restored Secret`, ['rollout', 'status', `deployment/${d.auth}`, '-n', ns, '--timeout=300s']),
           ],
-          expectations: [
+          probes: [
             this.#probe(
               'config-error',
               `A new ${d.auth} pod waits with CreateContainerConfigError`,
@@ -287,179 +317,64 @@ export class KubernetesTarget implements Target {
               b(90_000),
               'The kubelet cannot build the container environment without the Secret; the pod never starts.',
             ),
-            alertFires('config-error-alert', K8S_ALERTS.configError, { namespace: ns }, oneMinuteAlert, 'kube-state-metrics exports the waiting reason; the seed asks for detection within 2 minutes.'),
-            traffic('old-pods-serve', 'Users keep logging in: the old pods keep serving during the stuck rollout', ['auth', 'images', 'storage'], { minSuccessRatio: 0.99 }, 'maxUnavailable 0: the old ReplicaSet stays until new pods are ready, so a broken Secret stops the rollout, not the service.'),
-            this.#slackDelivered(oneMinuteAlert),
-          ],
-          queries: [
-            { name: 'pods waiting (config error)', promql: `sum(kube_pod_container_status_waiting_reason{namespace="${ns}",reason="CreateContainerConfigError"})` },
-            { name: 'auth replicas available', promql: `kube_deployment_status_replicas_available{namespace="${ns}",deployment="${d.auth}"}` },
           ],
           minObserveMs: b(30_000),
-          maxObserveMs: b(240_000),
           recoverWithinMs: b(300_000),
-          resolves: [K8S_ALERTS.configError],
           logSources: [d.auth],
         };
-        break;
       }
       case 'pod-deletion': {
         const del = this.#kubectl(['delete', 'pod', '<pod>', '-n', ns, '--wait=false']);
-        plan = {
+        return {
           inject: [
             this.#resolvePod(d.images, 'pod'),
-            {
-              description: 'Delete that pod (the seed\'s action)',
-              command: del.line,
-              run: (ctx) => this.#kubectl(['delete', 'pod', ctx.vars.get('pod') ?? '', '-n', ns, '--wait=false']).run(),
-            },
+            { description: "Delete that pod (the seed's action)", command: del.line, run: (ctx) => this.#kubectl(['delete', 'pod', ctx.vars.get('pod') ?? '', '-n', ns, '--wait=false']).run() },
           ],
           rollback: [this.#step(`Wait for ${d.images} to be complete again (nothing to undo: the ReplicaSet replaces the pod)`, ['rollout', 'status', `deployment/${d.images}`, '-n', ns, '--timeout=180s'])],
-          expectations: [
-            traffic('no-failed-request', 'Not one request fails while a pod is deleted and replaced', ['auth', 'images', 'storage'], { minSuccessRatio: 1 }, 'Two replicas, a PDB, readiness-gated endpoints and graceful shutdown (drain delay) mean the other pod takes every request.'),
-            this.#deploymentAvailable(d.images, b(120_000)),
-            alertSilent('no-page', ALERTS.serviceDown, { service: 'images' }, 'One of two replicas lost and replaced is not an incident; the `for:` durations are chosen so it does not page.'),
-            alertSilent('no-replicas-alert', K8S_ALERTS.replicasMismatch, { deployment: d.images }, 'The replacement is ready long before the alert\'s `for:`.'),
-          ],
-          queries: [
-            { name: 'images pods ready', promql: `sum(kube_pod_status_ready{namespace="${ns}",condition="true",pod=~"${d.images}-.*"})` },
-            { name: 'images request rate', promql: 'sum(rate(http_requests_total{job="platform",service="images"}[1m]))' },
-          ],
+          probes: [this.#deploymentAvailable(d.images, b(120_000))],
           minObserveMs: b(60_000),
-          maxObserveMs: b(180_000),
           recoverWithinMs: b(180_000),
-          resolves: [],
           logSources: [d.images],
         };
-        break;
       }
       case 'readiness-failure':
-        plan = {
-          inject: [this.#readToken(), this.#resolvePod(d.images, 'pod'), this.#fault(d.images, 'readiness', { durationMs: faultMs }, 'pod')],
-          rollback: [this.#readToken(), this.#fault(d.images, 'readiness', undefined, 'pod')],
-          expectations: [
-            alertFires('not-ready-alert', ALERTS.notReady, { service: 'images', check: 'chaos' }, oneMinuteAlert, 'service_health_check_status{check="chaos"} is 0 on that pod; the seed asks for detection within 2 minutes.'),
-            alertFires('pod-not-ready-alert', K8S_ALERTS.podNotReady, { service: 'images' }, oneMinuteAlert, 'kube-state-metrics reports the pod not ready; KubePodNotReady is a warning like ServiceNotReady (both reach Slack unless a critical alert of the service inhibits them).'),
-            promql('out-of-endpoints', 'The pod is marked not ready (out of the Service endpoints)', `kube_pod_status_ready{namespace="${ns}",condition="false",pod=~"${d.images}-.*"} == 1`, b(60_000), 'The kubelet\'s readiness probe fails, so the endpoints controller stops sending traffic to it.'),
-            traffic('no-failed-request', 'Users see no failure: the other pod serves', ['auth', 'images', 'storage'], { minSuccessRatio: 0.999 }, 'Readiness removes the pod from load balancing; nothing is restarted.'),
-            this.#slackDelivered(oneMinuteAlert),
-          ],
-          queries: [
-            { name: 'readiness checks failing', promql: 'sum(service_health_check_status{job="platform",service="images"} == 0)' },
-            { name: 'images pods ready', promql: `sum(kube_pod_status_ready{namespace="${ns}",condition="true",pod=~"${d.images}-.*"})` },
-          ],
-          minObserveMs: b(20_000),
-          maxObserveMs: b(240_000),
-          recoverWithinMs: b(120_000),
-          resolves: [ALERTS.notReady],
-          logSources: [d.images],
-        };
-        break;
+        return { ...chaos('readiness', { durationMs: faultMs }, 'pod'), minObserveMs: b(20_000), recoverWithinMs: b(120_000), logSources: [d.images] };
       case 'database-outage':
-        plan = {
+        return {
           inject: [this.#step('Stop PostgreSQL (scale its StatefulSet to 0)', ['scale', K8S.postgres, '-n', ns, '--replicas=0'])],
-          rollback: [
-            this.#step('Start PostgreSQL again', ['scale', K8S.postgres, '-n', ns, '--replicas=1']),
-            this.#step('Wait for PostgreSQL to be ready', ['rollout', 'status', K8S.postgres, '-n', ns, '--timeout=240s']),
-          ],
-          expectations: [
-            alertFires('auth-db-alert', ALERTS.dependencyDown, { service: 'auth', check: 'database' }, oneMinuteAlert, 'Every Auth pod fails its database readiness check.'),
-            alertFires('images-db-alert', ALERTS.dependencyDown, { service: 'images', check: 'database' }, oneMinuteAlert, 'Every Images pod fails its database readiness check.'),
-            traffic('fast-503', 'Requests needing the database fail fast with 503', ['auth', 'images'], { maxSuccessRatio: 0.5, failureStatuses: [503], maxFailureP95Ms: 3000 }, 'Pools time out quickly and errors map to the catalogued 503, so clients can retry instead of hanging.'),
-            this.#slackDelivered(oneMinuteAlert),
-          ],
-          queries: [
-            { name: 'database checks failing', promql: 'sum(service_health_check_status{job="platform",check="database"} == 0)' },
-            { name: '5xx rate', promql: 'sum(rate(http_requests_total{job="platform",status_code=~"5.."}[1m]))' },
-          ],
+          rollback: [this.#step('Start PostgreSQL again', ['scale', K8S.postgres, '-n', ns, '--replicas=1']), this.#step('Wait for PostgreSQL to be ready', ['rollout', 'status', K8S.postgres, '-n', ns, '--timeout=240s'])],
           minObserveMs: b(20_000),
-          maxObserveMs: b(240_000),
           recoverWithinMs: b(300_000),
-          resolves: [ALERTS.dependencyDown],
           logSources: [d.auth, d.images],
         };
-        break;
       case 'storage-outage':
-        plan = {
+        return {
           inject: [this.#step('Stop MinIO (scale its StatefulSet to 0)', ['scale', K8S.minio, '-n', ns, '--replicas=0'])],
-          rollback: [
-            this.#step('Start MinIO again', ['scale', K8S.minio, '-n', ns, '--replicas=1']),
-            this.#step('Wait for MinIO to be ready', ['rollout', 'status', K8S.minio, '-n', ns, '--timeout=240s']),
-          ],
-          expectations: [
-            alertFires('storage-alert', ALERTS.dependencyDown, { service: 'images', check: 'storage' }, oneMinuteAlert, 'Every Images pod fails its storage readiness check.'),
-            traffic('login-works', 'Login and the rest of Auth keep working', ['auth'], { minSuccessRatio: 0.99 }, 'Auth does not depend on object storage; the gateway isolates upstreams.'),
-            traffic('fast-503', 'Reading pictures fails fast with 503', ['storage'], { maxSuccessRatio: 0.5, failureStatuses: [503], maxFailureP95Ms: 3000 }, 'Storage errors map to IMAGES_STORAGE_UNAVAILABLE (503) with a bounded timeout.'),
-            this.#slackDelivered(oneMinuteAlert),
-          ],
-          queries: [{ name: 'storage checks failing', promql: 'sum(service_health_check_status{job="platform",check="storage"} == 0)' }],
+          rollback: [this.#step('Start MinIO again', ['scale', K8S.minio, '-n', ns, '--replicas=1']), this.#step('Wait for MinIO to be ready', ['rollout', 'status', K8S.minio, '-n', ns, '--timeout=240s'])],
           minObserveMs: b(20_000),
-          maxObserveMs: b(240_000),
           recoverWithinMs: b(300_000),
-          resolves: [ALERTS.dependencyDown],
           logSources: [d.images],
         };
-        break;
       case 'upstream-latency':
-        plan = {
-          inject: [this.#readToken(), this.#fault(d.images, 'latency', { durationMs: faultMs, latencyMs: 2500 })],
-          rollback: [this.#readToken(), this.#fault(d.images, 'latency', undefined)],
-          expectations: [
-            alertFires('latency-alert', ALERTS.latency, { service: 'images' }, b(330_000), 'p99 above 2 s for 3 minutes (monitoring/rules).'),
-            traffic('auth-fast', 'Auth routes stay available', ['auth'], { minSuccessRatio: 0.99 }, 'The gateway keeps a separate timeout and circuit per upstream.'),
-            this.#slackDelivered(b(330_000)),
-          ],
-          queries: [
-            { name: 'images p99 (s)', promql: 'namespace_service:http_request_duration_seconds:p99_2m{service="images"}' },
-            { name: 'gateway p99 (s)', promql: 'namespace_service:http_request_duration_seconds:p99_2m{service="gateway"}' },
-          ],
-          minObserveMs: b(20_000),
-          maxObserveMs: b(420_000),
-          recoverWithinMs: b(300_000),
-          resolves: [ALERTS.latency],
-          logSources: [d.gateway, d.images],
-        };
-        break;
+        return { ...chaos('latency', { durationMs: faultMs, latencyMs: 2500 }), minObserveMs: b(20_000), recoverWithinMs: b(300_000), logSources: [d.gateway, d.images] };
       case 'error-burst':
-        plan = {
-          inject: [this.#readToken(), this.#fault(d.images, 'errors', { durationMs: faultMs, share: 0.5 })],
-          rollback: [this.#readToken(), this.#fault(d.images, 'errors', undefined)],
-          expectations: [
-            alertFires('error-ratio-alert', ALERTS.errorRatio, { service: 'images' }, b(300_000), '5xx ratio above 5% for 2 minutes (monitoring/rules).'),
-            traffic('auth-unaffected', 'Auth routes are unaffected', ['auth'], { minSuccessRatio: 0.99 }, 'Only Images fails; the gateway isolates upstreams.'),
-            traffic('errors-visible', 'Images errors are visible to users as 503', ['images', 'storage'], { maxSuccessRatio: 0.9, failureStatuses: [503] }, 'Injected errors are 503 CHAOS_INJECTED_FAULT; the gateway passes 503 on (or opens its circuit: also 503).'),
-            this.#slackDelivered(b(300_000)),
-          ],
-          queries: [{ name: 'images 5xx ratio', promql: 'namespace_service:http_requests_5xx:ratio_rate2m{service="images"}' }],
-          minObserveMs: b(20_000),
-          maxObserveMs: b(360_000),
-          recoverWithinMs: b(300_000),
-          resolves: [ALERTS.errorRatio],
-          logSources: [d.gateway, d.images],
-        };
-        break;
+        return { ...chaos('errors', { durationMs: faultMs, share: 0.5 }), minObserveMs: b(20_000), recoverWithinMs: b(300_000), logSources: [d.gateway, d.images] };
+      case 'error-budget-burn':
+        return { ...chaos('errors', { durationMs: 60 * 60_000, share: BUDGET_BURN_ERROR_SHARE }), minObserveMs: b(20_000), recoverWithinMs: b(300_000), logSources: [d.gateway, d.images] };
       case 'cpu-saturation':
-        plan = {
-          inject: [this.#readToken(), this.#fault(d.images, 'cpu', { durationMs: faultMs, workers: 1 })],
-          rollback: [this.#readToken(), this.#fault(d.images, 'cpu', undefined)],
-          expectations: [
-            promql('cpu-up', 'Images containers use CPU near their limit', `sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="${ns}",pod=~"${d.images}-.*",container!=""}[1m])) > 0.2`, b(120_000), 'cAdvisor reports the burn; this is what the HPA reads through metrics-server.'),
-            promql('hpa-scales', 'The HPA wants more Images replicas than its minimum', `kube_horizontalpodautoscaler_status_desired_replicas{namespace="${ns}",horizontalpodautoscaler="${d.images}"} > on (namespace, horizontalpodautoscaler) kube_horizontalpodautoscaler_spec_min_replicas`, b(240_000), 'CPU utilisation above the 50% target scales out (k8s/hpa/images-service.yaml).'),
-            traffic('served', 'Requests keep being served', ['auth', 'images', 'storage'], { minSuccessRatio: 0.99 }, 'The burn runs in worker threads; the event loop keeps answering.'),
+        return { ...chaos('cpu', { durationMs: faultMs, workers: 1 }), minObserveMs: b(20_000), recoverWithinMs: b(120_000), logSources: [d.images] };
+      case 'load-spike':
+        return {
+          inject: [
+            this.#step(`Check the load generator is deployed (opt-in component ${LOADGENERATOR.component})`, ['get', LOADGENERATOR.deployment, '-n', ns, '-o', 'name']),
+            this.#step(`Scale the load generator to ${LOAD_SPIKE_REPLICAS} replicas`, ['scale', LOADGENERATOR.deployment, '-n', ns, `--replicas=${LOAD_SPIKE_REPLICAS}`]),
           ],
-          queries: [
-            { name: 'images CPU (cores)', promql: `sum(rate(container_cpu_usage_seconds_total{namespace="${ns}",pod=~"${d.images}-.*",container!=""}[1m]))` },
-            { name: 'HPA desired replicas', promql: `kube_horizontalpodautoscaler_status_desired_replicas{namespace="${ns}",horizontalpodautoscaler="${d.images}"}` },
-          ],
-          minObserveMs: b(20_000),
-          maxObserveMs: b(300_000),
+          rollback: [this.#step('Scale the load generator back to 0', ['scale', LOADGENERATOR.deployment, '-n', ns, '--replicas=0'])],
+          minObserveMs: b(60_000),
+          // Steady state returns at once (users are served); the HPA's return to its minimum is its own check.
           recoverWithinMs: b(120_000),
-          resolves: [],
           logSources: [d.images],
         };
-        break;
     }
-    assertPlannable(scenario, plan.expectations);
-    return { ...base, ...plan };
   }
 }
