@@ -16,7 +16,7 @@ export const linksEnvSchema = z.object({
   MONITORING_REPOSITORY_URL: z
     .string()
     .trim()
-    .regex(/^https:\/\/[^\s/]+\/[^\s]+[^/\s]$/, { error: 'must be the https:// address of the repository, e.g. https://github.com/acme/platform' })
+    .regex(/^https:\/\/[^\s/]+\/\S+$/, { error: 'must be the https:// address of the repository, e.g. https://github.com/acme/platform' })
     .optional(),
 });
 
