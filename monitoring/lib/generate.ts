@@ -83,7 +83,7 @@ export function generatedFiles(): Map<string, string> {
   );
   files.set(
     rel(join(k8sMonitoringDir, 'grafana-dashboards.yaml')),
-    configMap('grafana-dashboards', 'grafana', ['monitoring/grafana/src/dashboards.ts'], Object.fromEntries(dashboardJson)),
+    configMap('grafana-dashboards', 'grafana', ['monitoring/grafana/src/dashboards.ts', 'monitoring/grafana/src/slo-dashboard.ts', 'monitoring/slos.yaml'], Object.fromEntries(dashboardJson)),
   );
   return files;
 }
