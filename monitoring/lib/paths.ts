@@ -1,5 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GRAFANA_BASE_URL as GRAFANA, runbookBaseUrl } from './links.js';
 
 /** Where the single sources of the monitoring stack live (monitoring/) and what is generated from them. */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -13,7 +14,10 @@ export const dashboardsDir = join(grafanaDir, 'dashboards');
 export const runbooksDir = join(repoRoot, 'docs', 'runbooks');
 export const k8sMonitoringDir = join(repoRoot, 'k8s', 'monitoring');
 
-/** Every alert's runbook_url is this prefix + <AlertName>.md (checked by monitoring/test/runbooks.test.ts). */
-export const RUNBOOK_BASE_URL = 'https://github.com/sre-platform/sre-platform/blob/main/docs/runbooks/';
+/**
+ * Every alert's runbook_url is this prefix + <AlertName>.md (checked by monitoring/test/rules.test.ts):
+ * derived from package.json `repository`, or MONITORING_REPOSITORY_URL (monitoring/lib/links.ts).
+ */
+export const RUNBOOK_BASE_URL = runbookBaseUrl();
 /** Grafana as docs/deploy.md exposes it (kubectl port-forward svc/grafana 3000). */
-export const GRAFANA_BASE_URL = 'http://localhost:3000';
+export const GRAFANA_BASE_URL = GRAFANA;

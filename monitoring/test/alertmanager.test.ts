@@ -54,6 +54,9 @@ describe('Alertmanager configuration (amtool)', () => {
   const routes: Array<[string, string[], string]> = [
     ['critical goes to slack-critical', ['alertname=ServiceDown', 'severity=critical', 'service=auth'], 'slack-critical'],
     ['warning goes to slack-warning', ['alertname=ServiceInstanceDown', 'severity=warning', 'service=auth'], 'slack-warning'],
+    // SLO burn-rate alerts: the page (14.4x/1h, 6x/6h) wakes someone, the ticket (3x/1d, 1x/3d) waits for working hours.
+    ['an SLO page goes to slack-critical', ['alertname=SLOAvailabilityBudgetBurn', 'severity=critical', 'service=gateway', 'slo=availability', 'long_window=1h', 'short_window=5m'], 'slack-critical'],
+    ['an SLO ticket goes to slack-warning', ['alertname=SLOLatencyBudgetBurn', 'severity=warning', 'service=images', 'slo=latency', 'long_window=3d', 'short_window=6h'], 'slack-warning'],
     ['Watchdog goes to the watchdog route', ['alertname=Watchdog', 'severity=none'], 'watchdog'],
     ['an unknown severity falls back to slack-warning', ['alertname=Something', 'severity=info'], 'slack-warning'],
     ['an alert without severity falls back to slack-warning', ['alertname=Something'], 'slack-warning'],
@@ -156,6 +159,26 @@ describe('Alertmanager delivering to Slack (real prometheus-alertmanager, local 
     assert.match(text, /a Secret, ConfigMap or key it references is missing/);
     assert.ok(text.includes(`<${RUNBOOK_BASE_URL}KubeContainerConfigError.md|Runbook>`), text);
     assert.ok(text.includes('<http://localhost:3000/d/sre-kubernetes/kubernetes?var-namespace=app|Dashboard>'), text);
+  });
+
+  it('an SLO page reaches the critical receiver with its burn windows and runbook, and inhibits the same SLO\'s ticket', needAlertmanager(), async () => {
+    const page = alertFromRule('SLOAvailabilityBudgetBurn', { namespace: 'dev', service: 'gateway' });
+    const ticket = { ...page, labels: { ...page.labels, severity: 'warning', long_window: '3d', short_window: '6h' } };
+    await post([page]);
+    await waitFor(async () => (await getJson<unknown[]>(`${am!.url}/api/v2/alerts?filter=alertname%3D%22SLOAvailabilityBudgetBurn%22`)).length === 1, { what: 'the page in Alertmanager' });
+    await post([ticket]);
+    const message = await waitMessage('SLO page', (m) => /^\[FIRING:1\] SLOAvailabilityBudgetBurn · critical · gateway$/.test(m.attachments?.[0]?.title ?? ''));
+    const attachment = message.attachments![0]!;
+    assert.equal((message as { icon_emoji?: string }).icon_emoji, ':rotating_light:');
+    assert.equal(attachment.title_link, `${RUNBOOK_BASE_URL}SLOAvailabilityBudgetBurn.md`);
+    assert.match(attachment.text ?? '', /^Affected: service `gateway` · SLO `availability` · burn windows `1h`\/`5m` · namespace `dev`$/m);
+    assert.ok((attachment.text ?? '').includes('<http://localhost:3000/d/sre-slo/slo?var-service=gateway&var-slo=availability|Dashboard>'), attachment.text);
+    type ApiAlert = { labels: Record<string, string>; status: { state: string } };
+    await waitFor(
+      async () => (await getJson<ApiAlert[]>(`${am!.url}/api/v2/alerts?filter=alertname%3D%22SLOAvailabilityBudgetBurn%22`)).some((a) => a.labels.severity === 'warning' && a.status.state === 'suppressed'),
+      { timeoutMs: 20_000, what: 'the ticket inhibited by the page' },
+    );
+    assert.equal(find((m) => /SLOAvailabilityBudgetBurn · warning/.test(m.attachments?.[0]?.title ?? '')), undefined);
   });
 
   it('sends a resolved message when the alert ends', needAlertmanager(), async () => {

@@ -50,7 +50,7 @@ describe('dashboards', () => {
   it('has unique uids and titles, and marks its JSON as generated', () => {
     assert.equal(new Set(built.map((b) => b.spec.uid)).size, built.length);
     assert.equal(new Set(built.map((b) => b.spec.title)).size, built.length);
-    for (const { json } of built) assert.match(String(json.description), /Generated from monitoring\/grafana\/src\/dashboards\.ts .* do not edit\./);
+    for (const { json } of built) assert.match(String(json.description), /Generated from monitoring\/grafana\/src\/[\w-]+\.ts .* do not edit\./);
   });
 
   it('covers RED, Kubernetes, system health and business with the issue\'s panels', () => {
@@ -63,6 +63,12 @@ describe('dashboards', () => {
     for (const needle of ['up{', 'service_health_check_status', 'ratio_rate2m', 'p99_2m', 'ALERTS{alertstate="firing"']) assert.ok(health.includes(needle), needle);
     const business = exprsOf('sre-business');
     for (const needle of ['auth_registrations_total', 'auth_logins_total', 'images_uploads_total', 'images_upload_bytes_sum', 'images_stored_total']) assert.ok(business.includes(needle), needle);
+  });
+
+  it('the SLO dashboard shows objective, SLI, budget remaining, burn rate per alert window and what burned it', () => {
+    const slo = queries.filter((q) => q.dashboard === 'sre-slo').map((q) => q.expr).join('\n');
+    for (const needle of ['slo:objective:ratio', 'slo:sli_error:ratio_rate30d', 'slo:error_budget_remaining:ratio', 'status_code=~"5.."', 'by (service, route, status_code)', 'le="2.5"', 'ALERTS{alertname=~"SLO.*BudgetBurn"']) assert.ok(slo.includes(needle), needle);
+    for (const w of ['5m', '30m', '1h', '2h', '6h', '1d', '3d']) assert.ok(slo.includes(`slo:sli_error:ratio_rate${w}{service=~"$service", slo=~"$slo"} / on (service, slo) group_left slo:error_budget:ratio`), w);
   });
 
   it('every panel and variable query is valid PromQL (promtool check rules)', needPromtool(), async () => {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
-import { generatedFiles } from '../lib/generate.js';
+import { generatedFiles, linkedFiles } from '../lib/generate.js';
 import { dashboardsDir, k8sMonitoringDir, repoRoot } from '../lib/paths.js';
 import { run } from './helpers.js';
 
@@ -19,6 +19,14 @@ describe('generated files', () => {
       const full = join(repoRoot, path);
       assert.ok(existsSync(full), `${path} is missing: run npm run monitoring:generate`);
       assert.ok(readFileSync(full, 'utf8') === content, `${path} differs from its source: run npm run monitoring:generate (do not edit it by hand)`);
+    });
+  }
+
+  // Runbook links in the hand-written rules and their promtool tests follow package.json `repository`
+  // (or MONITORING_REPOSITORY_URL): a changed URL without a regeneration fails here.
+  for (const [path, content] of linkedFiles()) {
+    it(`${path} links the runbooks of this repository`, () => {
+      assert.ok(readFileSync(join(repoRoot, path), 'utf8') === content, `${path} has runbook links to another repository: run npm run monitoring:generate`);
     });
   }
 

@@ -1,15 +1,17 @@
 /**
- * npm run monitoring:generate        writes the generated files (dashboards JSON, k8s ConfigMaps)
+ * npm run monitoring:generate        writes the generated files (SLO rules, dashboards JSON, k8s ConfigMaps)
+ *                                    and rewrites runbook links to the repository's URL (monitoring/lib/links.ts)
  * npm run monitoring:generate -- --check   exits 1 and names the files that differ (CI, pre-commit)
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { generatedFiles } from '../lib/generate.js';
+import { generatedFiles, linkedFiles } from '../lib/generate.js';
 import { repoRoot } from '../lib/paths.js';
 
 const check = process.argv.includes('--check');
 const stale: string[] = [];
-for (const [path, content] of generatedFiles()) {
+// Links first: the rules ConfigMap embeds the rule files with their links already rewritten.
+for (const [path, content] of [...linkedFiles(), ...generatedFiles()]) {
   const full = join(repoRoot, path);
   const current = existsSync(full) ? readFileSync(full, 'utf8') : undefined;
   if (current === content) continue;

@@ -58,6 +58,8 @@ export interface DashboardSpec {
   readonly variables: readonly VariableSpec[];
   readonly rows: readonly RowSpec[];
   readonly source: string;
+  /** Default time range start (Grafana syntax); default now-1h. */
+  readonly timeFrom?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -110,7 +112,7 @@ export function buildDashboard(spec: DashboardSpec): Json {
         sort: 1,
       })),
     },
-    time: { from: 'now-1h', to: 'now' },
+    time: { from: spec.timeFrom ?? 'now-1h', to: 'now' },
     timepicker: {},
     timezone: 'browser',
     title: spec.title,

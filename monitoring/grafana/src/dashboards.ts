@@ -1,7 +1,9 @@
+import { loadSlos } from '../../lib/slo/schema.js';
 import type { DashboardSpec } from './builder.js';
+import { sloDashboard } from './slo-dashboard.js';
 
 /**
- * The platform's four dashboards. Edit here, then `npm run monitoring:generate` writes
+ * The platform's dashboards (the SLO one is generated from monitoring/slos.yaml, see slo-dashboard.ts). Edit here, then `npm run monitoring:generate` writes
  * monitoring/grafana/dashboards/*.json and the Kubernetes ConfigMap; a test fails when they drift.
  * Every query is checked with promtool and every metric name against what the services,
  * kube-state-metrics, the kubelet and Prometheus really export (monitoring/test/dashboards.test.ts).
@@ -354,4 +356,4 @@ export const business: DashboardSpec = {
   ],
 };
 
-export const dashboards: readonly DashboardSpec[] = [serviceRed, kubernetes, systemHealth, business];
+export const dashboards: readonly DashboardSpec[] = [serviceRed, kubernetes, systemHealth, business, sloDashboard(loadSlos())];
