@@ -69,12 +69,10 @@ export function sharedExpectations(scenario: ScenarioName, v: Vocabulary, bounds
       ];
   const ns = v.namespace;
   const job = 'job="platform"';
-  // Whichever monitoring/rules defines when the drill runs: the fixed thresholds, or the SLO burn-rate
-  // page that replaces them (issue 12); the first name defined wins.
-  const defined = (...names: string[]) => names.find((n) => bounds.has(n)) ?? (names[0] as string);
-  const errorAlert = defined(ALERTS.errorRatio, ALERTS.availabilityBurn);
-  const latencyAlert = defined(ALERTS.latency, ALERTS.latencyBurn);
-  const page = (alertname: string, slo: string): Record<string, string> => (alertname.startsWith('SLO') ? { service: 'images', slo, severity: 'critical' } : { service: 'images' });
+  // The SLO burn-rate pages (monitoring/slos.yaml → generated rules) are what users are paged by.
+  const errorAlert = ALERTS.availabilityBurn;
+  const latencyAlert = ALERTS.latencyBurn;
+  const page = (slo: string): Record<string, string> => ({ service: 'images', slo, severity: 'critical' });
   const faulted = v.faultedPod('images');
 
   switch (scenario) {
@@ -165,7 +163,7 @@ export function sharedExpectations(scenario: ScenarioName, v: Vocabulary, bounds
     case 'upstream-latency':
       return {
         expectations: [
-          fires('latency-alert', latencyAlert, page(latencyAlert, 'latency'), 'Every Images answer is 2.5 s late: every request is slow, far above the latency threshold (or the SLO page\'s 14.4× burn) for the whole `for:`.'),
+          fires('latency-alert', latencyAlert, page('latency'), 'Every Images answer is 2.5 s late: every request is slow, far above the SLO page\'s 14.4× burn rate on both its windows for the whole `for:`.'),
           traffic('auth-fast', 'Auth routes stay available', ['auth'], { minSuccessRatio: 0.99 }, 'The gateway keeps a separate timeout and circuit per upstream.'),
           traffic('images-slow-but-served', 'Images requests are slow but answered', ['images', 'storage'], { minSuccessRatio: 0.95 }, "The delay (2.5 s) stays below the gateway's upstream timeout (IMAGES_TIMEOUT_MS)."),
           ...delivered,
@@ -174,13 +172,13 @@ export function sharedExpectations(scenario: ScenarioName, v: Vocabulary, bounds
           { name: 'images p99 (s)', promql: 'namespace_service:http_request_duration_seconds:p99_2m{service="images"}' },
           { name: 'gateway p99 (s)', promql: 'namespace_service:http_request_duration_seconds:p99_2m{service="gateway"}' },
         ],
-        resolves: [resolves(latencyAlert, page(latencyAlert, 'latency'))],
+        resolves: [resolves(latencyAlert, page('latency'))],
         afterRollback: [],
       };
     case 'error-burst':
       return {
         expectations: [
-          fires('error-ratio-alert', errorAlert, page(errorAlert, 'availability'), 'Half of the requests fail: the 5xx ratio is far above the threshold (or the SLO page\'s 14.4× burn) for the whole `for:`.'),
+          fires('error-ratio-alert', errorAlert, page('availability'), 'Half of the requests fail: the 5xx ratio burns the budget far above the SLO page\'s 14.4× rate on both its windows for the whole `for:`.'),
           traffic('auth-unaffected', 'Auth routes are unaffected', ['auth'], { minSuccessRatio: 0.99 }, 'Only Images fails; the gateway isolates upstreams.'),
           traffic('errors-visible', 'Images errors reach users as 503', ['images', 'storage'], { maxSuccessRatio: 0.9, failureStatuses: [503] }, 'Injected errors are 503 CHAOS_INJECTED_FAULT; the gateway passes 503 on (or opens its circuit: also 503).'),
           ...delivered,
@@ -189,7 +187,7 @@ export function sharedExpectations(scenario: ScenarioName, v: Vocabulary, bounds
           { name: 'images 5xx ratio', promql: 'namespace_service:http_requests_5xx:ratio_rate2m{service="images"}' },
           { name: 'injected errors per second', promql: `sum(rate(chaos_injected_requests_total{${job},fault="errors"}[${v.signalRange}]))` },
         ],
-        resolves: [resolves(errorAlert, page(errorAlert, 'availability'))],
+        resolves: [resolves(errorAlert, page('availability'))],
         afterRollback: [],
       };
     case 'cpu-saturation':

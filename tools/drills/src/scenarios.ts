@@ -84,8 +84,6 @@ export const ALERTS = {
   notReady: 'ServiceNotReady',
   dependencyDown: 'ServiceDependencyDown',
   circuitOpen: 'GatewayUpstreamCircuitOpen',
-  errorRatio: 'ServiceHighErrorRatio',
-  latency: 'ServiceHighLatency',
   // SLO burn-rate alerts (monitoring/slos.yaml → generated rules): labels service, slo, severity.
   availabilityBurn: 'SLOAvailabilityBudgetBurn',
   latencyBurn: 'SLOLatencyBudgetBurn',

@@ -86,8 +86,7 @@ let prom: ServerProcess | undefined;
 /** Every PromQL expectation of every Kubernetes plan, and when it must hold. */
 function expectations() {
   const target = new KubernetesTarget();
-  const plannable = SCENARIOS.filter((s) => s !== 'error-budget-burn' || target.bounds.has('SLOAvailabilityBudgetBurn'));
-  return plannable.flatMap((scenario: ScenarioName) => {
+  return SCENARIOS.flatMap((scenario: ScenarioName) => {
     const plan = target.plan(scenario);
     return [
       ...plan.expectations.flatMap((e) => (e.kind === 'promql' ? [{ scenario, id: e.id, query: e.query, holdsIn: 'fault' as Phase }] : [])),
