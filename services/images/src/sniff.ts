@@ -1,4 +1,5 @@
 import { fileTypeFromBuffer } from 'file-type';
+import { MalformedImageError, parseJpeg } from './strip/index.js';
 
 export type AcceptedType = 'image/jpeg' | 'image/png' | 'image/webp' | 'image/gif' | 'image/avif';
 const ACCEPTED = new Set<string>(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif']);
@@ -33,12 +34,15 @@ export async function sniffImageType(bytes: Buffer): Promise<SniffResult> {
 }
 
 /**
- * Bytes after the format's own end marker. JPEG is left to the re-encode (cameras legitimately
- * append data after EOI: MPF previews, motion photos), and so is AVIF/ISO-BMFF (boxes are
- * length-prefixed and re-encoding drops unknown boxes).
+ * Bytes after the format's own end marker. For JPEG, the secondary images a Multi-Picture Format
+ * segment declares (phone cameras' depth and gain maps) are allowed after EOI: stripping drops them.
+ * AVIF/ISO-BMFF is left to its re-encode (boxes are length-prefixed and re-encoding drops unknown
+ * boxes). A structure too broken to walk is left to processing, which refuses it as invalid.
  */
 function trailingBytes(type: AcceptedType, b: Buffer): number {
   switch (type) {
+    case 'image/jpeg':
+      return jpegTrailing(b);
     case 'image/png':
       return pngTrailing(b);
     case 'image/gif':
@@ -47,6 +51,16 @@ function trailingBytes(type: AcceptedType, b: Buffer): number {
       return b.length >= 8 ? Math.max(0, b.length - (8 + b.readUInt32LE(4) + (b.readUInt32LE(4) % 2))) : 0;
     default:
       return 0;
+  }
+}
+
+function jpegTrailing(b: Buffer): number {
+  try {
+    const layout = parseJpeg(b);
+    return layout.declaresMpf ? 0 : b.length - layout.end;
+  } catch (err) {
+    if (err instanceof MalformedImageError) return 0;
+    throw err;
   }
 }
 
