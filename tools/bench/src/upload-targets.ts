@@ -30,7 +30,7 @@ export async function startFastApiReference(): Promise<UploadTarget> {
   const child: ChildProcess = spawn(
     '/usr/bin/python3',
     ['-m', 'uvicorn', 'upload_service:app', '--workers', '2', '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warning', '--no-access-log'],
-    { cwd: REFERENCE_DIR, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', UPLOAD_DIR: uploadDir }, stdio: ['ignore', 'ignore', 'pipe'] },
+    { cwd: REFERENCE_DIR, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', UPLOAD_DIR: uploadDir, PYTHONDONTWRITEBYTECODE: '1' }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
