@@ -35,6 +35,7 @@ interface Burst {
   livezP99Ms?: number;
   livezSamples?: number;
   livezFailures?: number;
+  idleLivezMs?: number;
 }
 
 interface Picture {
@@ -49,12 +50,19 @@ const summarise = (r: DriverResult): Burst => {
   return { uploadsPerSecond: r.completed / r.seconds, p50Ms: percentile(r.latenciesMs, 0.5), p99Ms: percentile(r.latenciesMs, 0.99), completed: r.completed, failed: r.failed };
 };
 
+/** /livez p99 with nothing else running: the machine's own noise floor for the probe. */
+async function idleLivezP99(target: UploadTarget): Promise<number> {
+  const idle = await probeWhile(target.livezUrl, new Promise((r) => setTimeout(r, 2000)));
+  return percentile(idle.latenciesMs, 0.99);
+}
+
 async function burstAgainst(target: UploadTarget, picture: Picture, timing: Timing): Promise<Burst> {
+  const idleLivezMs = await idleLivezP99(target);
   const driving = runDriver({ url: target.uploadUrl, file: picture.file, filename: `${picture.key}.jpg`, headers: target.headers, concurrency: CONCURRENCY, ...timing });
   const probe = probeWhile(target.livezUrl, driving);
   const burst = summarise(await driving);
   const livez = await probe;
-  return { ...burst, livezP99Ms: percentile(livez.latenciesMs, 0.99), livezSamples: livez.latenciesMs.length, livezFailures: livez.failures };
+  return { ...burst, livezP99Ms: percentile(livez.latenciesMs, 0.99), livezSamples: livez.latenciesMs.length, livezFailures: livez.failures, idleLivezMs };
 }
 
 /** The service's processing, CONCURRENCY calls at a time, in this process. */
@@ -143,7 +151,7 @@ export const uploads: Suite = async ({ quick, workDir }) => {
         higherIsBetter: false,
         goal: '< 50 ms',
         met: o.livezP99Ms! < 50 && o.livezFailures === 0,
-        notes: `images service management /livez every 25 ms: ${o.livezSamples} answers, ${o.livezFailures} failures; reference ${ref.livezSamples} answers, ${ref.livezFailures} failures`,
+        notes: `images service management /livez every 25 ms: ${o.livezSamples} answers, ${o.livezFailures} failures, p99 ${o.idleLivezMs?.toFixed(1)} ms when idle just before; reference ${ref.livezSamples} answers, ${ref.livezFailures} failures, ${ref.idleLivezMs?.toFixed(1)} ms idle`,
       },
     );
   }
