@@ -43,7 +43,8 @@ for (const name of args.suites) {
   try {
     const suiteRows = await SUITES[name]!({ quick: args.quick, workDir });
     rows.push(...suiteRows);
-    process.stdout.write(`${formatTable(suiteRows)}\n\n`);
+    const notes = [...new Set(suiteRows.map((r) => r.notes).filter(Boolean))];
+    process.stdout.write(`${formatTable(suiteRows)}\n${notes.map((n) => `  note: ${n}\n`).join('')}\n`);
   } catch (err) {
     // A suite that cannot run (a reference missing, a service that would not start) is reported, never skipped silently.
     failures.push({ suite: name, error: (err as Error).message });

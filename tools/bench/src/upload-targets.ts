@@ -11,6 +11,8 @@ export interface UploadTarget {
   uploadUrl: string;
   headers: Record<string, string>;
   livezUrl: string;
+  /** The Images service's Prometheus endpoint (ours only), for the per-operation breakdown. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -80,7 +82,7 @@ export async function startPlatform(): Promise<UploadTarget> {
     if (login.status !== 200) throw new Error(`login answered ${login.status}: ${await login.text()}`);
     const { accessToken } = (await login.json()) as { accessToken: string };
     const images = state.services.images.instances[0]!;
-    return { uploadUrl: `${base}/api/images`, headers: { authorization: `Bearer ${accessToken}` }, livezUrl: `${images.managementUrl}/livez`, stop };
+    return { uploadUrl: `${base}/api/images`, headers: { authorization: `Bearer ${accessToken}` }, livezUrl: `${images.managementUrl}/livez`, metricsUrl: `${images.managementUrl}/metrics`, stop };
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}\n${output.join('\n')}`);

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { processImage } from '../../../services/images/src/processing.js';
 import { largeJpeg, smallJpegWithGps } from '../src/images.js';
 import { percentile, probeWhile, runDriver } from '../src/measure.js';
+import { describeMeans, meanMsBetween, scrape } from '../src/service-metrics.js';
 import type { BenchRow, Suite } from '../src/rows.js';
 import type { DriverResult } from '../src/upload-driver.js';
 import { ensureReferenceInstalled, startFastApiReference, startPlatform, type UploadTarget } from '../src/upload-targets.js';
@@ -36,6 +37,8 @@ interface Burst {
   livezSamples?: number;
   livezFailures?: number;
   idleLivezMs?: number;
+  /** Mean ms per processing/storage operation inside the Images service during the burst. */
+  breakdown?: Record<string, number>;
 }
 
 interface Picture {
@@ -58,11 +61,13 @@ async function idleLivezP99(target: UploadTarget): Promise<number> {
 
 async function burstAgainst(target: UploadTarget, picture: Picture, timing: Timing): Promise<Burst> {
   const idleLivezMs = await idleLivezP99(target);
+  const before = target.metricsUrl ? await scrape(target.metricsUrl) : undefined;
   const driving = runDriver({ url: target.uploadUrl, file: picture.file, filename: `${picture.key}.jpg`, headers: target.headers, concurrency: CONCURRENCY, ...timing });
   const probe = probeWhile(target.livezUrl, driving);
   const burst = summarise(await driving);
   const livez = await probe;
-  return { ...burst, livezP99Ms: percentile(livez.latenciesMs, 0.99), livezSamples: livez.latenciesMs.length, livezFailures: livez.failures, idleLivezMs };
+  const breakdown = target.metricsUrl && before ? meanMsBetween(before, await scrape(target.metricsUrl)) : undefined;
+  return { ...burst, ...(breakdown ? { breakdown } : {}), livezP99Ms: percentile(livez.latenciesMs, 0.99), livezSamples: livez.latenciesMs.length, livezFailures: livez.failures, idleLivezMs };
 }
 
 /** The service's processing, CONCURRENCY calls at a time, in this process. */
@@ -126,7 +131,8 @@ export const uploads: Suite = async ({ quick, workDir }) => {
   writeFileSync(join(workDir, 'bursts.json'), `${JSON.stringify({ timing, concurrency: CONCURRENCY, ours, reference, limit }, null, 2)}\n`);
 
   const notes = (b: Burst, r: Burst) =>
-    `${CONCURRENCY} in flight, ${timing.durationMs / 1000} s after ${timing.warmupMs / 1000} s warm-up; ours ${b.completed} ok/${b.failed} failed, reference ${r.completed} ok/${r.failed} failed`;
+    `${CONCURRENCY} in flight, ${timing.durationMs / 1000} s after ${timing.warmupMs / 1000} s warm-up; ours ${b.completed} ok/${b.failed} failed, reference ${r.completed} ok/${r.failed} failed` +
+    (b.breakdown ? `; inside the Images service, mean per upload: ${describeMeans(b.breakdown)}` : '');
   const rows: BenchRow[] = [];
   for (const p of pictures) {
     const o = ours[p.key]!;
