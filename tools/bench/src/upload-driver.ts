@@ -40,6 +40,8 @@ function post(agent: Agent, url: URL, body: Buffer, headers: Record<string, stri
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', () => resolve(-1));
+    // A server that answers early and closes (413, 503, a timeout) resets our write: a failed upload, not a crash.
+    req.on('socket', (socket) => socket.on('error', () => resolve(-1)));
     req.end(body);
   });
 }
