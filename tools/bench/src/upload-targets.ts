@@ -66,6 +66,8 @@ export async function startPlatform(): Promise<UploadTarget> {
     // One client makes every request: the per-IP limits would measure themselves, not the upload path.
     env: { ...process.env, LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '1000000', AUTH_RATE_LIMIT_MAX: '1000000', LOGIN_THROTTLE_IP_FREE_ATTEMPTS: '100000' },
     say: (line) => output.push(line),
+    // Shared, loaded machines start PGlite and three Node processes slowly.
+    readyTimeoutMs: 300_000,
   });
   const stop = async () => {
     await launcher.stop();
