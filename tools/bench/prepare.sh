@@ -1,17 +1,40 @@
 #!/usr/bin/env bash
-# Installs (as root) or names (otherwise) the references the benchmarks run beside our figures:
-# nginx (reverse-proxy reference) and wrk (load generator in its own process). Debian/Ubuntu names.
+# Installs (as root) or names (otherwise) the Debian packages the bench's references need.
+# Each suite's entries sit in the map below: one line per package, so branches merge cleanly.
+# Usage: bash tools/bench/prepare.sh [SUITE ...]   (no arguments: every suite)
 set -euo pipefail
 
-declare -A needs=([nginx]=nginx [wrk]=wrk)
-missing=()
-for cmd in "${!needs[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || [[ -x "/usr/sbin/$cmd" ]] || missing+=("${needs[$cmd]}")
-done
-((${#missing[@]} == 0)) && exit 0
+# package → suite that needs it (check: how to tell it is there)
+declare -A suite_of=(
+  [python3-fastapi]=uploads
+  [python3-uvicorn]=uploads
+  [python3-multipart]=uploads
+  [python3-pil]=uploads
+  [nginx]=gateway
+  [wrk]=gateway
+)
+declare -A check_of=(
+  [python3-fastapi]='/usr/bin/python3 -c "import fastapi"'
+  [python3-uvicorn]='/usr/bin/python3 -c "import uvicorn"'
+  [python3-multipart]='/usr/bin/python3 -c "import multipart"'
+  [python3-pil]='/usr/bin/python3 -c "import PIL.Image, PIL.WebPImagePlugin"'
+  [nginx]='command -v nginx || test -x /usr/sbin/nginx'
+  [wrk]='command -v wrk'
+)
 
+wanted=("$@")
+missing=()
+for pkg in "${!suite_of[@]}"; do
+  if ((${#wanted[@]} > 0)) && [[ " ${wanted[*]} " != *" ${suite_of[$pkg]} "* ]]; then continue; fi
+  bash -c "${check_of[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
+done
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u | sed '/^$/d')
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
 if [[ $(id -u) -ne 0 ]]; then
-  echo "bench prepare: missing system packages: ${missing[*]}" >&2
+  echo "bench prepare: missing Debian packages: ${missing[*]}" >&2
   echo "bench prepare: install them with: sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
   exit 1
 fi
@@ -20,4 +43,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian's nginx package may start a system nginx on :80; the benchmarks start their own.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then systemctl stop nginx || true; fi
+if [[ " ${missing[*]} " == *" nginx "* ]] && command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then
+  systemctl stop nginx || true
+fi

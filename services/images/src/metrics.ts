@@ -41,7 +41,7 @@ export function createImagesMetrics(registry: Registry) {
     }),
     processingDuration: new Histogram({
       name: 'images_processing_duration_seconds',
-      help: 'Time spent in image work (probe, original re-encode, thumbnail).',
+      help: 'Time spent in image work (probe, original = metadata stripping, thumbnail).',
       labelNames: ['operation'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],

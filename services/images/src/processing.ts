@@ -1,5 +1,6 @@
 import sharp, { type Sharp } from 'sharp';
 import type { AcceptedType } from './sniff.js';
+import { MalformedImageError, stripMetadata, TrailingDataError } from './strip/index.js';
 
 export class TooManyPixelsError extends Error {
   constructor(readonly pixels: number) {
@@ -30,15 +31,19 @@ export interface ProcessedImage {
 }
 
 /**
- * Everything sharp does for one upload. libvips works in libuv threads, so the event loop only
- * schedules; the caller bounds how many of these run at once.
+ * Everything done to one upload. libvips works in libuv threads, so the event loop only schedules;
+ * the caller bounds how many of these run at once.
  *
  * 1. probe: read the header only (no pixel decoding) and refuse more than `maxPixels` — a 30-byte
  *    PNG can claim 20000×20000 and decode to 1.6 GB.
- * 2. original: decode (limitInputPixels again, fail on truncation), apply EXIF orientation, and
- *    re-encode in the same format with no EXIF, XMP or IPTC; only the ICC colour profile is kept.
- *    Re-encoding also drops anything hidden in comments or after the image data.
- * 3. thumbnail: longest edge `thumbnailMaxEdgePx`, first frame, WebP, sRGB, no metadata at all.
+ * 2. original: remove metadata at the container level (src/strip/): JPEG, PNG, WebP and GIF keep
+ *    their pixel data byte for byte (no generation loss, a few milliseconds instead of a full decode
+ *    and encode), their ICC profile, and their orientation as a one-tag EXIF block; EXIF, XMP, IPTC,
+ *    comments and text chunks are gone. A malformed structure is refused. AVIF is the exception: it
+ *    is decoded, turned upright and re-encoded (see src/strip/index.ts for why).
+ * 3. thumbnail: decoded from the stored original (so what is stored is proven to decode; JPEG is
+ *    shrunk while decoding), longest edge `thumbnailMaxEdgePx`, first frame, upright, WebP, sRGB,
+ *    no metadata at all.
  */
 export async function processImage(bytes: Buffer, type: AcceptedType, options: ProcessingOptions): Promise<ProcessedImage> {
   const { maxPixels } = options;
@@ -66,37 +71,24 @@ export async function processImage(bytes: Buffer, type: AcceptedType, options: P
   const animated = frames > 1 && (type === 'image/gif' || type === 'image/webp');
   const swapsAxes = (meta.orientation ?? 1) >= 5;
 
-  const input = (pipelineOptions: { animated: boolean }): Sharp =>
-    sharp(bytes, {
-      // Per frame; the total was checked above.
-      limitInputPixels: maxPixels,
-      failOn: 'truncated',
-      animated: pipelineOptions.animated,
-      sequentialRead: true,
-    });
+  // Per frame; the total was checked above.
+  const decoderOptions = { limitInputPixels: maxPixels, failOn: 'truncated', sequentialRead: true } as const;
 
   try {
     const original = await timed('original', async () => {
-      let pipeline = input({ animated });
-      if (!animated) pipeline = pipeline.autoOrient();
-      pipeline = pipeline.keepIccProfile();
-      switch (type) {
-        case 'image/jpeg':
-          return pipeline.jpeg({ quality: 90, mozjpeg: true }).toBuffer();
-        case 'image/png':
-          return pipeline.png({ compressionLevel: 6 }).toBuffer();
-        case 'image/webp':
-          return pipeline.webp({ quality: 90 }).toBuffer();
-        case 'image/gif':
-          return pipeline.gif().toBuffer();
-        case 'image/avif':
-          return pipeline.avif({ quality: 60, effort: 2 }).toBuffer();
+      let stripped: Buffer | undefined;
+      try {
+        stripped = stripMetadata(bytes, type, meta.orientation);
+      } catch (err) {
+        if (err instanceof MalformedImageError || err instanceof TrailingDataError) throw new InvalidImageError(err.message, { cause: err });
+        throw err;
       }
+      return stripped ?? reencodeAvif(sharp(bytes, decoderOptions));
     });
     const thumbnail = await timed('thumbnail', () =>
-      input({ animated: false })
+      sharp(original, decoderOptions)
         .autoOrient()
-        .resize(options.thumbnailMaxEdgePx, options.thumbnailMaxEdgePx, { fit: 'inside', withoutEnlargement: true })
+        .resize(options.thumbnailMaxEdgePx, options.thumbnailMaxEdgePx, { fit: 'inside', withoutEnlargement: true, fastShrinkOnLoad: true })
         .toColourspace('srgb')
         .webp({ quality: 80 })
         .toBuffer(),
@@ -109,7 +101,13 @@ export async function processImage(bytes: Buffer, type: AcceptedType, options: P
       thumbnail,
     };
   } catch (err) {
+    if (err instanceof InvalidImageError) throw err;
     if (err instanceof Error && /pixel limit/i.test(err.message)) throw new TooManyPixelsError(pixels);
     throw new InvalidImageError('cannot decode image', { cause: err });
   }
+}
+
+/** AVIF cannot be stripped in place here: decode, turn upright, re-encode with the ICC profile only. */
+function reencodeAvif(pipeline: Sharp): Promise<Buffer> {
+  return pipeline.autoOrient().keepIccProfile().avif({ quality: 60, effort: 2 }).toBuffer();
 }
