@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CHAOS_ADMIN_TOKEN_MIN_LENGTH } from './chaos-config.js';
-import { envBool, envOptionalString } from './config.js';
+import { envBool, envOptionalSecret, isPlaceholder } from './config.js';
 import { defineErrorCatalogue, errorBody } from './errors.js';
 import { Counter, Gauge } from './metrics.js';
 import type { Platform } from './platform.js';
@@ -19,8 +19,11 @@ import type { Platform } from './platform.js';
 /** Spread into a service's config schema: `...chaosConfigShape`. */
 export const chaosConfigShape = {
   CHAOS_ENABLED: envBool(false),
-  /** Shared secret for the /chaos routes; required (>= 16 characters) when CHAOS_ENABLED=true. */
-  CHAOS_ADMIN_TOKEN: envOptionalString(),
+  /**
+   * Shared secret for the /chaos routes; required (>= 16 characters) when CHAOS_ENABLED=true. A value
+   * copied from secrets.example.yaml (CHANGE_ME…) is refused like every other secret (issue 15, item 3).
+   */
+  CHAOS_ADMIN_TOKEN: envOptionalSecret(),
 } as const;
 
 export interface ChaosConfig {
@@ -171,6 +174,10 @@ export function installChaos(platform: Platform, app: FastifyInstance, managemen
   const token = options.config.CHAOS_ADMIN_TOKEN;
   if (enabled && (token === undefined || token.length < CHAOS_ADMIN_TOKEN_MIN_LENGTH)) {
     throw new Error(`CHAOS_ENABLED=true requires CHAOS_ADMIN_TOKEN of at least ${CHAOS_ADMIN_TOKEN_MIN_LENGTH} characters`);
+  }
+  // buildApp may be handed a config that did not come through the schema (tests, embedders).
+  if (enabled && token !== undefined && isPlaceholder(token)) {
+    throw new Error('CHAOS_ADMIN_TOKEN is a placeholder value; generate a real secret (see docs/deploy.md)');
   }
   const maxDurationMs = options.maxDurationMs ?? 3_600_000;
   const random = options.random ?? Math.random;

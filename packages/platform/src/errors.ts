@@ -26,13 +26,21 @@ export class AppError extends Error {
 /** Codes shared by every service: request-shape problems the platform itself detects. */
 export const platformErrors = {
   VALIDATION_FAILED: { status: 400, message: 'The request is invalid.' },
+  MALFORMED_REQUEST: { status: 400, message: 'The request is not valid HTTP.' },
   MALFORMED_JSON: { status: 400, message: 'The request body is not valid JSON.' },
   EMPTY_BODY: { status: 400, message: 'The request body is empty.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'This content type is not accepted here.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   URI_TOO_LONG: { status: 414, message: 'The request URL is too long.' },
+  BAD_URL: { status: 400, message: 'The request URL is not valid (bad percent-encoding or characters).' },
+  FORBIDDEN: { status: 403, message: 'This path cannot be served.' },
   NOT_FOUND: { status: 404, message: 'No such route.' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed.' },
+  NOT_ACCEPTABLE: { status: 406, message: 'No representation matches the Accept headers.' },
+  PRECONDITION_FAILED: { status: 412, message: 'A precondition header did not match.' },
+  RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested range is not satisfiable.' },
+  EXPECTATION_FAILED: { status: 417, message: 'Only "Expect: 100-continue" is supported.' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are too large.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; retry later.' },
   REQUEST_TIMEOUT: { status: 408, message: 'The request took too long to arrive.' },
   SERVICE_DRAINING: { status: 503, message: 'The service is shutting down; retry.' },
@@ -86,11 +94,40 @@ function fromFastifyError(err: FastifyError): AppError | undefined {
   if (err.validation) return errors.VALIDATION_FAILED(`The request is invalid: ${err.message}`);
   // JSON.parse failures surface as SyntaxError with statusCode 400.
   if (err instanceof SyntaxError && err.statusCode === 400) return errors.MALFORMED_JSON();
-  if (err.statusCode === 413) return errors.PAYLOAD_TOO_LARGE();
-  if (err.statusCode === 408) return errors.REQUEST_TIMEOUT();
-  if (err.statusCode === 415) return errors.UNSUPPORTED_MEDIA_TYPE();
-  if (err.statusCode === 429) return errors.RATE_LIMITED();
-  return undefined;
+  return fromClientErrorStatus(err.statusCode);
+}
+
+/**
+ * Any other error that carries a 4xx status is the client's, whatever threw it (a plugin such as
+ * @fastify/static answers FST_STATIC_FORBIDDEN_PATH with 403, @fastify/send a bad Range with 416):
+ * it must answer 4xx in the one shape, never 500 INTERNAL, or anyone could feed the 5xx alerts
+ * (issue 15, item 2). Statuses without a code of their own become 400 VALIDATION_FAILED.
+ */
+function fromClientErrorStatus(status: number | undefined): AppError | undefined {
+  if (status === undefined || !Number.isInteger(status) || status < 400 || status > 499) return undefined;
+  const byStatus: Record<number, () => AppError> = {
+    403: () => errors.FORBIDDEN(),
+    404: () => errors.NOT_FOUND(),
+    405: () => errors.METHOD_NOT_ALLOWED(),
+    406: () => errors.NOT_ACCEPTABLE(),
+    408: () => errors.REQUEST_TIMEOUT(),
+    412: () => errors.PRECONDITION_FAILED(),
+    413: () => errors.PAYLOAD_TOO_LARGE(),
+    414: () => errors.URI_TOO_LONG(),
+    415: () => errors.UNSUPPORTED_MEDIA_TYPE(),
+    416: () => errors.RANGE_NOT_SATISFIABLE(),
+    417: () => errors.EXPECTATION_FAILED(),
+    429: () => errors.RATE_LIMITED(),
+    431: () => errors.HEADERS_TOO_LARGE(),
+  };
+  return (byStatus[status] ?? (() => errors.VALIDATION_FAILED()))();
+}
+
+/** Errors the router raises before any route or hook runs (Fastify's `frameworkErrors`). */
+export function fromFrameworkError(err: FastifyError): AppError {
+  if (err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_INVALID_URL') return errors.BAD_URL();
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return errors.URI_TOO_LONG('A path segment is too long.');
+  return fromFastifyError(err) ?? errors.INTERNAL();
 }
 
 export type ErrorClassifier = (err: unknown) => AppError | undefined;

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { BaseConfig } from './config.js';
-import { errorBody, errors, installErrorHandling, type ErrorClassifier } from './errors.js';
+import { errorBody, errors, fromFrameworkError, installErrorHandling, type ErrorClassifier } from './errors.js';
 import { requestIdFrom, traceIdFrom } from './logging.js';
+import { FRAMEWORK_ERROR_HEADERS, answerClientError, answerUnsupportedExpectation } from './raw-errors.js';
 import type { Platform } from './platform.js';
 
 export interface HttpAppOptions {
@@ -35,6 +36,7 @@ function createNodeServer(handler: (req: IncomingMessage, res: ServerResponse) =
     },
     handler,
   );
+  server.on('checkExpectation', answerUnsupportedExpectation);
   return server;
 }
 
@@ -45,6 +47,20 @@ function createNodeServer(handler: (req: IncomingMessage, res: ServerResponse) =
  */
 export function createHttpApp(platform: Platform, options: HttpAppOptions): FastifyInstance {
   const maxUrlLength = options.maxUrlLength ?? 4096;
+  const { httpRequestsTotal, httpRequestDuration } = platform.metrics;
+  const record = (request: FastifyRequest, statusCode: number, elapsedMs: number) => {
+    const labels = {
+      service: platform.service,
+      method: request.method,
+      // The template, never the raw URL: ids in paths would explode the series count.
+      route: request.routeOptions?.url ?? 'unmatched',
+      status_code: String(statusCode),
+    };
+    httpRequestsTotal.inc(labels);
+    httpRequestDuration.observe(labels, elapsedMs / 1000);
+    request.log.info({ method: request.method, route: labels.route, statusCode, durationMs: Math.round(elapsedMs) }, 'request completed');
+  };
+
   const app = Fastify({
     loggerInstance: platform.logger as FastifyBaseLogger,
     genReqId: requestIdFrom,
@@ -52,8 +68,20 @@ export function createHttpApp(platform: Platform, options: HttpAppOptions): Fast
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     bodyLimit: options.config.BODY_LIMIT_BYTES,
     routerOptions: { maxParamLength: 200 },
+    // The router's own 400 (FST_ERR_BAD_URL) and 414 (FST_ERR_MAX_PARAM_LENGTH) answers run no hook and
+    // no error handler: give them the one error shape, the request id, security headers and a metric.
+    frameworkErrors: (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const e = fromFrameworkError(err);
+      request.log.info({ code: e.code, reason: err.message }, 'request rejected');
+      record(request, e.statusCode, 0);
+      void reply
+        .code(e.statusCode)
+        .headers({ ...FRAMEWORK_ERROR_HEADERS, 'x-request-id': request.id })
+        .send(errorBody(e.code, e.message, request.id));
+    },
     trustProxy: options.trustProxy ?? false,
     return503OnClosing: true,
+    clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     // Fastify applies its timeout options only to servers it creates itself, so the factory sets them.
@@ -81,21 +109,8 @@ export function createHttpApp(platform: Platform, options: HttpAppOptions): Fast
     return payload;
   });
 
-  const { httpRequestsTotal, httpRequestDuration } = platform.metrics;
   app.addHook('onResponse', async (request, reply) => {
-    const labels = {
-      service: platform.service,
-      method: request.method,
-      // The template, never the raw URL: ids in paths would explode the series count.
-      route: request.routeOptions.url ?? 'unmatched',
-      status_code: String(reply.statusCode),
-    };
-    httpRequestsTotal.inc(labels);
-    httpRequestDuration.observe(labels, reply.elapsedTime / 1000);
-    request.log.info(
-      { method: request.method, route: labels.route, statusCode: reply.statusCode, durationMs: Math.round(reply.elapsedTime) },
-      'request completed',
-    );
+    record(request, reply.statusCode, reply.elapsedTime);
   });
 
   return app;

@@ -30,6 +30,7 @@ export { createMetrics, Counter, Gauge, Histogram, Registry, HTTP_DURATION_BUCKE
 export { HealthRegistry, type ReadinessCheck, type ReadinessReport, type CheckResult } from './health.js';
 export { createPlatform, type Platform, type PlatformOptions } from './platform.js';
 export { createHttpApp, type HttpAppOptions } from './http.js';
+export { FRAMEWORK_ERROR_HEADERS } from './raw-errors.js';
 export { createManagementApp, type ManagementOptions } from './management.js';
 export { createShutdown, type ShutdownOptions, type ShutdownStep } from './shutdown.js';
 export { startService, type RunningService, type StartServiceOptions } from './server.js';

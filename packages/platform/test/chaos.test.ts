@@ -40,6 +40,18 @@ describe('fault injection (chaos)', () => {
     assert.throws(() => build({ CHAOS_ENABLED: true, CHAOS_ADMIN_TOKEN: 'short' }), /at least 16/);
   });
 
+  it('refuses a placeholder admin token (CHANGE_ME from secrets.example.yaml), in the schema and in installChaos', () => {
+    const schema = z.object({ ...baseConfigShape, ...chaosConfigShape });
+    for (const placeholder of ['CHANGE_ME', 'change-me-to-a-long-random-token', '<chaos-admin-token-here>', 'replace_me_0123456789abcdef']) {
+      assert.throws(
+        () => parseConfig('demo', schema, { CHAOS_ENABLED: 'true', CHAOS_ADMIN_TOKEN: placeholder }),
+        (err: Error) => /CHAOS_ADMIN_TOKEN is a placeholder value/.test(err.message) && !err.message.includes(placeholder),
+        placeholder,
+      );
+    }
+    assert.throws(() => build({ CHAOS_ENABLED: true, CHAOS_ADMIN_TOKEN: 'CHANGE_ME_chaos_admin_token' }), /placeholder/);
+  });
+
   it('parses CHAOS_ENABLED and CHAOS_ADMIN_TOKEN from the environment through chaosConfigShape', () => {
     const schema = z.object({ ...baseConfigShape, ...chaosConfigShape });
     assert.equal(parseConfig('demo', schema, {}).CHAOS_ENABLED, false);

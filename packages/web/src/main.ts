@@ -314,9 +314,19 @@ ui.registerForm.addEventListener('submit', (event) => {
   void busy(button, async () => {
     await api.register(input.email, input.password);
     ui.registerForm.reset();
-    ui.loginEmail.value = input.email;
-    showMessage('Your account is ready. Log in with your email and password.');
-    ui.loginPassword.focus();
+    // A new user expects to land in the app (issue 15): log in with what was just typed. Register
+    // returns no tokens on purpose; login stays their one source (services/auth/README.md).
+    try {
+      await api.login(input.email, input.password);
+    } catch (err) {
+      ui.loginEmail.value = input.email;
+      ui.loginPassword.focus();
+      throw err;
+    }
+    clearMessages();
+    await showSignedIn();
+    showMessage('Your account is ready. You are logged in.');
+    ui.main.focus();
   });
 });
 

@@ -22,13 +22,17 @@ export const MESSAGES: Readonly<Record<string, string>> = {
   // Auth
   AUTH_EMAIL_TAKEN: 'An account with this email already exists. Log in instead.',
   AUTH_EMAIL_INVALID: 'Please enter a valid email address.',
+  AUTH_EMAIL_MIXED_SCRIPT: 'This email mixes letters from different alphabets (for example Latin and Cyrillic). Please type it again in one alphabet.',
   AUTH_PASSWORD_POLICY: 'The password must be 8 to 128 characters long.',
+  AUTH_PASSWORD_BLANK: 'The password cannot be only spaces.',
+  AUTH_PASSWORD_COMMON: 'This password is too common: it appears in lists of leaked passwords. Please choose another one.',
   AUTH_INVALID_CREDENTIALS: 'Wrong email or password.',
   AUTH_TOKEN_MISSING: SESSION_ENDED,
   AUTH_TOKEN_EXPIRED: SESSION_ENDED,
   AUTH_TOKEN_INVALID: SESSION_ENDED,
   AUTH_REFRESH_INVALID: SESSION_ENDED,
   AUTH_THROTTLED: 'Too many failed log-ins. Please wait before trying again.',
+  AUTH_RATE_LIMITED: 'Too many sign-up or log-in attempts. Please wait before trying again.',
   AUTH_DB_UNAVAILABLE: UNAVAILABLE,
   // Images
   IMAGES_UNAUTHORIZED: SESSION_ENDED,
@@ -56,6 +60,14 @@ export const MESSAGES: Readonly<Record<string, string>> = {
   GATEWAY_UPSTREAM_TIMEOUT: 'The service took too long to answer. Please try again.',
   // Platform (shared by every service)
   VALIDATION_FAILED: INVALID_REQUEST,
+  MALFORMED_REQUEST: INVALID_REQUEST,
+  BAD_URL: INVALID_REQUEST,
+  FORBIDDEN: 'This page cannot be shown.',
+  NOT_ACCEPTABLE: INVALID_REQUEST,
+  PRECONDITION_FAILED: INVALID_REQUEST,
+  RANGE_NOT_SATISFIABLE: INVALID_REQUEST,
+  EXPECTATION_FAILED: INVALID_REQUEST,
+  HEADERS_TOO_LARGE: INVALID_REQUEST,
   MALFORMED_JSON: INVALID_REQUEST,
   EMPTY_BODY: INVALID_REQUEST,
   UNSUPPORTED_MEDIA_TYPE: INVALID_REQUEST,
@@ -71,7 +83,7 @@ export const MESSAGES: Readonly<Record<string, string>> = {
   NETWORK_ERROR: 'Cannot reach the server. Please check your connection and try again.',
 };
 
-const RATE_LIMIT_CODES = new Set(['AUTH_THROTTLED', 'GATEWAY_RATE_LIMITED', 'RATE_LIMITED']);
+const RATE_LIMIT_CODES = new Set(['AUTH_THROTTLED', 'AUTH_RATE_LIMITED', 'GATEWAY_RATE_LIMITED', 'RATE_LIMITED']);
 
 /** The sentence to show for an API error, with the wait time when the server gave one. */
 export function messageFor(error: ApiErrorInfo): string {

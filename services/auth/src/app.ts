@@ -23,6 +23,7 @@ import { loadSigningKeys, type SigningKeys } from './keys.js';
 import { purgeExpired, type PurgeResult } from './maintenance.js';
 import { createAuthMetrics, type AuthMetrics } from './metrics.js';
 import { createPasswordHasher, type PasswordHasher } from './passwords.js';
+import { installCredentialRateLimit } from './rate-limit.js';
 import { registerRoutes } from './routes.js';
 import { createLoginThrottle, type LoginThrottle } from './throttle.js';
 
@@ -118,7 +119,9 @@ export function buildApp(config: Readonly<Config>, deps: AuthDeps = {}): AuthSer
     trustProxy: config.TRUST_PROXY,
     classifyError: (err) => (isDatabaseUnavailable(err) ? authErrors.AUTH_DB_UNAVAILABLE(undefined, { headers: { 'retry-after': '1' } }) : undefined),
   });
-  registerRoutes(app, context);
+  // The limiter's onRoute hook must exist before the routes are added, hence routes inside a plugin.
+  installCredentialRateLimit(app, config);
+  void app.register(async (scope) => registerRoutes(scope, context));
   const management = createManagementApp(platform);
   // Opt-in drills (CHAOS_ENABLED=true): readiness, latency, error, CPU and memory faults.
   const chaos = installChaos(platform, app, management, { config });

@@ -57,6 +57,13 @@ export const configSchema = z
     LOGIN_THROTTLE_MAX_DELAY_SECONDS: envInt(900, 1, 24 * 3600),
     /** A failure counter idle this long starts again from zero. */
     LOGIN_THROTTLE_WINDOW_SECONDS: envInt(3600, 60, 7 * 24 * 3600),
+    /**
+     * Requests per client IP per window on POST /register and on POST /login (each counted apart).
+     * Same name and default as the gateway's limit on those routes, so one setting (npm start, the
+     * test harnesses) moves both; Auth keeps its own so it never relies on the gateway alone.
+     */
+    AUTH_RATE_LIMIT_MAX: envInt(20, 1, 1_000_000),
+    RATE_LIMIT_WINDOW_MS: envInt(60_000, 1000, 3600_000),
     /** How often each replica deletes expired refresh tokens and idle throttle rows; 0 turns it off. */
     MAINTENANCE_INTERVAL_SECONDS: envInt(3600, 0, 7 * 24 * 3600),
     /**

@@ -3,13 +3,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TokenVerificationError, bearerToken } from '@sre/platform';
 import type { AuthContext } from './app.js';
 import { authErrors } from './errors.js';
+import { PASSWORD_MAX, passwordPolicyError } from './password-policy.js';
 import { passwordLength } from './passwords.js';
+import { credentialRateLimit } from './rate-limit.js';
 import { REFRESH_TOKEN_PATTERN, revokeFamilyOf, rotateRefreshToken, signAccessToken, startRefreshFamily } from './tokens.js';
-import { isValidEmail, normaliseEmail } from './validation.js';
-
-/** NIST SP 800-63B §5.1.1.2: at least 8, and we accept up to 128; no composition rules. */
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 128;
+import { hasMixedScriptLocalPart, isValidEmail, normaliseEmail } from './validation.js';
 
 /** Auth bodies are tiny; 4 KiB leaves room for 128 four-byte characters and JSON escaping. */
 const AUTH_BODY_LIMIT = 4096;
@@ -62,13 +60,21 @@ export function registerRoutes(app: FastifyInstance, ctx: AuthContext): void {
 
   app.post<{ Body: Credentials }>(
     '/register',
-    { bodyLimit: AUTH_BODY_LIMIT, schema: { body: credentialsBody }, preHandler: requireMigrated },
+    { bodyLimit: AUTH_BODY_LIMIT, schema: { body: credentialsBody }, preHandler: requireMigrated, config: credentialRateLimit(config) },
     async (request, reply) => {
       const email = normaliseEmail(request.body.email);
       if (!isValidEmail(email)) throw authErrors.AUTH_EMAIL_INVALID();
-      const length = passwordLength(request.body.password);
-      if (length < PASSWORD_MIN || length > PASSWORD_MAX) throw authErrors.AUTH_PASSWORD_POLICY();
-      const passwordHash = await ctx.passwords.hash(request.body.password);
+      if (hasMixedScriptLocalPart(email)) throw authErrors.AUTH_EMAIL_MIXED_SCRIPT();
+      const { password } = request.body;
+      const lengthError = passwordPolicyError(password);
+      if (lengthError?.code === 'AUTH_PASSWORD_POLICY') throw lengthError;
+      // An existing account is said before the strength rules: the person should log in, not pick a
+      // better password. Saying it at all is a documented choice (README "Registering an existing
+      // email"): 409 behind the per-IP limit on this route.
+      const existing = await db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
+      if (existing) throw authErrors.AUTH_EMAIL_TAKEN();
+      if (lengthError) throw lengthError;
+      const passwordHash = await ctx.passwords.hash(password);
       // ON CONFLICT DO NOTHING: of N concurrent registrations exactly one inserts; no error path.
       const created = await db
         .insertInto('users')
@@ -84,7 +90,7 @@ export function registerRoutes(app: FastifyInstance, ctx: AuthContext): void {
 
   app.post<{ Body: Credentials }>(
     '/login',
-    { bodyLimit: AUTH_BODY_LIMIT, schema: { body: credentialsBody }, preHandler: requireMigrated },
+    { bodyLimit: AUTH_BODY_LIMIT, schema: { body: credentialsBody }, preHandler: requireMigrated, config: credentialRateLimit(config) },
     async (request, reply) => {
       const email = normaliseEmail(request.body.email);
       const password = request.body.password;

@@ -89,8 +89,8 @@ for (const backend of backends()) {
         assert.equal((await login(email.toLowerCase(), password)).statusCode, 200);
         // NIST SP 800-63B: full-width and ASCII forms of the same password are one password.
         const wide = uniqueEmail('nfkc');
-        assert.equal((await register(wide, 'ｐａｓｓｗｏｒｄ１２')).statusCode, 201);
-        assert.equal((await login(wide, 'password12')).statusCode, 200);
+        assert.equal((await register(wide, 'ｍａｒｍａｌａｄｅ　ｆｏｒｅｓｔ７')).statusCode, 201);
+        assert.equal((await login(wide, 'marmalade forest7')).statusCode, 200);
       });
 
       it("stores SQL-injection-looking input as plain data", async () => {

@@ -28,6 +28,7 @@ import { reconcile, type ReconcileReport } from './reconcile.js';
 import { ImageRepository, type ImageRow } from './repository.js';
 import { ImageService, toView } from './service.js';
 import { BucketMissingError, createStorage, ObjectNotFoundError, StorageUnavailableError, type ObjectStorage } from './storage/index.js';
+import { purgeStaleTempFiles } from './storage/local.js';
 import { classifyMultipartError, receiveSingleFile } from './upload.js';
 
 export interface AppDeps {
@@ -52,7 +53,8 @@ export interface ImagesApp {
   readonly work: Semaphore;
   /** Resolves when migrations have run (retries until the database is reachable). */
   readonly ready: Promise<void>;
-  reconcile(options?: { graceMs?: number; dryRun?: boolean }): Promise<ReconcileReport>;
+  /** Reconciles storage and rows, and (local storage) purges stale temporary files. */
+  reconcile(options?: { graceMs?: number; dryRun?: boolean }): Promise<ReconcileReport & { temporaryFilesRemoved: number }>;
   close(): Promise<void>;
 }
 
@@ -258,6 +260,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Imag
     closing ??= (async () => {
       chaos.clearAll('shutting down');
       clearInterval(recountTimer);
+      clearInterval(reconcileTimer);
       verifier.close();
       cleanup.close();
       migrationRunner.stop();
@@ -268,6 +271,30 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Imag
     })();
     return closing;
   };
+
+  const runReconcile = async (options: { graceMs?: number; dryRun?: boolean } = {}) => {
+    await ready;
+    const graceMs = options.graceMs ?? config.RECONCILE_GRACE_SECONDS * 1000;
+    const dryRun = options.dryRun ?? false;
+    const report = await reconcile({ repository, storage, logger, graceMs, dryRun });
+    const temporaryFilesRemoved =
+      config.STORAGE_DRIVER === 'local' && !dryRun ? await purgeStaleTempFiles(config.STORAGE_LOCAL_DIR, new Date(Date.now() - graceMs)) : 0;
+    metrics.storedTotal.set(await repository.countVisible());
+    return { ...report, temporaryFilesRemoved };
+  };
+
+  // One machine has no CronJob: reconcile in process (default on with local storage, see config.ts).
+  const reconcileEverySeconds = config.RECONCILE_INTERVAL_SECONDS ?? (config.STORAGE_DRIVER === 'local' ? 3600 : 0);
+  const reconcileTimer =
+    reconcileEverySeconds > 0
+      ? setInterval(() => {
+          runReconcile().then(
+            (report) => logger.info({ reconcile: report }, 'periodic reconcile done'),
+            (err: unknown) => logger.warn({ reason: err instanceof Error ? err.message : String(err) }, 'periodic reconcile failed; will retry'),
+          );
+        }, reconcileEverySeconds * 1000)
+      : undefined;
+  reconcileTimer?.unref();
 
   return {
     app,
@@ -280,18 +307,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Imag
     cleanup,
     work,
     ready,
-    reconcile: async (options = {}) => {
-      await ready;
-      const report = await reconcile({
-        repository,
-        storage,
-        logger,
-        graceMs: options.graceMs ?? config.RECONCILE_GRACE_SECONDS * 1000,
-        dryRun: options.dryRun ?? false,
-      });
-      metrics.storedTotal.set(await repository.countVisible());
-      return report;
-    },
+    reconcile: runReconcile,
     close,
   };
 }

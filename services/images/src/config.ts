@@ -53,6 +53,12 @@ export const configSchema = z
     LIST_MAX_LIMIT: envInt(100, 1, 1000),
     /** The reconciler only removes objects/rows older than this (must exceed the longest upload). */
     RECONCILE_GRACE_SECONDS: envInt(900, 0, 7 * 86_400),
+    /**
+     * Period of the in-process reconcile (orphans, dangling rows, tombstones, stale `.tmp/*.part`);
+     * 0 turns it off. Unset: 3600 with STORAGE_DRIVER=local (one machine, nothing else would run it),
+     * 0 with s3 (Kubernetes runs the reconcile as a CronJob instead).
+     */
+    RECONCILE_INTERVAL_SECONDS: envInt(undefined, 0, 7 * 86_400).optional(),
     /** Test-only management routes that stall uploads (fault drills). Never enable in production. */
     FAULT_INJECTION: envBool(false),
   })

@@ -123,3 +123,27 @@ async function wrap<T>(fn: () => Promise<T>): Promise<T> {
     throw new StorageUnavailableError(`local storage failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
 }
+
+/**
+ * Deletes `.tmp/*.part` files older than `cutoff`: what a crash (SIGKILL, OOM kill) between opening
+ * a temporary file and renaming it into place leaves behind (issue 15, item 8). Younger ones may
+ * belong to a write in flight. Returns how many were removed; a missing directory is zero.
+ */
+export async function purgeStaleTempFiles(directory: string, cutoff: Date): Promise<number> {
+  const tmpDir = join(resolve(directory), '.tmp');
+  const names = await readdir(tmpDir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [] as string[];
+    throw err;
+  });
+  let removed = 0;
+  for (const name of names) {
+    if (!name.endsWith('.part')) continue;
+    const path = join(tmpDir, name);
+    const info = await stat(path).catch(() => undefined);
+    if (info?.isFile() && info.mtime < cutoff) {
+      await rm(path, { force: true });
+      removed += 1;
+    }
+  }
+  return removed;
+}
