@@ -8,15 +8,14 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { formatTable, parseBenchArgs, usage, UsageError } from './src/cli.js';
 import type { BenchRow, Suite } from './src/rows.js';
+import { gatewaySuite } from './suites/gateway.js';
 import { httpOverhead } from './suites/http-overhead.js';
 import { uploads } from './suites/uploads.js';
 
-/**
- * One line per suite (and its import), run in this order. The gateway and footprint suites of issue 11
- * live on other branches; each joins with its import and one line here.
- */
+/** One line per suite (and its import), run in this order. */
 const SUITES: Record<string, Suite> = {
   uploads,
+  gateway: gatewaySuite,
   'http-overhead': httpOverhead,
 };
 
