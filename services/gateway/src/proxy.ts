@@ -30,9 +30,24 @@ type LimitedRequest = FastifyRequest & { bodyLimiter?: ByteLimit };
 /** Characters a path can hold as is in a URL: then `base + path` is what `new URL` would build. */
 const URL_SAFE_PATH = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
 
+/**
+ * Hop-by-hop headers (RFC 9110 §7.6.1) describe the client's connection to us, not ours to the upstream.
+ * `expect` is among them for a proxy: undici refuses a request carrying it, and forwarding it turned every
+ * `Expect: 100-continue` (curl's default above 1 MB) into a 503 that counted against the upstream's breaker.
+ */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect'] as const;
+
+function withoutHopByHop<T extends Record<string, unknown>>(headers: T): T {
+  const out = { ...headers };
+  // Headers the sender listed in Connection are hop-by-hop too.
+  const listed = typeof out.connection === 'string' ? out.connection.split(',').map((h) => h.trim().toLowerCase()) : [];
+  for (const name of [...HOP_BY_HOP, ...listed]) delete out[name];
+  return out;
+}
+
 /** Headers for the upstream: ours for tracing and the client address as we determined it. */
 function forwardedHeaders(request: FastifyRequest, headers: Record<string, string | string[] | undefined>) {
-  const out: Record<string, string | string[] | undefined> = { ...headers };
+  const out: Record<string, string | string[] | undefined> = withoutHopByHop(headers);
   out['x-request-id'] = request.id;
   out.traceparent = request.outgoingTraceparent;
   delete out.tracestate;
@@ -46,7 +61,8 @@ function forwardedHeaders(request: FastifyRequest, headers: Record<string, strin
 }
 
 function upstreamResponseHeaders<T extends Record<string, unknown>>(headers: T): T {
-  const out = { ...headers };
+  // The upstream's `connection: keep-alive` must not override a client's `Connection: close`.
+  const out = withoutHopByHop(headers);
   delete out.traceparent;
   delete out['x-request-id'];
   return out;
@@ -85,6 +101,10 @@ export function proxyScope({ upstream, metrics, config, prefix, bodyLimit, stric
       const limiter = new ByteLimit(bodyLimit);
       (request as LimitedRequest).bodyLimiter = limiter;
       payload.on('error', (err) => limiter.destroy(err));
+      // When the handler refuses a request before reply-from reads its body and the client then aborts,
+      // nothing consumes the limiter: without a listener its 'error' was uncaught and took the process
+      // down (found by the fuzz test). The abort itself is handled where the body is read, if ever.
+      limiter.on('error', () => {});
       done(null, (payload as Readable).pipe(limiter));
     });
     // After the token check (app-level preParsing runs first): refuse a declared oversize body
