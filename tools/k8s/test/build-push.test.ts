@@ -69,6 +69,19 @@ describe('build-push.sh', () => {
     }
   });
 
+  for (const args of [['--help'], ['-h'], ['my-org', '1.2.3', '--help']]) {
+    it(`${args.join(' ')} prints the usage and exits 0 without building`, () => {
+      const s = sandbox();
+      const result = run(s, args);
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout, /tools\/k8s\/build-push\.sh OWNER TAG/);
+      // Only the header comment: no line of the script itself.
+      assert.doesNotMatch(result.stdout, /set -euo pipefail|^#/m);
+      assert.equal(result.stderr, '');
+      assert.throws(() => readFileSync(s.log, 'utf8'), /ENOENT/, 'the engine was called');
+    });
+  }
+
   for (const [args, message] of [
     [['my-org', 'latest'], /pinned version/],
     [['My-Org', '1.0.0'], /lower case/],
