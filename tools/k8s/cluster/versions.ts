@@ -11,6 +11,8 @@ export interface Versions {
   ingressNginx: { version: string };
   metricsServer: { version: string };
   localPathProvisioner: { version: string };
+  /** The CI jobs' kubectl (Debian has no package; GitHub's runners bring their own). */
+  kubectl: { version: string };
 }
 
 export const VERSIONS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'versions.json');
