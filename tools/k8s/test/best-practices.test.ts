@@ -3,7 +3,9 @@
  * of its rules fails on a manifest broken in the way that rule exists to catch.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { REPO_ROOT } from '../secrets.js';
 import { describe, it } from 'node:test';
 import { requireTool } from '@sre/testkit';
 import { checkBestPractices, rules } from '../verify/gate.js';
@@ -91,6 +93,13 @@ describe('best-practice gate', kubectl, () => {
   it('passes on the chaos overlay', () => {
     const { workspace } = renderedPlatform();
     assert.deepEqual(checkBestPractices(renderDeployment(workspace, join(workspace.root, 'tools/k8s/overlays/chaos'))), []);
+  });
+
+  it('docs/deploy.md maps every rule to its kube-score / Polaris / kube-linter counterpart', () => {
+    const docs = readFileSync(join(REPO_ROOT, 'docs/deploy.md'), 'utf8');
+    const table = docs.slice(docs.indexOf('## The best-practice gate, check by check'), docs.indexOf('## Troubleshooting'));
+    const documented = [...table.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
+    assert.deepEqual(documented.sort(), Object.keys(rules).map((name) => name.split(':')[0]!).sort());
   });
 
   it('every rule has at least one broken-manifest test below', () => {

@@ -1,7 +1,8 @@
 /**
- * The best-practice gate: what kube-score, Polaris and kube-linter check by default, written as
- * rules over the rendered objects. Each rule returns its findings (empty = pass); the tests run
- * every rule on the real manifests and on a deliberately broken copy.
+ * The best-practice gate: rules over the rendered objects, each mapped in docs/deploy.md
+ * (#the-best-practice-gate-check-by-check) to the kube-score, Polaris and kube-linter checks it
+ * corresponds to, with every deliberate departure and its reason. Each rule returns its findings
+ * (empty = pass); the tests run every rule on the real manifests and on a deliberately broken copy.
  */
 // The platform's config module only (not its index, which loads the HTTP and database stack).
 import { baseConfigShape, z } from '../../../packages/platform/src/config.js';
