@@ -62,7 +62,7 @@ describe('dashboards', () => {
     const health = exprsOf('sre-system-health');
     for (const needle of ['up{', 'service_health_check_status', 'ratio_rate2m', 'p99_2m', 'ALERTS{alertstate="firing"']) assert.ok(health.includes(needle), needle);
     const business = exprsOf('sre-business');
-    for (const needle of ['auth_registrations_total', 'auth_logins_total', 'images_uploads_total', 'images_upload_bytes_sum', 'images_stored_total']) assert.ok(business.includes(needle), needle);
+    for (const needle of ['auth_registrations_total', 'auth_logins_total', 'images_uploads_total', 'images_upload_bytes_sum', 'images_stored']) assert.ok(business.includes(needle), needle);
   });
 
   it('the SLO dashboard shows objective, SLI, budget remaining, burn rate per alert window and what burned it', () => {
@@ -90,7 +90,7 @@ describe('dashboards', () => {
   it('the services export every service metric the issues name (live /metrics)', () => {
     const expected: Record<string, string[]> = {
       auth: ['http_requests_total', 'http_request_duration_seconds_bucket', 'service_health_check_status', 'process_resident_memory_bytes', 'auth_logins_total', 'auth_registrations_total', 'auth_tokens_issued_total', 'auth_refresh_reuse_detected_total'],
-      images: ['images_uploads_total', 'images_upload_bytes_bucket', 'images_processing_duration_seconds_bucket', 'images_storage_operation_duration_seconds_bucket', 'images_stored_total'],
+      images: ['images_uploads_total', 'images_upload_bytes_bucket', 'images_processing_duration_seconds_bucket', 'images_storage_operation_duration_seconds_bucket', 'images_stored'],
       gateway: ['gateway_upstream_requests_total', 'gateway_upstream_duration_seconds_bucket', 'gateway_circuit_state'],
     };
     for (const [service, names] of Object.entries(expected)) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
 import { generatedFiles, linkedFiles } from '../lib/generate.js';
-import { dashboardsDir, k8sMonitoringDir, repoRoot } from '../lib/paths.js';
+import { dashboardsDir, k8sMonitoringDir, prometheusConfigFile, repoRoot } from '../lib/paths.js';
 import { run } from './helpers.js';
 
 /**
@@ -46,10 +46,14 @@ describe('generated files', () => {
   });
 
   it('every manifest of k8s/monitoring is in namespace monitoring or cluster-scoped', () => {
+    // Except Prometheus' pod-discovery grant, which is a Role in each namespace its pod discovery names.
+    const config = parse(readFileSync(prometheusConfigFile, 'utf8')) as { scrape_configs: { kubernetes_sd_configs?: { role: string; namespaces?: { names: string[] } }[] }[] };
+    const discovered = config.scrape_configs.flatMap((j) => j.kubernetes_sd_configs ?? []).filter((c) => c.role === 'pod').flatMap((c) => c.namespaces?.names ?? []);
     for (const f of readdirSync(k8sMonitoringDir).filter((x) => x.endsWith('.yaml'))) {
       for (const doc of parseAllDocuments(readFileSync(join(k8sMonitoringDir, f), 'utf8'))) {
         const o = doc.toJS() as { kind: string; metadata: { name: string; namespace?: string } };
         if (['ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) assert.equal(o.metadata.namespace, undefined);
+        else if (['Role', 'RoleBinding'].includes(o.kind) && o.metadata.name === 'prometheus-discovery') assert.ok(discovered.includes(o.metadata.namespace ?? ''), `${f}: ${o.kind} in ${o.metadata.namespace}`);
         else assert.equal(o.metadata.namespace, 'monitoring', `${f}: ${o.kind} ${o.metadata.name}`);
       }
     }

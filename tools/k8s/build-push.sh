@@ -16,7 +16,16 @@
 # --update-manifests writes the new image references into k8s/deployments/*.yaml.
 set -euo pipefail
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+# The header comment above, up to the first line that is not a comment.
+usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; }
+
+# --help anywhere wins, before the positional arguments are checked.
+for arg in "$@"; do
+  if [[ "$arg" == -h || "$arg" == --help ]]; then
+    usage
+    exit 0
+  fi
+done
 
 if (($# < 2)); then
   usage >&2
@@ -31,7 +40,6 @@ while (($# > 0)); do
   case "$1" in
     --no-push) push=0 ;;
     --update-manifests) update_manifests=1 ;;
-    -h | --help) usage; exit 0 ;;
     *) echo "build-push: unknown argument: $1" >&2; exit 2 ;;
   esac
   shift

@@ -333,7 +333,7 @@ export const business: DashboardSpec = {
           width: 8,
           description: 'Images: the services\' own count. Bytes: MinIO\'s usage (Kubernetes only; the local storage driver has no such metric).',
           queries: [
-            { expr: 'max(images_stored_total{job="platform"})', legend: 'images stored', instant: true },
+            { expr: 'max(images_stored{job="platform"})', legend: 'images stored', instant: true },
             { expr: 'max(minio_cluster_usage_total_bytes{job="platform"})', legend: 'bytes stored', instant: true },
           ],
         },

@@ -91,7 +91,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Imag
   };
   ensureBucket().catch((err: unknown) => logger.warn({ reason: (err as Error).message, storage: storage.location }, 'storage not ready at start'));
 
-  // images_stored_total: recounted from the database every minute (so replicas agree), moved by
+  // images_stored: recounted from the database every minute (so replicas agree), moved by
   // this instance's own uploads and deletes in between.
   const recount = async () => {
     if (migrationRunner.isDone()) metrics.storedTotal.set(await repository.countVisible());

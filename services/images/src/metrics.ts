@@ -54,7 +54,7 @@ export function createImagesMetrics(registry: Registry) {
       registers: [registry],
     }),
     storedTotal: new Gauge({
-      name: 'images_stored_total',
+      name: 'images_stored',
       help: 'Images currently stored (visible rows), as last counted by this instance.',
       registers: [registry],
     }),

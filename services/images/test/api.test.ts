@@ -210,11 +210,11 @@ for (const [name, setUp] of variants) {
         'images_upload_bytes_bucket',
         'images_processing_duration_seconds_bucket{le="0.005",operation="thumbnail"}',
         'images_storage_operation_duration_seconds_bucket{le="0.005",operation="put",result="ok"}',
-        'images_stored_total ',
+        'images_stored ',
       ]) {
         assert.ok(text.includes(metric), `missing ${metric}`);
       }
-      const stored = Number(/^images_stored_total (\d+)/m.exec(text)?.[1]);
+      const stored = Number(/^images_stored (\d+)/m.exec(text)?.[1]);
       assert.equal(stored, await images.repository.countVisible());
     });
   });

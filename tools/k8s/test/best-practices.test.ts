@@ -3,12 +3,14 @@
  * of its rules fails on a manifest broken in the way that rule exists to catch.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { REPO_ROOT } from '../secrets.js';
 import { describe, it } from 'node:test';
 import { requireTool } from '@sre/testkit';
 import { checkBestPractices, rules } from '../verify/gate.js';
 import { field, find, type IContainer, type IPodSpec, type K8sObject } from '../verify/objects.js';
-import { renderedPlatform, renderKustomize } from '../verify/render.js';
+import { renderDeployment, renderedPlatform } from '../verify/render.js';
 
 const kubectl = requireTool('kubectl', 'https://kubernetes.io/docs/tasks/tools/ — kubectl renders k8s/ with its built-in kustomize');
 
@@ -53,11 +55,13 @@ const broken: [string, string, (objects: K8sObject[]) => void, RegExp][] = [
   ['labels', 'a pod template without app.kubernetes.io/part-of', (o) => delete field<Record<string, string>>(api(o), 'spec', 'template', 'metadata', 'labels')!['app.kubernetes.io/part-of'], /pod template has no app.kubernetes.io\/part-of/],
   ['metrics', 'a management port without scrape annotations', (o) => delete field<Record<string, string>>(api(o), 'spec', 'template', 'metadata', 'annotations')!['prometheus.io/scrape'], /exposes management but has no prometheus.io\/scrape/],
   ['metrics', 'a scrape annotation naming an undeclared port', (o) => (field<Record<string, string>>(api(o), 'spec', 'template', 'metadata', 'annotations')!['prometheus.io/port'] = '9100'), /prometheus.io\/port 9100 is not a declared port/],
-  ['availability', 'a single replica', (o) => {
-    (api(o).spec as Record<string, unknown>).replicas = 1;
-    (get(o, 'HorizontalPodAutoscaler', 'api-service').spec as Record<string, unknown>).minReplicas = 1;
-  }, /may run fewer than 2 replicas/],
-  ['availability', 'replicas conflicting with the HPA', (o) => ((api(o).spec as Record<string, unknown>).replicas = 3), /sets replicas 3, conflicting with its HPA minReplicas 2/],
+  ['availability', 'an HPA that may scale to a single replica', (o) => ((get(o, 'HorizontalPodAutoscaler', 'api-service').spec as Record<string, unknown>).minReplicas = 1), /may run fewer than 2 replicas/],
+  ['availability', 'replicas set on an HPA-managed Deployment (even equal to minReplicas)', (o) => ((api(o).spec as Record<string, unknown>).replicas = 2), /api-service sets replicas 2 although HPA api-service owns the count/],
+  ['statefulsets', 'a StatefulSet whose governing Service has a cluster IP', (o) => ((find(o, 'StatefulSet', 'monitoring', 'prometheus')!.spec as Record<string, unknown>).serviceName = 'prometheus'), /prometheus governing Service prometheus is not headless/],
+  ['statefulsets', 'a StatefulSet naming no Service', (o) => delete (get(o, 'StatefulSet', 'minio').spec as Record<string, unknown>).serviceName, /minio governing Service \(none\) does not exist/],
+  ['statefulsets', 'a stateless StatefulSet (no volumes of its own)', (o) => delete (get(o, 'StatefulSet', 'postgres').spec as Record<string, unknown>).volumeClaimTemplates, /postgres has no volumeClaimTemplates/],
+  ['availability', 'a declared singleton with a rolling update (two at once)', (o) => ((find(o, 'Deployment', 'monitoring', 'grafana')!.spec as Record<string, unknown>).strategy = { type: 'RollingUpdate' }), /grafana is a declared singleton but a RollingUpdate/],
+  ['availability', 'a single-replica Deployment that does not declare why', (o) => delete find(o, 'Deployment', 'monitoring', 'kube-state-metrics')!.metadata.annotations, /kube-state-metrics has no HorizontalPodAutoscaler/],
   ['availability', 'no HPA', (o) => o.splice(o.indexOf(get(o, 'HorizontalPodAutoscaler', 'images-service')), 1), /images-service has no HorizontalPodAutoscaler/],
   ['availability', 'no PDB', (o) => o.splice(o.indexOf(get(o, 'PodDisruptionBudget', 'auth-service')), 1), /auth-service is covered by 0 PodDisruptionBudgets/],
   ['availability', 'a PDB that blocks drains', (o) => ((get(o, 'PodDisruptionBudget', 'api-service').spec as Record<string, unknown>).minAvailable = 2), /minAvailable 2 is not below the minimum of 2 replicas/],
@@ -88,7 +92,14 @@ describe('best-practice gate', kubectl, () => {
 
   it('passes on the chaos overlay', () => {
     const { workspace } = renderedPlatform();
-    assert.deepEqual(checkBestPractices(renderKustomize(join(workspace.root, 'tools/k8s/overlays/chaos'))), []);
+    assert.deepEqual(checkBestPractices(renderDeployment(workspace, join(workspace.root, 'tools/k8s/overlays/chaos'))), []);
+  });
+
+  it('docs/deploy.md maps every rule to its kube-score / Polaris / kube-linter counterpart', () => {
+    const docs = readFileSync(join(REPO_ROOT, 'docs/deploy.md'), 'utf8');
+    const table = docs.slice(docs.indexOf('## The best-practice gate, check by check'), docs.indexOf('## Troubleshooting'));
+    const documented = [...table.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
+    assert.deepEqual(documented.sort(), Object.keys(rules).map((name) => name.split(':')[0]!).sort());
   });
 
   it('every rule has at least one broken-manifest test below', () => {

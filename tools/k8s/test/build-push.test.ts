@@ -69,6 +69,19 @@ describe('build-push.sh', () => {
     }
   });
 
+  for (const args of [['--help'], ['-h'], ['my-org', '1.2.3', '--help']]) {
+    it(`${args.join(' ')} prints the usage and exits 0 without building`, () => {
+      const s = sandbox();
+      const result = run(s, args);
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout, /tools\/k8s\/build-push\.sh OWNER TAG/);
+      // Only the header comment: no line of the script itself.
+      assert.doesNotMatch(result.stdout, /set -euo pipefail|^#/m);
+      assert.equal(result.stderr, '');
+      assert.throws(() => readFileSync(s.log, 'utf8'), /ENOENT/, 'the engine was called');
+    });
+  }
+
   for (const [args, message] of [
     [['my-org', 'latest'], /pinned version/],
     [['My-Org', '1.0.0'], /lower case/],
@@ -81,4 +94,31 @@ describe('build-push.sh', () => {
       assert.match(result.stderr, message);
     });
   }
+});
+
+describe('release-manifests.sh (what images.yml runs on a version tag)', () => {
+  it('pins every Deployment image by the digest the registry reports, and renders the kustomization', () => {
+    const dir = mkdtempSync(join(root, 'release-'));
+    const docker = join(dir, 'fake-docker');
+    // buildx imagetools inspect REF --format …: a stable fake digest per image.
+    writeFileSync(docker, `#!/bin/sh\nprintf 'sha256:%s\\n' "$(echo "$4" | sha256sum | cut -c1-64)"\n`);
+    chmodSync(docker, 0o755);
+    const result = spawnSync('bash', [join(REPO_ROOT, 'tools/k8s/release-manifests.sh'), 'ghcr.io/my-org', '1.2.3', join(dir, 'dist')], { encoding: 'utf8', env: { ...process.env, CONTAINER_CLI: docker } });
+    assert.equal(result.status, 0, result.stderr);
+    const rendered = parseManifests(readFileSync(join(dir, 'dist/sre-platform-1.2.3.yaml'), 'utf8'), 'rendered');
+    const images = rendered.filter((o) => o.kind === 'Deployment' && o.metadata.namespace === 'app').map((d) => field<IContainer>(d, 'spec', 'template', 'spec', 'containers', 0)!.image);
+    assert.equal(images.length, 3);
+    for (const image of images) assert.match(image!, /^ghcr\.io\/my-org\/(api|auth|images)-service:1\.2\.3@sha256:[0-9a-f]{64}$/);
+    assert.ok(!rendered.some((o) => o.kind === 'Secret'), 'a Secret was released');
+  });
+
+  it('fails when the registry reports no digest', () => {
+    const dir = mkdtempSync(join(root, 'release-'));
+    const docker = join(dir, 'fake-docker');
+    writeFileSync(docker, '#!/bin/sh\necho "ERROR: not found" >&2\necho ""\n');
+    chmodSync(docker, 0o755);
+    const result = spawnSync('bash', [join(REPO_ROOT, 'tools/k8s/release-manifests.sh'), 'ghcr.io/my-org', '1.2.3', join(dir, 'dist')], { encoding: 'utf8', env: { ...process.env, CONTAINER_CLI: docker } });
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /no digest for ghcr\.io\/my-org\/api-service:1\.2\.3/);
+  });
 });

@@ -14,7 +14,7 @@ import { configSchema as imagesSchema } from '../../../services/images/src/confi
 import { z } from '../../../packages/platform/src/config.js';
 import { checkServiceConfig, requiredKeys, shutdownSettings, type ServiceSchema, type ServiceUnderTest } from '../verify/config.js';
 import { field, find, resolveEnv, type IContainer, type K8sObject } from '../verify/objects.js';
-import { renderedPlatform, renderKustomize } from '../verify/render.js';
+import { renderDeployment, renderedPlatform } from '../verify/render.js';
 
 const kubectl = requireTool('kubectl', 'https://kubernetes.io/docs/tasks/tools/ — kubectl renders k8s/ with its built-in kustomize');
 
@@ -86,7 +86,7 @@ describe('config consistency: Deployments vs the services’ config schemas', ku
 
   it('the chaos component turns on CHAOS_ENABLED with a CHAOS_ADMIN_TOKEN the services accept', () => {
     const { workspace } = renderedPlatform();
-    const objects = renderKustomize(join(workspace.root, 'tools/k8s/overlays/chaos'));
+    const objects = renderDeployment(workspace, join(workspace.root, 'tools/k8s/overlays/chaos'));
     for (const service of SERVICES) {
       assert.deepEqual(checkServiceConfig(objects, service), [], `${service.deployment} with the chaos component`);
       const env = resolveEnv(objects, 'app', container(objects, service.deployment)).env;

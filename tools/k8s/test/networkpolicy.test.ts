@@ -1,10 +1,13 @@
 /**
  * NetworkPolicy truth table: from the rendered policies, which pod may open a connection to which
  * pod and port (egress of the source AND ingress of the destination, Kubernetes semantics), compared
- * cell by cell with the intended graph of issue 5:
+ * cell by cell with the intended graph, for every pod of namespaces app and monitoring (Jobs and
+ * CronJobs included) plus a pod nobody described in each:
  *   ingress-nginx → gateway (app port); gateway → Auth, Images; Images → Auth (JWKS);
- *   Auth, Images → PostgreSQL; Images → MinIO; Prometheus (monitoring) → every metrics port;
- *   every pod → DNS; and the bucket setup Job → MinIO. Nothing else.
+ *   Auth, Images → PostgreSQL; Images → MinIO; the bucket setup Job → MinIO;
+ *   Prometheus → every metrics port, kube-state-metrics, Alertmanager, Grafana; Grafana → Prometheus;
+ *   Prometheus, kube-state-metrics → API server and kubelets, Alertmanager → Slack (any address on
+ *   those ports); every pod → DNS. Every other pair is denied.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -19,14 +22,31 @@ import {
   type Cell,
   type Endpoint,
 } from '../verify/netpol.js';
-import { field, find, type K8sObject } from '../verify/objects.js';
+import { field, find, podTemplates, type K8sObject } from '../verify/objects.js';
 import { renderedPlatform } from '../verify/render.js';
 
 const kubectl = requireTool('kubectl', 'https://kubernetes.io/docs/tasks/tools/ — kubectl renders k8s/ with its built-in kustomize');
 
+/** Ports that egress rules must open to any address, because what they reach has no pod labels. */
+const ANY_ADDRESS_EGRESS: Record<string, number[]> = {
+  // Kubelets (10250) and the API server (443, 6443 or 8443 by flavour): node/host addresses.
+  'monitoring/prometheus': [10250, 443, 6443, 8443],
+  'monitoring/kube-state-metrics': [443, 6443, 8443],
+  // Slack's webhook endpoint has no fixed addresses.
+  'monitoring/alertmanager': [443],
+};
+
 function intendedEdges(objects: readonly K8sObject[]): Cell[] {
-  const prometheus = endpointsOf(objects).find((e) => e.namespace === 'monitoring' && e.labels['app.kubernetes.io/name'] === 'prometheus')!;
+  const endpoints = endpointsOf(objects);
+  const prometheus = endpoints.find((e) => e.namespace === 'monitoring' && e.labels['app.kubernetes.io/name'] === 'prometheus')!;
   const edge = (from: string, to: string, port: number): Cell => ({ from, to, port, protocol: 'TCP' });
+  const anyAddress = Object.entries(ANY_ADDRESS_EGRESS).flatMap(([from, ports]) =>
+    endpoints
+      // An ipBlock cannot tell a node from a pod: every endpoint outside our namespaces that listens
+      // on such a port is reachable (our own pods listen on none of them).
+      .filter((to) => to.namespace !== 'app' && to.namespace !== 'monitoring')
+      .flatMap((to) => to.ports.filter((p) => (p.protocol ?? 'TCP') === 'TCP' && ports.includes(p.containerPort)).map((p) => edge(from, to.id, p.containerPort))),
+  );
   return [
     edge('ingress-nginx/ingress-nginx-controller', 'app/api-service', 8080),
     edge('app/api-service', 'app/auth-service', 8080),
@@ -42,11 +62,24 @@ function intendedEdges(objects: readonly K8sObject[]): Cell[] {
     edge(prometheus.id, 'app/postgres', 9187),
     // MinIO serves its metrics on the S3 port (/minio/v2/metrics/cluster).
     edge(prometheus.id, 'app/minio', 9000),
+    // Namespace monitoring.
+    edge(prometheus.id, 'monitoring/kube-state-metrics', 8080),
+    edge(prometheus.id, 'monitoring/kube-state-metrics', 8081),
+    edge(prometheus.id, 'monitoring/alertmanager', 9093),
+    edge(prometheus.id, 'monitoring/grafana', 3000),
+    edge('monitoring/grafana', prometheus.id, 9090),
+    ...anyAddress,
   ];
 }
 
+const NAMESPACES = ['app', 'monitoring'] as const;
+
 function differences(objects: readonly K8sObject[]): string[] {
-  return compareWithIntent(truthTable(objects, 'app'), intendedCells(objects, 'app', intendedEdges(objects)));
+  const edges = intendedEdges(objects);
+  // One table over both namespaces (a cell between them appears once), one intent.
+  const table = new Map(NAMESPACES.flatMap((ns) => [...truthTable(objects, ns)]));
+  const intended = new Set(NAMESPACES.flatMap((ns) => [...intendedCells(objects, ns, edges)]));
+  return compareWithIntent(table, intended);
 }
 
 const policy = (objects: K8sObject[], name: string) => {
@@ -55,7 +88,35 @@ const policy = (objects: K8sObject[], name: string) => {
   return np;
 };
 
-describe('NetworkPolicy truth table (namespace app)', kubectl, () => {
+describe('NetworkPolicy truth table (namespaces app and monitoring)', kubectl, () => {
+  it('covers every pod the manifests create (Jobs and CronJobs too) and a pod nobody described, in both namespaces', () => {
+    const { objects } = renderedPlatform();
+    const sources = new Set(NAMESPACES.flatMap((ns) => [...truthTable(objects, ns).values()].map((c) => c.cell.from)));
+    for (const t of podTemplates(objects)) assert.ok(sources.has(t.id), `${t.owner.kind} ${t.id} is not in the truth table`);
+    assert.ok(sources.has('app/minio-setup'), 'the minio-setup Job is missing');
+    for (const ns of NAMESPACES) assert.ok(sources.has(`${ns}/unlisted-pod`), `no unlisted pod in ${ns}`);
+    // A CronJob added later is in the table as soon as it renders, and default-deny closes it.
+    objects.push({
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'nightly', namespace: 'app' },
+      spec: { schedule: '0 3 * * *', jobTemplate: { spec: { template: { metadata: { labels: { 'app.kubernetes.io/name': 'nightly' } }, spec: { containers: [{ name: 'c', image: 'x:1', ports: [{ containerPort: 8080 }] }] } } } } },
+    });
+    const table = truthTable(objects, 'app');
+    assert.ok([...table.values()].some((c) => c.cell.from === 'app/nightly'), 'the CronJob is not in the table');
+    assert.deepEqual(differences(objects), [], 'a CronJob nobody allowed anything must be denied everything but DNS');
+  });
+
+  for (const ns of NAMESPACES) {
+    it(`fails directly when the ${ns} namespace's default-deny policy is deleted`, () => {
+      const { objects } = renderedPlatform();
+      const deny = find(objects, 'NetworkPolicy', ns, 'default-deny-all');
+      assert.ok(deny, `NetworkPolicy ${ns}/default-deny-all not rendered`);
+      objects.splice(objects.indexOf(deny), 1);
+      assert.ok(differences(objects).includes(`allowed but not intended: default/other-app → ${ns}/unlisted-pod:8080/TCP`), differences(objects).join('\n') || '(no differences)');
+    });
+  }
+
   it('equals the intended graph, cell by cell', () => {
     const { objects } = renderedPlatform();
     const table = truthTable(objects, 'app');

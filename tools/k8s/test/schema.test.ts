@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { requireTool } from '@sre/testkit';
 import { field, find, type K8sObject } from '../verify/objects.js';
-import { renderedPlatform, renderKustomize } from '../verify/render.js';
+import { renderDeployment, renderedPlatform } from '../verify/render.js';
 import { validateObjects } from '../verify/schema.js';
 import { join } from 'node:path';
 
@@ -26,7 +26,7 @@ describe('Kubernetes schema validation', kubectl, () => {
 
   it('every object of the chaos overlay is valid', async () => {
     const { workspace } = renderedPlatform();
-    assert.deepEqual(await validateObjects(renderKustomize(join(workspace.root, 'tools/k8s/overlays/chaos'))), []);
+    assert.deepEqual(await validateObjects(renderDeployment(workspace, join(workspace.root, 'tools/k8s/overlays/chaos'))), []);
   });
 
   const broken: [string, (objects: K8sObject[]) => void, RegExp][] = [

@@ -128,6 +128,57 @@ describe('k8s:secrets', () => {
   });
 });
 
+describe('tools/k8s/secrets.sh (kubectl and openssl only)', { ...requireTool('openssl', 'apt-get install openssl'), ...requireTool('kubectl', 'https://kubernetes.io/docs/tasks/tools/') }, () => {
+  /** The Secrets as { name: { key: value } }, whether written as stringData (secrets.ts) or base64 data (kubectl). */
+  const decoded = (text: string) =>
+    Object.fromEntries(
+      parseManifests(text, 'secrets').filter((o) => o.kind === 'Secret').map((o) => {
+        const data = Object.fromEntries(Object.entries((o.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+        return [`${o.metadata.namespace}/${o.metadata.name}`, { ...data, ...((o.stringData ?? {}) as Record<string, string>) }];
+      }),
+    ) as Record<string, Record<string, string>>;
+  /** The format of a value: random text keeps its length and alphabet, fixed parts stay literal. */
+  const format = (key: string, value: string) => {
+    if (key.endsWith('PRIVATE_KEY')) return `${createPrivateKey(value).asymmetricKeyType} ${value.split('\n')[0]}`;
+    return value
+      .replace(/^-----BEGIN [A-Z ]+-----[\s\S]*$/, 'PEM')
+      .replace(/(admin|images)-[0-9a-f]{12}$/, '$1-<hex12>')
+      .replace(/[A-Za-z0-9_-]{32,}/g, (m) => `<base64url${m.length}>`);
+  };
+  const runScript = (out: string, env: Record<string, string> = {}, ...args: string[]) =>
+    spawnSync('bash', [join(REPO_ROOT, 'tools/k8s/secrets.sh'), '--out', out, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH!, ...env } });
+
+  it('writes the same Secrets, keys and value formats as npm run k8s:secrets', () => {
+    const out = join(dir, 'sh-secrets.yaml');
+    const result = runScript(out, { SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/z' });
+    assert.equal(result.status, 0, result.stderr);
+    const fromShell = decoded(readFileSync(out, 'utf8'));
+    const fromNode = decoded(renderSecretsYaml(generateSecrets({ slackWebhookUrl: 'https://hooks.slack.com/services/T/B/z' })));
+    const shapeOf = (all: Record<string, Record<string, string>>) => Object.fromEntries(Object.entries(all).map(([name, data]) => [name, Object.fromEntries(Object.entries(data).map(([k, v]) => [k, format(k, v)]))]));
+    assert.deepEqual(shapeOf(fromShell), shapeOf(fromNode));
+    const app = fromShell['app/app-secrets']!;
+    assert.equal(createPrivateKey(app.JWT_PRIVATE_KEY!).asymmetricKeyType, 'ed25519');
+    assert.equal(app.AUTH_DATABASE_URL, `postgresql://auth:${app.AUTH_DB_PASSWORD}@postgres:5432/auth`);
+    assert.equal(app.IMAGES_DATABASE_URL, `postgresql://images:${app.IMAGES_DB_PASSWORD}@postgres:5432/images`);
+    // The services accept what it makes.
+    assert.ok(authSchema.safeParse({ JWT_PRIVATE_KEY: app.JWT_PRIVATE_KEY }).success);
+    for (const [k, v] of Object.entries(app)) assert.ok(envSecret(8).safeParse(v).success, `${k} is weak or a placeholder`);
+    assert.equal(statSync(out).mode & 0o777, 0o600);
+  });
+
+  it('refuses to overwrite the file without --force', () => {
+    const out = join(dir, 'sh-twice.yaml');
+    assert.equal(runScript(out).status, 0);
+    const first = readFileSync(out, 'utf8');
+    const again = runScript(out);
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /not overwriting/);
+    assert.equal(readFileSync(out, 'utf8'), first);
+    assert.equal(runScript(out, {}, '--force').status, 0);
+    assert.notEqual(readFileSync(out, 'utf8'), first);
+  });
+});
+
 describe('k8s:tls', { ...requireTool('openssl', 'apt-get install openssl'), ...requireTool('kubectl', 'https://kubernetes.io/docs/tasks/tools/') }, () => {
   it('writes the app-tls Secret with a certificate for localhost matching its key', () => {
     const out = join(dir, 'tls');

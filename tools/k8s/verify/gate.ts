@@ -1,7 +1,8 @@
 /**
- * The best-practice gate: what kube-score, Polaris and kube-linter check by default, written as
- * rules over the rendered objects. Each rule returns its findings (empty = pass); the tests run
- * every rule on the real manifests and on a deliberately broken copy.
+ * The best-practice gate: rules over the rendered objects, each mapped in docs/deploy.md
+ * (#the-best-practice-gate-check-by-check) to the kube-score, Polaris and kube-linter checks it
+ * corresponds to, with every deliberate departure and its reason. Each rule returns its findings
+ * (empty = pass); the tests run every rule on the real manifests and on a deliberately broken copy.
  */
 // The platform's config module only (not its index, which loads the HTTP and database stack).
 import { baseConfigShape, z } from '../../../packages/platform/src/config.js';
@@ -25,6 +26,9 @@ import {
 export type Rule = (objects: readonly K8sObject[]) => string[];
 
 const RESTRICTED_CAPS_ALLOWED = new Set(['NET_BIND_SERVICE']);
+
+/** Annotation of a Deployment that deliberately runs one replica; its value says why. */
+export const SINGLETON_ANNOTATION = 'sre-platform/singleton';
 
 function probePort(probe: IProbe): number | string | undefined {
   return probe.httpGet?.port ?? probe.tcpSocket?.port ?? probe.grpc?.port;
@@ -179,6 +183,15 @@ export const rules: Record<string, Rule> = {
     for (const t of podTemplates(objects)) {
       if (t.owner.kind !== 'Deployment') continue;
       const name = ref(t.owner);
+      // A declared singleton (kube-state-metrics, Grafana: two copies would duplicate series or
+      // split sessions) states why in this annotation, and must then really be one pod at a time.
+      const singletonReason = t.owner.metadata.annotations?.[SINGLETON_ANNOTATION];
+      if (singletonReason !== undefined) {
+        if (singletonReason.trim().length < 10) out.push(`${name}: ${SINGLETON_ANNOTATION} must say why it runs one replica`);
+        if (field(t.owner, 'spec', 'replicas') !== 1) out.push(`${name} is a declared singleton but does not set replicas: 1`);
+        if (field(t.owner, 'spec', 'strategy', 'type') !== 'Recreate') out.push(`${name} is a declared singleton but a RollingUpdate would run two at once`);
+        continue;
+      }
       const replicas = field<number>(t.owner, 'spec', 'replicas') ?? 1;
       const hpa = objects.find(
         (o) =>
@@ -189,11 +202,11 @@ export const rules: Record<string, Rule> = {
       );
       const minReplicas = hpa ? (field<number>(hpa, 'spec', 'minReplicas') ?? 1) : replicas;
       if (!hpa) out.push(`${name} has no HorizontalPodAutoscaler`);
-      if (Math.min(replicas, minReplicas) < 2) out.push(`${name} may run fewer than 2 replicas (replicas ${replicas}, HPA min ${minReplicas})`);
-      // An HPA-managed Deployment either omits replicas or sets the HPA's minimum: anything else is
-      // reset by every `kubectl apply` and fights the autoscaler.
-      if (hpa && field(t.owner, 'spec', 'replicas') !== undefined && replicas !== minReplicas) {
-        out.push(`${name} sets replicas ${replicas}, conflicting with its HPA minReplicas ${minReplicas}`);
+      if ((hpa ? minReplicas : replicas) < 2) out.push(`${name} may run fewer than 2 replicas (replicas ${replicas}, HPA min ${minReplicas})`);
+      // An HPA-managed Deployment leaves replicas to the HPA: any value is reset by every
+      // `kubectl apply` and fights the autoscaler (kube-score: deployment-targeted-by-hpa-does-not-have-replicas-configured).
+      if (hpa && field(t.owner, 'spec', 'replicas') !== undefined) {
+        out.push(`${name} sets replicas ${replicas} although HPA ${hpa.metadata.name} owns the count`);
       }
       const spread =
         (t.spec.topologySpreadConstraints ?? []).some((c) => c.topologyKey === 'kubernetes.io/hostname' && selectorMatches(c.labelSelector as LabelSelector, t.labels)) ||
@@ -208,6 +221,26 @@ export const rules: Record<string, Rule> = {
         if (typeof minAvailable !== 'number') out.push(`${ref(pdb)} has no numeric minAvailable`);
         else if (minAvailable >= minReplicas) out.push(`${ref(pdb)} minAvailable ${minAvailable} is not below the minimum of ${minReplicas} replicas (drains would block)`);
       }
+    }
+    return out;
+  },
+
+  'statefulsets: each has volumes of its own and a headless governing Service selecting its pods': (objects) => {
+    const out: string[] = [];
+    for (const sts of objects.filter((o) => o.kind === 'StatefulSet')) {
+      const name = ref(sts);
+      // Without volumes of its own a StatefulSet buys nothing but a pod that, on a dead node, waits
+      // for a force-delete: stateless components are Deployments.
+      if ((field<unknown[]>(sts, 'spec', 'volumeClaimTemplates') ?? []).length === 0) out.push(`${name} has no volumeClaimTemplates: a stateless component belongs in a Deployment`);
+      const serviceName = field<string>(sts, 'spec', 'serviceName');
+      const svc = serviceName ? find(objects, 'Service', sts.metadata.namespace, serviceName) : undefined;
+      if (!svc) {
+        out.push(`${name} governing Service ${serviceName ?? '(none)'} does not exist`);
+        continue;
+      }
+      if (field(svc, 'spec', 'clusterIP') !== 'None') out.push(`${name} governing Service ${serviceName} is not headless (clusterIP: None)`);
+      const podLabels = field<Record<string, string>>(sts, 'spec', 'template', 'metadata', 'labels') ?? {};
+      if (!selectorMatches({ matchLabels: field<Record<string, string>>(svc, 'spec', 'selector') ?? { '': 'no selector' } }, podLabels)) out.push(`${name} governing Service ${serviceName} does not select its pods`);
     }
     return out;
   },

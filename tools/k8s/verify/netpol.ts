@@ -206,6 +206,16 @@ export const MONITORING_STAND_INS: readonly Endpoint[] = [
   },
 ];
 
+/**
+ * A pod no manifest describes, in each of our namespaces: a `kubectl run` debug pod, or a workload
+ * someone adds without a policy. Nobody allows it anything but DNS, so only the namespace's
+ * default-deny keeps it closed: deleting that policy shows up as cells of this pod.
+ */
+export function unlistedPod(namespace: string): Endpoint {
+  return { id: `${namespace}/unlisted-pod`, namespace, labels: { run: 'unlisted-pod' }, ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] };
+}
+
+/** Every pod the manifests create (Deployments, StatefulSets, Jobs, CronJobs …), stand-ins, and the world around. */
 export function endpointsOf(objects: readonly K8sObject[]): Endpoint[] {
   const pods: Endpoint[] = podTemplates(objects).map((t) => ({
     id: t.id,
@@ -214,7 +224,8 @@ export function endpointsOf(objects: readonly K8sObject[]): Endpoint[] {
     ports: t.spec.containers.flatMap((c) => c.ports ?? []),
   }));
   const hasMonitoringPods = pods.some((p) => p.namespace === 'monitoring');
-  return [...pods, ...(hasMonitoringPods ? [] : MONITORING_STAND_INS), ...EXTERNAL_ENDPOINTS];
+  const ours = [...new Set([...pods.map((p) => p.namespace!), ...(hasMonitoringPods ? [] : ['monitoring'])])].sort();
+  return [...pods, ...(hasMonitoringPods ? [] : MONITORING_STAND_INS), ...ours.map(unlistedPod), ...EXTERNAL_ENDPOINTS];
 }
 
 /**

@@ -45,7 +45,7 @@ export interface PodTemplate {
   readonly longRunning: boolean;
 }
 
-const WORKLOAD_TEMPLATE_PATHS: Record<string, string[]> = {
+export const WORKLOAD_TEMPLATE_PATHS: Record<string, string[]> = {
   Deployment: ['spec', 'template'],
   StatefulSet: ['spec', 'template'],
   DaemonSet: ['spec', 'template'],

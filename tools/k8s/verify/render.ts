@@ -104,12 +104,20 @@ export function readSeedFiles(k8sDir: string, paths: readonly string[] = SEED_AP
 
 let cached: { workspace: Workspace; objects: K8sObject[] } | undefined;
 
-/** The rendered k8s/ (cached per test process); the workspace is removed at exit. */
+/**
+ * What a deployment creates: `kubectl apply -f k8s/secrets.yaml` (the kustomization leaves the
+ * Secrets out, so it renders before they exist) plus `kubectl apply -k k8s/`.
+ */
+export function renderDeployment(workspace: Workspace, kustomization: string = workspace.k8s): K8sObject[] {
+  return [...parseManifests(readFileSync(join(workspace.k8s, 'secrets.yaml'), 'utf8'), 'secrets.yaml'), ...renderKustomize(kustomization)];
+}
+
+/** The rendered k8s/ with its Secrets (cached per test process); the workspace is removed at exit. */
 export function renderedPlatform(): { workspace: Workspace; objects: K8sObject[] } {
   if (!cached) {
     const workspace = createWorkspace();
     process.once('exit', () => workspace.cleanup());
-    cached = { workspace, objects: renderKustomize(workspace.k8s) };
+    cached = { workspace, objects: renderDeployment(workspace) };
   }
   return { workspace: cached.workspace, objects: structuredClone(cached.objects) };
 }
