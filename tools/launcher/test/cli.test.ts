@@ -31,7 +31,10 @@ async function startCli(dataDir: string, extraArgs: string[] = []): Promise<Runn
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await waitFor(() => output.includes('Press Ctrl-C to stop.') || child.exitCode !== null, { what: 'the launcher to print its URLs', timeoutMs: 120_000, intervalMs: 200 });
+  // A bound, not a speed check: five processes compile and start at once, slowly on a busy machine.
+  await waitFor(() => output.includes('Press Ctrl-C to stop.') || child.exitCode !== null, { what: 'the launcher to print its URLs', timeoutMs: 300_000, intervalMs: 200 }).catch((err: Error) => {
+    throw new Error(`${err.message}; launcher output:\n${output}`);
+  });
   assert.equal(child.exitCode, null, output);
   const state = JSON.parse(readFileSync(join(dataDir, 'launcher.json'), 'utf8')) as LauncherState;
   return { child, output: () => output, state, base: `http://127.0.0.1:${new URL(state.appUrl).port}`, exited, dataDir };
