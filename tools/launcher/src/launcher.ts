@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:https';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +6,7 @@ import { RoundRobinBalancer } from './balancer.js';
 import { ensureDevSigningKey } from './keys.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
 import { assertPortFree, pickFreePort } from './ports.js';
-import { startLocalPostgres, type LocalPostgres } from './postgres.js';
+import { hasPostgresServer, startLocalPostgres, type LocalPostgres } from './postgres.js';
 import { SupervisedProcess } from './supervisor.js';
 import { removeStateFile, STATE_FILE } from './state-file.js';
 import { ensureCertificate, startTlsProxy } from './tls.js';
@@ -29,6 +29,12 @@ export interface LauncherOptions {
   https?: boolean;
   httpsPort?: number;
   instances?: Partial<Record<ServiceName, number>>;
+  /**
+   * Where Auth and Images keep their data without a DATABASE_URL: `postgres` = one local PostgreSQL
+   * server for both (the default when its binaries are installed), `pglite` = embedded PGlite in each
+   * service (about 0.5 GB each; see docs/local.md "Footprint"). `auto` keeps a folder's existing PGlite data.
+   */
+  database?: 'auto' | 'postgres' | 'pglite';
   /** The environment services inherit (DATABASE_URL, S3_*, LOG_LEVEL, limits …). */
   env?: NodeJS.ProcessEnv;
   verbose?: boolean;
@@ -109,7 +115,8 @@ export class Launcher {
       verbose: options.verbose ?? false,
       say: options.say ?? ((line) => process.stdout.write(`${line}\n`)),
       initialBackoffMs: options.initialBackoffMs ?? 500,
-      readyTimeoutMs: options.readyTimeoutMs ?? 90_000,
+      readyTimeoutMs: options.readyTimeoutMs ?? 240_000,
+      database: options.database ?? 'auto',
     };
   }
 
@@ -141,7 +148,11 @@ export class Launcher {
       auth: env.AUTH_DATABASE_URL || env.DATABASE_URL || undefined,
       images: env.IMAGES_DATABASE_URL || env.DATABASE_URL || undefined,
     };
-    const needsPostgres = (['auth', 'images'] as const).filter((s) => this.options.instances[s] > 1 && !databaseUrl[s]);
+    // Several instances always need a server (PGlite is single-process); otherwise see `database`.
+    const { database } = this.options;
+    const useServer = (s: 'auth' | 'images') =>
+      this.options.instances[s] > 1 || database === 'postgres' || (database === 'auto' && hasPostgresServer() && !existsSync(join(dataDir, s, 'pglite')));
+    const needsPostgres = (['auth', 'images'] as const).filter((s) => !databaseUrl[s] && useServer(s));
     const pgPort = needsPostgres.length === 0 ? undefined : auto ? await pickFreePort() : this.options.port + 3;
 
     if (!auto) {
@@ -269,7 +280,9 @@ export class Launcher {
   }
 
   async #waitReady(instance: Instance): Promise<void> {
-    const deadline = Date.now() + this.options.readyTimeoutMs;
+    const started = Date.now();
+    const deadline = started + this.options.readyTimeoutMs;
+    let nextNotice = started + 30_000;
     const url = `http://127.0.0.1:${instance.managementPort}/readyz`;
     for (;;) {
       try {
@@ -278,6 +291,10 @@ export class Launcher {
         if (res.ok) return;
       } catch {
         // not listening yet
+      }
+      if (Date.now() > nextNotice) {
+        this.options.say(`[launcher] still waiting for ${instance.label} to become ready (${Math.round((Date.now() - started) / 1000)} s; a busy machine is slow to start)`);
+        nextNotice += 30_000;
       }
       if (Date.now() > deadline) throw new Error(`${instance.label} did not become ready within ${this.options.readyTimeoutMs / 1000} s (see ${join(this.options.dataDir, 'logs')})`);
       await new Promise((r) => setTimeout(r, 200));
