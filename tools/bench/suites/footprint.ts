@@ -6,7 +6,7 @@
  * FOOTPRINT_DATABASE=pglite measures the embedded-PGlite set-up (`npm start -- --database pglite`) instead of the default.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -69,6 +69,8 @@ function row(metric: string, totalMb: number, notes: string): BenchRow {
 export const footprint: Suite = async ({ quick, workDir }) => {
   const dataDir = join(workDir, 'footprint-data');
   mkdirSync(dataDir, { recursive: true });
+  // Run as root, the local PostgreSQL server runs as `postgres` and must be able to enter the folder.
+  chmodSync(workDir, 0o755);
   const database = process.env.FOOTPRINT_DATABASE === 'pglite' ? 'pglite' : 'default';
   const launcher = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', 'tools/launcher/main.ts', '--port', '0', '--data-dir', dataDir, ...(database === 'pglite' ? ['--database', 'pglite'] : [])], {
     cwd: REPO_ROOT,

@@ -6,7 +6,7 @@ import { RoundRobinBalancer } from './balancer.js';
 import { ensureDevSigningKey } from './keys.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
 import { assertPortFree, pickFreePort } from './ports.js';
-import { hasPostgresServer, startLocalPostgres, type LocalPostgres } from './postgres.js';
+import { hasPostgresServer, postgresCanReach, startLocalPostgres, type LocalPostgres } from './postgres.js';
 import { SupervisedProcess } from './supervisor.js';
 import { removeStateFile, STATE_FILE } from './state-file.js';
 import { ensureCertificate, startTlsProxy } from './tls.js';
@@ -150,8 +150,8 @@ export class Launcher {
     };
     // Several instances always need a server (PGlite is single-process); otherwise see `database`.
     const { database } = this.options;
-    const useServer = (s: 'auth' | 'images') =>
-      this.options.instances[s] > 1 || database === 'postgres' || (database === 'auto' && hasPostgresServer() && !existsSync(join(dataDir, s, 'pglite')));
+    const serverUsable = database === 'auto' && hasPostgresServer() && postgresCanReach(dataDir);
+    const useServer = (s: 'auth' | 'images') => this.options.instances[s] > 1 || database === 'postgres' || (serverUsable && !existsSync(join(dataDir, s, 'pglite')));
     const needsPostgres = (['auth', 'images'] as const).filter((s) => !databaseUrl[s] && useServer(s));
     const pgPort = needsPostgres.length === 0 ? undefined : auto ? await pickFreePort() : this.options.port + 3;
 

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 
 /**
@@ -21,6 +21,20 @@ export function hasPostgresServer(): boolean {
   return newestVersion() !== undefined;
 }
 
+const isRoot = process.getuid?.() === 0;
+
+/**
+ * Run as root, the server runs as the `postgres` user, which must be able to enter every folder
+ * above its data folder (a data folder under /root or a mkdtemp folder is out of its reach).
+ */
+export function postgresCanReach(dir: string): boolean {
+  if (!isRoot) return true;
+  for (let current = dirname(resolve(dir)); ; current = dirname(current)) {
+    if (existsSync(current) && (statSync(current).mode & 0o001) === 0) return false;
+    if (dirname(current) === current) return true;
+  }
+}
+
 function binDir(): string {
   const root = '/usr/lib/postgresql';
   const versions = [newestVersion()];
@@ -30,7 +44,6 @@ function binDir(): string {
   return join(root, versions[0], 'bin');
 }
 
-const isRoot = process.getuid?.() === 0;
 const asPostgres = (bin: string, args: string[]) => (isRoot ? { cmd: 'runuser', args: ['-u', 'postgres', '--', bin, ...args] } : { cmd: bin, args });
 
 export interface LocalPostgres {
