@@ -8,6 +8,7 @@ import { after, describe, it } from 'node:test';
 import { freePort } from '@sre/testkit';
 import { REPO_ROOT } from '../src/launcher.js';
 import { DataDirLockedError, LOCK_FILE, lockDataDir } from '../src/lock.js';
+import { postgresCanReach } from '../src/postgres.js';
 import { findRunningPlatform, STATE_FILE } from '../src/state-file.js';
 
 const dirs: string[] = [];
@@ -88,5 +89,23 @@ describe('npm start with a port already taken (issue 15 item 17)', () => {
     assert.equal(existsSync(join(dir, 'keys')), false, 'no signing key was generated');
     assert.equal(existsSync(join(dir, 'logs')), false, 'no log folder was made');
     assert.equal(existsSync(join(dir, LOCK_FILE)), false, 'the lock was released');
+  });
+});
+
+describe('the local database choice (issue 11 footprint)', () => {
+  it('as root, counts a folder below a private (0700) folder as out of reach of the postgres user', () => {
+    const privateDir = tempDir(); // mkdtemp makes it 0700
+    const inside = join(privateDir, 'data');
+    const isRoot = process.getuid?.() === 0;
+    assert.equal(postgresCanReach(inside), !isRoot, 'root runs the server as postgres, which cannot enter a 0700 folder');
+    assert.equal(postgresCanReach(join(privateDir)), true, 'its parent (the temp folder) is open to everyone');
+  });
+
+  it('refuses an unknown --database value before doing anything', () => {
+    const dir = tempDir();
+    const run = spawnSync(process.execPath, ['--conditions=development', '--import', 'tsx', 'tools/launcher/main.ts', '--database', 'sqlite', '--data-dir', dir], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(run.status, 2, run.stderr);
+    assert.match(run.stderr, /--database expects postgres or pglite \(got "sqlite"\)/);
+    assert.equal(existsSync(join(dir, LOCK_FILE)), false);
   });
 });
