@@ -31,7 +31,9 @@ function nameOf(pid: number): string {
   const argv = (readProc(pid, 'cmdline') ?? '').split('\0').filter(Boolean);
   const script = argv.find((a) => /\.(ts|js|mjs)$/.test(a));
   if (script) return script.replace(/^.*\/(services|tools)\//, '').replace(/\/src\/main\.[jt]s$|\/main\.[jt]s$/, '');
-  return (argv[0] ?? '?').split('/').at(-1) ?? '?';
+  const name = (argv[0] ?? '?').split('/').at(-1) ?? '?';
+  // PostgreSQL backends rename themselves ("postgres: auth 127.0.0.1(5432) idle"): one group.
+  return name.startsWith('postgres') ? 'postgres' : name;
 }
 
 function rssMbOf(pid: number): number {
