@@ -18,6 +18,8 @@ const USAGE = `Usage: npm start -- [options]
   --https-port N         HTTPS port (default 8443)
   --instances S=N[,S=N]  run N instances of service S behind a round-robin (e.g. images=2)
   --data-dir DIR         data folder (default .data in the repository)
+  --database KIND        postgres: one local PostgreSQL server for auth and images (default when installed);
+                         pglite: embedded PGlite in each service (more memory; no server needed)
   --logs                 print every service log line (default: warnings and errors; all in DATA/logs/)
   -h, --help             this text
 
@@ -50,6 +52,12 @@ function parseInstances(values: readonly string[]): Partial<Record<ServiceName, 
   return result;
 }
 
+function parseDatabase(value: string | undefined): 'auto' | 'postgres' | 'pglite' {
+  if (value === undefined) return 'auto';
+  if (value === 'postgres' || value === 'pglite') return value;
+  fail(`--database expects postgres or pglite (got "${value}")`);
+}
+
 let args;
 try {
   args = parseArgs({
@@ -61,6 +69,7 @@ try {
       'https-port': { type: 'string' },
       instances: { type: 'string', multiple: true },
       'data-dir': { type: 'string' },
+      database: { type: 'string' },
       logs: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -83,6 +92,7 @@ const launcher = new Launcher({
   host: args.host ?? '127.0.0.1',
   instances: parseInstances(args.instances ?? []),
   ...(args['data-dir'] ? { dataDir: args['data-dir'] } : {}),
+  database: parseDatabase(args.database),
   verbose: args.logs ?? false,
   say,
 });

@@ -1,39 +1,30 @@
 /**
- * npm run observe [-- --time-scale N] [--prometheus-port P] [--alertmanager-port P] [--sink-port P]
+ * npm run observe [-- --data-dir DIR] [--time-scale N] [--prometheus-port P] [--alertmanager-port P] [--sink-port P]
  *
  * Real Prometheus and Alertmanager (Debian packages prometheus, prometheus-alertmanager) against
- * the platform of `npm start`, with the rules and routing of monitoring/. Slack goes to
+ * the platform of `npm start`, with the rules and routing of monitoring/. The platform is the one
+ * running from the data folder (its launcher.json); with none running, observe refuses rather than
+ * scrape default ports that may belong to someone else's platform (issue 15 item 12). Slack goes to
  * SLACK_WEBHOOK_URL when set, else to a local Slack-compatible sink that prints each message.
  * Ctrl-C stops everything.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { findRunningPlatform, type RecordedState } from '../launcher/src/state-file.js';
 import { REPO_ROOT, type ScrapeTarget } from './src/config.js';
-import { DEFAULT_OBSERVE_DIR, missingBinaries, missingBinariesMessage, startObserve } from './src/stack.js';
+import { missingBinaries, missingBinariesMessage, startObserve } from './src/stack.js';
 
-const LAUNCHER_STATE = join(REPO_ROOT, '.data', 'launcher.json');
-/** The launcher's default management ports (tools/launcher: gateway, auth, images from 9464). */
-const DEFAULT_TARGETS: ScrapeTarget[] = [
-  { address: '127.0.0.1:9464', service: 'gateway', pod: 'gateway' },
-  { address: '127.0.0.1:9465', service: 'auth', pod: 'auth' },
-  { address: '127.0.0.1:9466', service: 'images', pod: 'images' },
-];
+const USAGE = 'usage: npm run observe [-- --data-dir DIR] [--time-scale N] [--scrape-interval S] [--prometheus-port 9090] [--alertmanager-port 9093] [--sink-port 9099]';
 
-interface LauncherState {
-  services: Record<string, { instances: Array<{ label: string; managementPort: number }> }>;
-}
-
-/** The management port of every instance `npm start` runs (from its state file), or the defaults. */
-function launcherTargets(file = LAUNCHER_STATE): ScrapeTarget[] | undefined {
-  if (!existsSync(file)) return undefined;
-  const state = JSON.parse(readFileSync(file, 'utf8')) as LauncherState;
+/** The management port of every instance the launcher runs. */
+function targetsOf(state: RecordedState): ScrapeTarget[] {
   return Object.entries(state.services).flatMap(([service, s]) => s.instances.map((i) => ({ address: `127.0.0.1:${i.managementPort}`, service, pod: i.label.replace('#', '-') })));
 }
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
+      'data-dir': { type: 'string', default: join(REPO_ROOT, '.data') },
       'time-scale': { type: 'string', default: '1' },
       'scrape-interval': { type: 'string' },
       'prometheus-port': { type: 'string', default: '9090' },
@@ -43,7 +34,7 @@ async function main(): Promise<number> {
     },
   });
   if (values.help) {
-    console.log('usage: npm run observe [-- --time-scale N] [--scrape-interval S] [--prometheus-port 9090] [--alertmanager-port 9093] [--sink-port 9099]');
+    console.log(USAGE);
     return 0;
   }
   const missing = missingBinaries();
@@ -51,13 +42,17 @@ async function main(): Promise<number> {
     console.error(missingBinariesMessage(missing));
     return 1;
   }
-  const found = launcherTargets();
-  const targets = found ?? DEFAULT_TARGETS;
-  if (!found) console.log(`observe: ${LAUNCHER_STATE} not found (is \`npm start\` running?); scraping the launcher's default management ports until it appears`);
+  const dataDir = resolve(values['data-dir']);
+  const platform = findRunningPlatform(dataDir);
+  if (!platform.running) {
+    console.error(`observe: ${platform.reason}`);
+    return 1;
+  }
+  const targets = targetsOf(platform.state);
   const timeScale = Number(values['time-scale']);
   const stack = await startObserve({
     targets,
-    dataDir: DEFAULT_OBSERVE_DIR,
+    dataDir: join(dataDir, 'observe'),
     prometheusPort: Number(values['prometheus-port']),
     alertmanagerPort: Number(values['alertmanager-port']),
     sinkPort: Number(values['sink-port']),
@@ -74,7 +69,8 @@ async function main(): Promise<number> {
   // The launcher may (re)start with other ports (e.g. a second instance): follow its state file.
   let current = JSON.stringify(targets);
   const follow = setInterval(() => {
-    const next = launcherTargets();
+    const found = findRunningPlatform(dataDir);
+    const next = found.running ? targetsOf(found.state) : undefined;
     if (!next || JSON.stringify(next) === current) return;
     current = JSON.stringify(next);
     stack.setTargets(next).then(

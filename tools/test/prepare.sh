@@ -29,8 +29,13 @@ have() {
   esac
 }
 
+# Arguments (optional): check only these commands, e.g. `prepare.sh initdb` for `npm run test:unit`.
+wanted=("$@")
+((${#wanted[@]} > 0)) || wanted=("${!needs[@]}")
+
 missing_pkgs=()
-for cmd in "${!needs[@]}"; do
+for cmd in "${wanted[@]}"; do
+  [[ -n ${needs[$cmd]:-} ]] || { echo "prepare: unknown command $cmd" >&2; exit 2; }
   have "$cmd" || missing_pkgs+=("${needs[$cmd]}")
 done
 mapfile -t missing_pkgs < <(printf '%s\n' "${missing_pkgs[@]}" | sort -u | sed '/^$/d')

@@ -2,12 +2,25 @@
 # The whole test suite, as `npm test` runs it: system packages, npm dependencies, a private
 # PostgreSQL, then lint, typecheck and every *.test.ts under Node's test runner.
 # Usage: npm test [-- FILE_OR_DIR ...]   (no arguments: everything)
+#        npm run test:unit               (--only-node-tests: the platform's and services' own tests; needs only
+#                                         the PostgreSQL server binaries, not podman, Chromium or kubectl)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 node -e 'const [maj,min]=process.versions.node.split(".").map(Number); if (maj<20||(maj===20&&min<19)) { console.error("Node.js >= 20.19 is required, found "+process.versions.node); process.exit(1) }'
 
-bash tools/test/prepare.sh
+only_node_tests=0
+if [[ ${1:-} == --only-node-tests ]]; then
+  only_node_tests=1
+  shift
+  (($# == 0)) || { echo "test: --only-node-tests takes no files (use npm test -- FILE ...)" >&2; exit 2; }
+fi
+
+if ((only_node_tests)); then
+  bash tools/test/prepare.sh initdb
+else
+  bash tools/test/prepare.sh
+fi
 
 # A fresh clone has no node_modules: install exactly the lockfile. (An existing tree is left as the
 # developer's `npm install` made it.)
@@ -22,7 +35,10 @@ trap cleanup EXIT
 TEST_POSTGRES_URL=$(bash tools/test/postgres.sh start "$pgdir")
 export TEST_POSTGRES_URL
 
-if (($# == 0)); then
+if ((only_node_tests)); then
+  # The inner loop: no lint or typecheck pass (the editor and `npm test` run those).
+  mapfile -t files < <(git ls-files --cached --others --exclude-standard -- 'packages/*/test/*.test.ts' 'services/*/test/*.test.ts' | sort)
+elif (($# == 0)); then
   echo "test: lint"
   npx eslint --max-warnings 0 .
   echo "test: typecheck"

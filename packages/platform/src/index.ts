@@ -1,3 +1,8 @@
+/**
+ * `@sre/platform`: everything a service needs except database code. The database (Kysely, `pg`,
+ * PGlite, migrations) is `@sre/platform/db`, so a service without a database (the gateway) never
+ * loads it (issue 11: it cost the gateway memory and start time).
+ */
 export {
   ConfigError,
   baseConfigShape,
@@ -34,17 +39,6 @@ export { FRAMEWORK_ERROR_HEADERS } from './raw-errors.js';
 export { createManagementApp, type ManagementOptions } from './management.js';
 export { createShutdown, type ShutdownOptions, type ShutdownStep } from './shutdown.js';
 export { startService, type RunningService, type StartServiceOptions } from './server.js';
-export {
-  isDatabaseUnavailable,
-  migrateToLatest,
-  openDatabase,
-  runMigrationsWithRetry,
-  type Database,
-  type DatabaseOptions,
-  type Migration,
-  type MigrationRunner,
-} from './database.js';
-export { PGliteDialect } from './pglite-dialect.js';
 export {
   ACCESS_TOKEN_ALGORITHMS,
   TokenVerificationError,

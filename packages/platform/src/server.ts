@@ -24,8 +24,19 @@ export interface RunningService {
  */
 export async function startService(options: StartServiceOptions): Promise<RunningService> {
   const { platform, config, app, management } = options;
+  // Not ready until the public port accepts connections: app.listen first loads every plugin, which
+  // takes seconds on a busy machine, and a caller trusting /readyz meanwhile got "connection refused"
+  // (issue 15 item 10: the launcher reported ready, the first request failed).
+  let publicListening = false;
+  platform.health.addCheck({
+    name: 'listener',
+    check: async () => {
+      if (!publicListening) throw new Error('the public port is not listening yet');
+    },
+  });
   const managementUrl = await management.listen({ host: config.HOST, port: config.MANAGEMENT_PORT });
   const publicUrl = await app.listen({ host: config.HOST, port: config.PORT });
+  publicListening = true;
   const shutdown = createShutdown({
     platform,
     drainDelayMs: config.DRAIN_DELAY_MS,

@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import { Kysely, sql, type Migration } from 'kysely';
 import { PGlite } from '@electric-sql/pglite';
 import { captureLogs, createTestDatabase, freePort, testPostgresUrl, waitFor } from '@sre/testkit';
-import { PGliteDialect, createLogger, isDatabaseUnavailable, migrateToLatest, openDatabase, runMigrationsWithRetry } from '../src/index.js';
+import { PGliteDialect, isDatabaseUnavailable, migrateToLatest, openDatabase, runMigrationsWithRetry } from '../src/db.js';
+import { createLogger } from '../src/index.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 interface CounterDb {

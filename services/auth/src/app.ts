@@ -6,15 +6,11 @@ import {
   createManagementApp,
   createPlatform,
   installChaos,
-  isDatabaseUnavailable,
-  openDatabase,
-  runMigrationsWithRetry,
   staticKeySource,
   type AccessTokenVerifier,
-  type Database,
-  type MigrationRunner,
   type Platform,
 } from '@sre/platform';
+import { isDatabaseUnavailable, openDatabase, runMigrationsWithRetry, type Database, type MigrationRunner } from '@sre/platform/db';
 import type { Config } from './config.js';
 import { migrations } from './db/migrations.js';
 import type { AuthDatabase } from './db/schema.js';

@@ -6,13 +6,10 @@ import {
   createManagementApp,
   createPlatform,
   installChaos,
-  isDatabaseUnavailable,
-  openDatabase,
   remoteKeySource,
-  runMigrationsWithRetry,
-  type Database,
   type Platform,
 } from '@sre/platform';
+import { isDatabaseUnavailable, openDatabase, runMigrationsWithRetry, type Database } from '@sre/platform/db';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import sharp from 'sharp';

@@ -1,12 +1,14 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:https';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RoundRobinBalancer } from './balancer.js';
 import { ensureDevSigningKey } from './keys.js';
-import { startLocalPostgres, type LocalPostgres } from './postgres.js';
+import { lockDataDir, type DataDirLock } from './lock.js';
+import { assertPortFree, pickFreePort } from './ports.js';
+import { hasPostgresServer, postgresCanReach, startLocalPostgres, type LocalPostgres } from './postgres.js';
 import { SupervisedProcess } from './supervisor.js';
+import { removeStateFile, STATE_FILE } from './state-file.js';
 import { ensureCertificate, startTlsProxy } from './tls.js';
 import { ensureWebBuilt, WEB_DIST } from './web.js';
 
@@ -27,6 +29,12 @@ export interface LauncherOptions {
   https?: boolean;
   httpsPort?: number;
   instances?: Partial<Record<ServiceName, number>>;
+  /**
+   * Where Auth and Images keep their data without a DATABASE_URL: `postgres` = one local PostgreSQL
+   * server for both (the default when its binaries are installed), `pglite` = embedded PGlite in each
+   * service (about 0.5 GB each; see docs/local.md "Footprint"). `auto` keeps a folder's existing PGlite data.
+   */
+  database?: 'auto' | 'postgres' | 'pglite';
   /** The environment services inherit (DATABASE_URL, S3_*, LOG_LEVEL, limits …). */
   env?: NodeJS.ProcessEnv;
   verbose?: boolean;
@@ -49,30 +57,6 @@ export interface LauncherState {
   httpsUrl?: string;
   dataDir: string;
   services: Record<ServiceName, { url: string; instances: InstanceInfo[] }>;
-}
-
-/** Fails fast with a clear message instead of letting a service crash-loop on EADDRINUSE. */
-async function assertPortFree(host: string, port: number, what: string): Promise<void> {
-  await new Promise<void>((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(err.code === 'EADDRINUSE' ? `port ${port} (${what}) is in use: is another \`npm start\` running? Choose other ports with --port / --management-port` : `cannot listen on ${host}:${port} (${what}): ${err.message}`)),
-    );
-    server.listen(port, host, () => server.close(() => resolvePort()));
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 interface Instance {
@@ -110,9 +94,11 @@ export class Launcher {
   #postgres: LocalPostgres | undefined;
   #stopping: Promise<void> | undefined;
   #state: LauncherState | undefined;
+  #lock: DataDirLock | undefined;
   readonly #exitHook = () => {
     for (const service of this.#services.values()) for (const instance of service.instances) instance.process.killNow();
     this.#postgres?.stopNow();
+    this.#releaseDataDir();
   };
 
   constructor(options: LauncherOptions = {}) {
@@ -129,7 +115,8 @@ export class Launcher {
       verbose: options.verbose ?? false,
       say: options.say ?? ((line) => process.stdout.write(`${line}\n`)),
       initialBackoffMs: options.initialBackoffMs ?? 500,
-      readyTimeoutMs: options.readyTimeoutMs ?? 90_000,
+      readyTimeoutMs: options.readyTimeoutMs ?? 240_000,
+      database: options.database ?? 'auto',
     };
   }
 
@@ -141,33 +128,32 @@ export class Launcher {
   async start(): Promise<LauncherState> {
     const { dataDir, say } = this.options;
     const env = this.options.env;
-    mkdirSync(join(dataDir, 'logs'), { recursive: true, mode: 0o755 });
+    if (this.options.instances.gateway < 1 || this.options.instances.auth < 1 || this.options.instances.images < 1) throw new Error('each service needs at least one instance');
+    mkdirSync(dataDir, { recursive: true, mode: 0o755 });
+    // First the folder lock, then every port check: nothing is generated or written (signing key,
+    // database, web build, logs) by a launcher that cannot run (issue 15 items 11 and 17).
+    this.#lock = lockDataDir(dataDir);
     process.once('exit', this.#exitHook);
-
-    if (await ensureWebBuilt()) say(`[launcher] built the web app into ${WEB_DIST}`);
+    // We hold the lock, so a launcher.json here is left by a launcher that was killed.
+    removeStateFile(dataDir);
 
     const auto = this.options.port === 0;
-    const publicPort = async (offset: number) => (auto ? freePort() : this.options.port + offset);
-    const managementPort = async (offset: number) => (auto ? freePort() : this.options.managementPort + offset);
+    const publicPort = async (offset: number) => (auto ? pickFreePort() : this.options.port + offset);
+    const managementPort = async (offset: number) => (auto ? pickFreePort() : this.options.managementPort + offset);
+    const ports: Record<ServiceName, number> = { gateway: await publicPort(0), auth: await publicPort(1), images: await publicPort(2) };
+    const mgmtPorts: Record<ServiceName, number> = { gateway: await managementPort(0), auth: await managementPort(1), images: await managementPort(2) };
 
     // A private PostgreSQL only for services run as several instances without a DATABASE_URL.
     const databaseUrl: Partial<Record<ServiceName, string>> = {
       auth: env.AUTH_DATABASE_URL || env.DATABASE_URL || undefined,
       images: env.IMAGES_DATABASE_URL || env.DATABASE_URL || undefined,
     };
-    const needsPostgres = (['auth', 'images'] as const).filter((s) => this.options.instances[s] > 1 && !databaseUrl[s]);
-    if (needsPostgres.length > 0) {
-      const pgPort = auto ? await freePort() : this.options.port + 3;
-      this.#postgres = await startLocalPostgres(join(dataDir, 'postgres'), pgPort, say);
-      for (const s of needsPostgres) databaseUrl[s] = await this.#postgres.databaseUrl(s);
-    }
-    if (this.options.instances.gateway < 1 || this.options.instances.auth < 1 || this.options.instances.images < 1) throw new Error('each service needs at least one instance');
-
-    const signingKey = env.JWT_PRIVATE_KEY ? undefined : ensureDevSigningKey(join(dataDir, 'keys'));
-    if (signingKey?.created) say(`[launcher] generated a development signing key: ${signingKey.file}`);
-
-    const ports: Record<ServiceName, number> = { gateway: await publicPort(0), auth: await publicPort(1), images: await publicPort(2) };
-    const mgmtPorts: Record<ServiceName, number> = { gateway: await managementPort(0), auth: await managementPort(1), images: await managementPort(2) };
+    // Several instances always need a server (PGlite is single-process); otherwise see `database`.
+    const { database } = this.options;
+    const serverUsable = database === 'auto' && hasPostgresServer() && postgresCanReach(dataDir);
+    const useServer = (s: 'auth' | 'images') => this.options.instances[s] > 1 || database === 'postgres' || (serverUsable && !existsSync(join(dataDir, s, 'pglite')));
+    const needsPostgres = (['auth', 'images'] as const).filter((s) => !databaseUrl[s] && useServer(s));
+    const pgPort = needsPostgres.length === 0 ? undefined : auto ? await pickFreePort() : this.options.port + 3;
 
     if (!auto) {
       for (const name of SERVICES) {
@@ -175,7 +161,18 @@ export class Launcher {
         await assertPortFree('127.0.0.1', mgmtPorts[name], `${name} management`);
       }
       if (this.options.https) await assertPortFree(this.options.host, this.options.httpsPort, 'HTTPS');
+      if (pgPort !== undefined) await assertPortFree('127.0.0.1', pgPort, 'local PostgreSQL');
     }
+
+    mkdirSync(join(dataDir, 'logs'), { recursive: true, mode: 0o755 });
+    if (await ensureWebBuilt()) say(`[launcher] built the web app into ${WEB_DIST}`);
+    if (pgPort !== undefined) {
+      this.#postgres = await startLocalPostgres(join(dataDir, 'postgres'), pgPort, say);
+      for (const s of needsPostgres) databaseUrl[s] = await this.#postgres.databaseUrl(s);
+    }
+
+    const signingKey = env.JWT_PRIVATE_KEY ? undefined : ensureDevSigningKey(join(dataDir, 'keys'));
+    if (signingKey?.created) say(`[launcher] generated a development signing key: ${signingKey.file}`);
 
     const baseEnv: NodeJS.ProcessEnv = { ...env };
     for (const name of PER_SERVICE_VARIABLES) delete baseEnv[name];
@@ -215,8 +212,8 @@ export class Launcher {
       const runtime: ServiceRuntime = { name, port: ports[name], instances: [] };
       for (let i = 1; i <= count; i++) {
         const label = count > 1 ? `${name}#${i}` : name;
-        const port = count > 1 ? await freePort() : ports[name];
-        const mgmt = i === 1 ? mgmtPorts[name] : await freePort();
+        const port = count > 1 ? await pickFreePort() : ports[name];
+        const mgmt = i === 1 ? mgmtPorts[name] : await pickFreePort();
         const host = name === 'gateway' && count === 1 ? this.options.host : '127.0.0.1';
         const supervised = new SupervisedProcess({
           label,
@@ -248,7 +245,7 @@ export class Launcher {
 
     if (this.options.https) {
       const { certFile, keyFile } = ensureCertificate(join(dataDir, 'tls'));
-      const httpsPort = auto ? await freePort() : this.options.httpsPort;
+      const httpsPort = auto ? await pickFreePort() : this.options.httpsPort;
       this.#tlsServer = await startTlsProxy({ host: this.options.host, port: httpsPort, certFile, keyFile, targetPort: ports.gateway });
       this.options.httpsPort = httpsPort;
     }
@@ -278,11 +275,14 @@ export class Launcher {
       dataDir: this.options.dataDir,
       services,
     };
-    writeFileSync(join(this.options.dataDir, 'launcher.json'), `${JSON.stringify({ pid: process.pid, ...this.#state }, null, 2)}\n`);
+    if (!this.#lock) return;
+    writeFileSync(join(this.options.dataDir, STATE_FILE), `${JSON.stringify({ pid: process.pid, ...this.#state }, null, 2)}\n`);
   }
 
   async #waitReady(instance: Instance): Promise<void> {
-    const deadline = Date.now() + this.options.readyTimeoutMs;
+    const started = Date.now();
+    const deadline = started + this.options.readyTimeoutMs;
+    let nextNotice = started + 30_000;
     const url = `http://127.0.0.1:${instance.managementPort}/readyz`;
     for (;;) {
       try {
@@ -292,9 +292,21 @@ export class Launcher {
       } catch {
         // not listening yet
       }
+      if (Date.now() > nextNotice) {
+        this.options.say(`[launcher] still waiting for ${instance.label} to become ready (${Math.round((Date.now() - started) / 1000)} s; a busy machine is slow to start)`);
+        nextNotice += 30_000;
+      }
       if (Date.now() > deadline) throw new Error(`${instance.label} did not become ready within ${this.options.readyTimeoutMs / 1000} s (see ${join(this.options.dataDir, 'logs')})`);
       await new Promise((r) => setTimeout(r, 200));
     }
+  }
+
+  /** launcher.json goes first (it would describe dead processes), then the lock. Only when we hold it. */
+  #releaseDataDir(): void {
+    if (!this.#lock) return;
+    removeStateFile(this.options.dataDir);
+    this.#lock.release();
+    this.#lock = undefined;
   }
 
   instances(name: ServiceName): readonly Instance[] {
@@ -349,6 +361,7 @@ export class Launcher {
       }
       await this.#postgres?.stop();
       for (const runtime of this.#services.values()) for (const i of runtime.instances) i.process.closeLog();
+      this.#releaseDataDir();
       process.removeListener('exit', this.#exitHook);
     })();
     return this.#stopping;

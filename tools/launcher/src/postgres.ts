@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 
 /**
@@ -10,16 +10,40 @@ import pg from 'pg';
  * DATABASE_URL was given; needs the PostgreSQL server binaries (Debian: postgresql).
  */
 
-function binDir(): string {
+function newestVersion(): string | undefined {
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a)) : [];
+  return versions[0];
+}
+
+/** Whether the PostgreSQL server binaries (Debian: postgresql) are installed. */
+export function hasPostgresServer(): boolean {
+  return newestVersion() !== undefined;
+}
+
+const isRoot = process.getuid?.() === 0;
+
+/**
+ * Run as root, the server runs as the `postgres` user, which must be able to enter every folder
+ * above its data folder (a data folder under /root or a mkdtemp folder is out of its reach).
+ */
+export function postgresCanReach(dir: string): boolean {
+  if (!isRoot) return true;
+  for (let current = dirname(resolve(dir)); ; current = dirname(current)) {
+    if (existsSync(current) && (statSync(current).mode & 0o001) === 0) return false;
+    if (dirname(current) === current) return true;
+  }
+}
+
+function binDir(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = [newestVersion()];
   if (!versions[0]) {
     throw new Error('several instances of a service need PostgreSQL (PGlite is single-process): install the server (apt-get install postgresql) or set DATABASE_URL');
   }
   return join(root, versions[0], 'bin');
 }
 
-const isRoot = process.getuid?.() === 0;
 const asPostgres = (bin: string, args: string[]) => (isRoot ? { cmd: 'runuser', args: ['-u', 'postgres', '--', bin, ...args] } : { cmd: bin, args });
 
 export interface LocalPostgres {
@@ -44,7 +68,10 @@ export async function startLocalPostgres(dataDir: string, port: number, say: (li
     writeFileSync(join(dataDir, 'postgresql.auto.conf'), "listen_addresses = '127.0.0.1'\nmax_connections = 100\n");
     if (isRoot) execFileSync('chown', ['postgres:postgres', join(dataDir, 'postgresql.auto.conf')]);
   }
-  const run = asPostgres(join(bin, 'postgres'), ['-D', dataDir, '-p', String(port), '-h', '127.0.0.1', '-k', dataDir]);
+  // Sized for one machine (docs/local.md "Footprint"): small shared buffers, enough connections
+  // for every service instance's pool (10 each).
+  const tuning = ['-c', 'shared_buffers=16MB', '-c', 'max_connections=60', '-c', 'work_mem=2MB'];
+  const run = asPostgres(join(bin, 'postgres'), ['-D', dataDir, '-p', String(port), '-h', '127.0.0.1', '-k', dataDir, ...tuning]);
   const child: ChildProcess = spawn(run.cmd, run.args, { stdio: 'ignore', detached: true });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;

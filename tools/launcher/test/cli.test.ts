@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -14,6 +14,7 @@ interface RunningCli {
   state: LauncherState;
   base: string;
   exited: Promise<number | null>;
+  dataDir: string;
 }
 
 const children: ChildProcess[] = [];
@@ -30,10 +31,13 @@ async function startCli(dataDir: string, extraArgs: string[] = []): Promise<Runn
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await waitFor(() => output.includes('Press Ctrl-C to stop.') || child.exitCode !== null, { what: 'the launcher to print its URLs', timeoutMs: 120_000, intervalMs: 200 });
+  // A bound, not a speed check: five processes compile and start at once, slowly on a busy machine.
+  await waitFor(() => output.includes('Press Ctrl-C to stop.') || child.exitCode !== null, { what: 'the launcher to print its URLs', timeoutMs: 300_000, intervalMs: 200 }).catch((err: Error) => {
+    throw new Error(`${err.message}; launcher output:\n${output}`);
+  });
   assert.equal(child.exitCode, null, output);
   const state = JSON.parse(readFileSync(join(dataDir, 'launcher.json'), 'utf8')) as LauncherState;
-  return { child, output: () => output, state, base: `http://127.0.0.1:${new URL(state.appUrl).port}`, exited };
+  return { child, output: () => output, state, base: `http://127.0.0.1:${new URL(state.appUrl).port}`, exited, dataDir };
 }
 
 function alive(pid: number | undefined): boolean {
@@ -52,6 +56,24 @@ async function stopWithCtrlC(run: RunningCli): Promise<void> {
   assert.equal(await run.exited, 0, run.output());
   assert.match(run.output(), /all services stopped/);
   for (const pid of pids) assert.equal(alive(pid), false, `service process ${pid} is gone`);
+  // Left behind, they would describe dead processes to `npm run observe` and the drills (issue 15 item 17).
+  assert.equal(existsSync(join(run.dataDir, 'launcher.json')), false, 'launcher.json is removed on Ctrl-C');
+  assert.equal(existsSync(join(run.dataDir, 'launcher.lock')), false, 'the data folder lock is released on Ctrl-C');
+}
+
+/** A second launcher on the same data folder, on other ports: it must refuse and name the holder. */
+async function startSecondLauncher(dataDir: string): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', 'tools/launcher/main.ts', '--port', '0', '--data-dir', dataDir], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...TEST_ENV },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, output };
 }
 
 describe('npm start (the launcher as a process)', () => {
@@ -74,15 +96,21 @@ describe('npm start (the launcher as a process)', () => {
     const user = await registerAndLogin(first.base);
     const image = await upload(first.base, user.accessToken, await pngImage(12, 12), 'kept.png');
     assert.equal(image.status, 201);
+
+    const second = await startSecondLauncher(dataDir);
+    assert.equal(second.code, 1, second.output);
+    assert.match(second.output, new RegExp(`data folder .* is in use by another \\\`npm start\\\` \\(pid ${first.child.pid}`));
+    const stillServing = await call(first.base, 'GET', '/api/images', { token: user.accessToken });
+    assert.equal(stillServing.status, 200, 'the first platform is untouched by the refused second one');
     await stopWithCtrlC(first);
 
-    const second = await startCli(dataDir);
-    assert.doesNotMatch(second.output(), /generated a development signing key/, 'the key made on the first run is reused');
-    const login = await call<{ accessToken: string }>(second.base, 'POST', '/api/auth/login', { json: { email: user.email, password: user.password } });
+    const restarted = await startCli(dataDir);
+    assert.doesNotMatch(restarted.output(), /generated a development signing key/, 'the key made on the first run is reused');
+    const login = await call<{ accessToken: string }>(restarted.base, 'POST', '/api/auth/login', { json: { email: user.email, password: user.password } });
     assert.equal(login.status, 200, 'the account survived the restart');
-    const again = await call(second.base, 'GET', `/api/images/${image.body.id}/content`, { token: user.accessToken });
+    const again = await call(restarted.base, 'GET', `/api/images/${image.body.id}/content`, { token: user.accessToken });
     assert.equal(again.status, 200, 'the image and the signing key survived the restart (old token still valid)');
-    await stopWithCtrlC(second);
+    await stopWithCtrlC(restarted);
   });
 
   it('--instances images=2: two Images processes behind the round-robin share data; one killed, the platform keeps serving', async () => {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { requireTool, waitFor } from '@sre/testkit';
+import { freePort, requireTool, waitFor } from '@sre/testkit';
 import { parse } from 'yaml';
 import { MONITORING_DIR, alertmanagerConfig, alertmanagerSource, parseDuration, prometheusConfig, ruleFiles, scaleExprRanges, scaledRules } from '../src/config.js';
 import { startSlackSink } from '../src/sink.js';
@@ -160,5 +160,53 @@ describe('observe: command line', () => {
     assert.equal(code, 1);
     assert.match(stderr, /Debian packages prometheus and prometheus-alertmanager/);
     assert.match(stderr, /apt-get install -y --no-install-recommends prometheus prometheus-alertmanager/);
+  });
+
+  /** Runs observe with `args` until it exits or prints `until`, then Ctrl-C. */
+  async function runObserve(args: string[], until?: RegExp): Promise<{ code: number | null; output: string }> {
+    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', join(ROOT, 'tools/observe/main.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((done) => child.once('exit', done));
+    try {
+      await waitFor(() => until?.test(output) || child.exitCode !== null, { what: until ? `observe to print ${until}` : 'observe to exit', timeoutMs: 60_000 });
+    } finally {
+      if (child.exitCode === null) child.kill('SIGINT');
+    }
+    return { code: await exited, output };
+  }
+
+  function launcherState(dataDir: string, launcherPid: number, managementPort: number): void {
+    const instance = { label: 'gateway', port: 1, managementPort, pid: process.pid, managementUrl: `http://127.0.0.1:${managementPort}` };
+    writeFileSync(join(dataDir, 'launcher.json'), JSON.stringify({ pid: launcherPid, appUrl: 'http://localhost:1', dataDir, services: { gateway: { url: 'x', instances: [instance] } } }));
+  }
+
+  it('refuses, naming the folder, when no platform runs from --data-dir instead of scraping default ports', { skip: noMonitoringBinaries }, async () => {
+    const dataDir = mkdtempSync(join(scratch, 'empty-'));
+    const { code, output } = await runObserve(['--data-dir', dataDir]);
+    assert.equal(code, 1, output);
+    assert.match(output, new RegExp(`no platform is running from ${dataDir}`));
+    assert.doesNotMatch(output, /scraping/);
+  });
+
+  it('refuses a launcher.json left by a launcher that is gone', { skip: noMonitoringBinaries }, async () => {
+    const dataDir = mkdtempSync(join(scratch, 'stale-'));
+    const deadPid = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    launcherState(dataDir, deadPid, 9464);
+    const { code, output } = await runObserve(['--data-dir', dataDir]);
+    assert.equal(code, 1, output);
+    assert.match(output, /is stale: its launcher \(pid \d+\) is not running/);
+    assert.doesNotMatch(output, /scraping/);
+  });
+
+  it('scrapes the management ports of the platform running from --data-dir', { skip: noMonitoringBinaries }, async () => {
+    const dataDir = mkdtempSync(join(scratch, 'running-'));
+    const managementPort = await freePort();
+    launcherState(dataDir, process.pid, managementPort);
+    const ports = [await freePort(), await freePort(), await freePort()].map(String);
+    const { code, output } = await runObserve(['--data-dir', dataDir, '--prometheus-port', ports[0]!, '--alertmanager-port', ports[1]!, '--sink-port', ports[2]!], /scraping +gateway=/);
+    assert.match(output, new RegExp(`scraping +gateway=127\\.0\\.0\\.1:${managementPort}\\b`));
+    assert.equal(code, 0, output);
   });
 });
