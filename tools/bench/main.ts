@@ -8,6 +8,7 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { formatTable, parseBenchArgs, usage, UsageError } from './src/cli.js';
 import type { BenchRow, Suite } from './src/rows.js';
+import { footprint } from './suites/footprint.js';
 import { gatewaySuite } from './suites/gateway.js';
 import { httpOverhead } from './suites/http-overhead.js';
 import { uploads } from './suites/uploads.js';
@@ -16,6 +17,7 @@ import { uploads } from './suites/uploads.js';
 const SUITES: Record<string, Suite> = {
   uploads,
   gateway: gatewaySuite,
+  footprint,
   'http-overhead': httpOverhead,
 };
 
