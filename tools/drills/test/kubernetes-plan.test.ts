@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { planLines, runDrill } from '../src/runner.js';
-import { K8S, KubernetesTarget, LOADGENERATOR } from '../src/targets/kubernetes.js';
+import { K8S, KubernetesTarget } from '../src/targets/kubernetes.js';
 import { plannedLocalTarget } from '../src/targets/local.js';
 import { SCENARIOS, type ScenarioName } from '../src/types.js';
 
