@@ -58,6 +58,8 @@ export const MESSAGES: Readonly<Record<string, string>> = {
   GATEWAY_PAYLOAD_TOO_LARGE: 'This file is too large. The maximum is 10 MB.',
   GATEWAY_UPSTREAM_UNAVAILABLE: UNAVAILABLE,
   GATEWAY_UPSTREAM_TIMEOUT: 'The service took too long to answer. Please try again.',
+  // The web app never builds such paths; a user meets it only through a hand-edited link.
+  GATEWAY_NON_CANONICAL_PATH: 'This address is not valid. Please go back and try again.',
   // Platform (shared by every service)
   VALIDATION_FAILED: INVALID_REQUEST,
   MALFORMED_REQUEST: INVALID_REQUEST,
