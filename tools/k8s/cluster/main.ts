@@ -1,18 +1,18 @@
 /**
  * npm run cluster:up   [-- --provider kind|k3d|minikube] [--context NAME] [--name sre] [--engine docker|podman]
- *                      [--images REGISTRY/OWNER:TAG] [--keep-on-failure] [--dry-run]
+ *                      [--images REGISTRY/OWNER:TAG] [--with-loadgenerator] [--keep-on-failure] [--dry-run]
  * npm run cluster:down [-- same selection flags] [--dry-run]
  *
  * One command from a clone to the platform on a local Kubernetes cluster (docs/deploy.md): the cluster
  * (kind by default), Calico, ingress-nginx, metrics-server, a default StorageClass, the three images
  * built and loaded without a registry, secrets, the manifests in the seed's order, and a wait for every
- * rollout. --dry-run prints every command and runs none. When a step fails, a cluster this run created
+ * rollout; --with-loadgenerator adds the load generator (k8s/components/loadgenerator) at 0 replicas. --dry-run prints every command and runs none. When a step fails, a cluster this run created
  * is deleted again (unless --keep-on-failure).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT } from '../secrets.js';
 import { kubeContext, planDown, planUp, type ClusterOptions, type Engine, type Provider, type Step } from './plan.js';
@@ -20,7 +20,7 @@ import { missingTools, type Which } from './prerequisites.js';
 import { loadVersions } from './versions.js';
 
 const USAGE = `usage: npm run cluster:up|cluster:down -- [--provider kind|k3d|minikube] [--context NAME] [--name sre]
-         [--engine docker|podman] [--images REGISTRY/OWNER:TAG] [--keep-on-failure] [--dry-run]   (docs/deploy.md)`;
+         [--engine docker|podman] [--images REGISTRY/OWNER:TAG] [--with-loadgenerator] [--keep-on-failure] [--dry-run]   (docs/deploy.md)`;
 
 export interface Cli {
   readonly command: 'up' | 'down';
@@ -42,6 +42,7 @@ export function parseArgs(argv: readonly string[], workDir: string): Cli {
   let images: ClusterOptions['images'];
   let dryRun = false;
   let keepOnFailure = false;
+  let withLoadGenerator = false;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     const value = () => {
@@ -67,13 +68,14 @@ export function parseArgs(argv: readonly string[], workDir: string): Cli {
       images = { repository: m[1]!, tag: m[2]! };
     } else if (arg === '--dry-run') dryRun = true;
     else if (arg === '--keep-on-failure') keepOnFailure = true;
+    else if (arg === '--with-loadgenerator') withLoadGenerator = true;
     else throw new UsageError(`unknown argument ${arg}`);
   }
   if (context && rest.includes('--provider')) throw new UsageError('--context uses an existing cluster: --provider does not apply');
   if (context && !images && context !== 'docker-desktop' && command === 'up') {
     throw new UsageError(`an existing cluster (${context}) cannot see locally built images: push them (tools/k8s/build-push.sh OWNER TAG) and pass --images ghcr.io/OWNER:TAG`);
   }
-  return { command, dryRun, keepOnFailure, engineGiven: engine !== undefined, options: { provider, context, name, engine: engine ?? 'docker', repoRoot: REPO_ROOT, workDir, images } };
+  return { command, dryRun, keepOnFailure, engineGiven: engine !== undefined, options: { provider, context, name, engine: engine ?? 'docker', repoRoot: REPO_ROOT, workDir, images, withLoadGenerator } };
 }
 
 const which: Which = (tool) => spawnSync('sh', ['-c', `command -v "${tool}"`], { stdio: 'ignore' }).status === 0;
@@ -103,6 +105,7 @@ function copyManifests(repoRoot: string, to: string, images: Readonly<Record<str
 /** Runs a step. */
 function execute(step: Step, repoRoot: string): 'ran' | 'skipped' | 'failed' {
   if (step.write) {
+    mkdirSync(dirname(step.write.path), { recursive: true });
     writeFileSync(step.write.path, step.write.content);
     return 'ran';
   }

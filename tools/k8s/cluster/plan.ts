@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { podTemplates, type K8sObject } from '../verify/objects.js';
 import { filesOfApplyPath, parseManifests, SEED_APPLY_PATHS } from '../verify/render.js';
+import { applyLoadGenerator, LOADGENERATOR } from './loadgenerator.js';
 import { manifestUrls, type Versions } from './versions.js';
 
 export type Provider = 'kind' | 'k3d' | 'minikube';
@@ -22,6 +23,8 @@ export interface ClusterOptions {
   readonly workDir: string;
   /** Already-pushed images (`REGISTRY/OWNER:TAG`) instead of building and loading them. */
   readonly images?: { readonly repository: string; readonly tag: string } | undefined;
+  /** Also build, load and apply k8s/components/loadgenerator (at 0 replicas) for the load-spike drill. */
+  readonly withLoadGenerator?: boolean | undefined;
 }
 
 export interface Step {
@@ -70,9 +73,15 @@ const WAIT = '--timeout=300s';
 
 /** The image each Deployment should run: built and loaded locally, or the given pushed images. */
 export function imageRefs(o: ClusterOptions, version: string): Record<string, string> {
-  return Object.fromEntries(
-    SERVICES.map((s) => [s.image, o.images ? `${o.images.repository}/${s.image}:${o.images.tag}` : `localhost/sre-platform/${s.image}:${version}-local`]),
-  );
+  return Object.fromEntries(SERVICES.map((s) => [s.image, imageRef(o, version, s.image)]));
+}
+
+const imageRef = (o: ClusterOptions, version: string, image: string) => (o.images ? `${o.images.repository}/${image}:${o.images.tag}` : `localhost/sre-platform/${image}:${version}-local`);
+
+/** The images this run builds: the three services, and the load generator when asked for. */
+function builtImages(o: ClusterOptions, version: string): { ref: string; dockerfile: string }[] {
+  const all: { image: string; dockerfile: string }[] = [...SERVICES, ...(o.withLoadGenerator ? [LOADGENERATOR] : [])];
+  return all.map((i) => ({ ref: imageRef(o, version, i.image), dockerfile: i.dockerfile }));
 }
 
 function createCluster(o: ClusterOptions, v: Versions): Step[] {
@@ -157,13 +166,14 @@ function addons(o: ClusterOptions, v: Versions, k: (...args: string[]) => string
   return steps;
 }
 
-function images(o: ClusterOptions, refs: Record<string, string>): Step[] {
+function images(o: ClusterOptions, version: string): Step[] {
   if (o.images) return [];
-  const builds: Step[] = SERVICES.map((s) => ({ title: `build ${refs[s.image]} (${o.engine})`, argv: [o.engine, 'build', '-f', s.dockerfile, '-t', refs[s.image]!, '.'] }));
+  const built = builtImages(o, version);
+  const builds: Step[] = built.map((b) => ({ title: `build ${b.ref} (${o.engine})`, argv: [o.engine, 'build', '-f', b.dockerfile, '-t', b.ref, '.'] }));
   if (o.context === 'docker-desktop') return builds; // Docker Desktop's cluster sees the engine's images.
   const archive = join(o.workDir, 'images.tar');
-  const all = SERVICES.map((s) => refs[s.image]!);
-  const save: Step = { title: 'save the three images to one archive', argv: [o.engine, 'save', ...(o.engine === 'podman' ? ['--multi-image-archive'] : []), '-o', archive, ...all] };
+  const all = built.map((b) => b.ref);
+  const save: Step = { title: `save the ${all.length} images to one archive`, argv: [o.engine, 'save', ...(o.engine === 'podman' ? ['--multi-image-archive'] : []), '-o', archive, ...all] };
   const load: Record<Provider, string[]> = {
     kind: ['kind', 'load', 'image-archive', archive, '--name', o.name],
     k3d: ['k3d', 'image', 'import', archive, '--cluster', o.name],
@@ -200,12 +210,13 @@ export function planUp(o: ClusterOptions, v: Versions, version: string): Step[] 
   return [
     ...(o.context ? [] : createCluster(o, v)),
     ...addons(o, v, k),
-    ...images(o, refs),
+    ...images(o, version),
     { title: 'generate k8s/secrets.yaml (kept if it exists)', argv: ['bash', join(o.repoRoot, 'tools/k8s/secrets.sh')], unless: { argv: ['test', '-f', secrets] } },
     { title: 'generate the self-signed TLS secret k8s/tls/app-tls.yaml (kept if it exists)', argv: ['bash', join(o.repoRoot, 'tools/k8s/tls.sh')], unless: { argv: ['test', '-f', tls] } },
     { title: `copy k8s/ to ${manifests} with the images ${Object.values(refs).join(', ')}`, copyManifests: { to: manifests, images: refs } },
     ...apply,
     ...waits,
+    ...(o.withLoadGenerator ? applyLoadGenerator(o, imageRef(o, version, LOADGENERATOR.image), k) : []),
   ];
 }
 

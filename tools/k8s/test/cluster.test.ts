@@ -7,15 +7,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { requireTool } from '@sre/testkit';
 import { parseArgs, UsageError } from '../cluster/main.js';
 import { planDown, planUp, workloads, type ClusterOptions, type Step } from '../cluster/plan.js';
 import { loadVersions, manifestUrls } from '../cluster/versions.js';
-import { podTemplates } from '../verify/objects.js';
-import { SEED_APPLY_PATHS } from '../verify/render.js';
+import { find, podTemplates } from '../verify/objects.js';
+import { renderKustomize, SEED_APPLY_PATHS } from '../verify/render.js';
 import { REPO_ROOT } from '../secrets.js';
 
 const versions = loadVersions();
@@ -126,6 +127,57 @@ describe('cluster:up plan', () => {
     for (const url of Object.values(manifestUrls(versions))) assert.doesNotMatch(url, /\/(main|master|latest)\//, `${url} follows a moving branch`);
   });
 
+  describe('--with-loadgenerator', () => {
+    const LOAD_REF = 'localhost/sre-platform/loadgenerator:0.1.0-local';
+    const loadSteps = (steps: readonly Step[]) => commands(steps).filter((c) => /loadgenerator/.test(c));
+
+    it('without it: no load generator build, load or apply', () => {
+      const steps = planUp(options(), versions, '0.1.0');
+      assert.deepEqual(loadSteps(steps), []);
+      assert.ok(!steps.some((s) => s.write?.content.includes('loadgenerator')));
+      assert.equal(parseArgs(['up'], '/w').options.withLoadGenerator, false);
+    });
+
+    it('builds tools/load/Dockerfile with the same engine, loads it in the one archive, applies the component after every wait', () => {
+      assert.equal(parseArgs(['up', '--with-loadgenerator'], '/w').options.withLoadGenerator, true);
+      for (const engine of ['docker', 'podman'] as const) {
+        const steps = planUp(options({ engine, withLoadGenerator: true }), versions, '0.1.0');
+        const build = indexOf(steps, new RegExp(`^${engine} build -f tools/load/Dockerfile -t ${LOAD_REF} \\.$`));
+        const save = indexOf(steps, new RegExp(`^${engine} save .*-o /work-dir/images\\.tar .*api-service.* ${LOAD_REF}$`));
+        const load = indexOf(steps, /^kind load image-archive \/work-dir\/images\.tar --name sre$/);
+        const apply = indexOf(steps, /^kubectl --context kind-sre apply -k \/work-dir\/loadgenerator$/);
+        const lastWait = indexOf(steps, /rollout status deployment\/api-service/);
+        assert.ok(build < save && save < load && load < lastWait && lastWait < apply, `out of order: ${[build, save, load, lastWait, apply]}`);
+        assert.deepEqual(loadSteps(steps).length, 3, loadSteps(steps).join('\n'));
+      }
+      const k3d = planUp(options({ provider: 'k3d', withLoadGenerator: true }), versions, '0.1.0');
+      indexOf(k3d, new RegExp(`^docker save -o /work-dir/images\\.tar .* ${LOAD_REF}$`));
+      indexOf(k3d, /^k3d image import \/work-dir\/images\.tar --cluster sre$/);
+    });
+
+    it('with pushed images: nothing built, the pushed load generator applied', () => {
+      const steps = planUp(options({ context: 'prod-like', images: { repository: 'ghcr.io/my-org', tag: '0.2.0' }, withLoadGenerator: true }), versions, '0.1.0');
+      assert.ok(!commands(steps).some((c) => / build /.test(c)));
+      assert.match(steps.find((s) => s.write?.path === '/work-dir/loadgenerator/kustomization.yaml')!.write!.content, /newName: ghcr\.io\/my-org\/loadgenerator\n +newTag: "0\.2\.0"/);
+    });
+
+    it('renders the component with the local image at 0 replicas, the Deployment the load-spike drill scales', requireTool('kubectl', 'https://kubernetes.io/docs/tasks/tools/ — kubectl renders with its built-in kustomize'), () => {
+      const work = mkdtempSync(join(root, 'work-'));
+      const steps = planUp(options({ workDir: work, withLoadGenerator: true }), versions, '0.1.0');
+      const write = steps.find((s) => s.write?.path.startsWith(join(work, 'loadgenerator')))!.write!;
+      // The copied manifests' stand-in: the component is not edited by the copy.
+      symlinkSync(join(REPO_ROOT, 'k8s'), join(work, 'k8s'));
+      mkdirSync(join(work, 'loadgenerator'));
+      writeFileSync(write.path, write.content);
+      const objects = renderKustomize(join(work, 'loadgenerator'));
+      const deployment = find(objects, 'Deployment', 'app', 'loadgenerator') as { spec: { replicas: number; template: { spec: { containers: { image: string }[] } } } } | undefined;
+      assert.ok(deployment, 'no Deployment app/loadgenerator (tools/drills/src/targets/kubernetes.ts scales deployment/loadgenerator in app)');
+      assert.equal(deployment.spec.replicas, 0);
+      assert.deepEqual(deployment.spec.template.spec.containers.map((c) => c.image), [LOAD_REF]);
+      assert.deepEqual(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(), ['Deployment/loadgenerator', 'NetworkPolicy/api-service-from-loadgenerator', 'NetworkPolicy/loadgenerator']);
+    });
+  });
+
   it('refuses an existing cluster without pushed images, an unknown provider and a floating tag', () => {
     assert.throws(() => parseArgs(['up', '--context', 'prod-like'], '/w'), (e: Error) => e instanceof UsageError && /cannot see locally built images/.test(e.message));
     assert.throws(() => parseArgs(['up', '--provider', 'docker-desktop'], '/w'), /unknown provider/);
@@ -166,6 +218,18 @@ describe('cluster:up runner (with recording stand-ins for kind, kubectl, docker 
     assert.equal(lines.length, total);
     assert.match(result.stdout, /\$ kind create cluster --name sre/);
     assert.match(result.stdout, /\$ kubectl --context kind-sre apply -f .*calico\.yaml/);
+    assert.doesNotMatch(result.stdout, /loadgenerator/);
+  });
+
+  it('--dry-run --with-loadgenerator shows the load generator\'s build, load and apply', () => {
+    const s = sandbox();
+    const result = run(s, ['up', '--dry-run', '--engine', 'docker', '--with-loadgenerator']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(result.calls, []);
+    assert.match(result.stdout, /\$ docker build -f tools\/load\/Dockerfile -t localhost\/sre-platform\/loadgenerator:\S+-local \./);
+    assert.match(result.stdout, /save the 4 images to one archive\n +\$ docker save -o \S+\/images\.tar .*loadgenerator/);
+    assert.match(result.stdout, /replicas:\n +\| +- name: loadgenerator\n +\| +count: 0/);
+    assert.match(result.stdout, /\$ kubectl --context kind-sre apply -k \S+\/loadgenerator\n/);
   });
 
   it('names every missing prerequisite with how to install it, in one message, before doing anything', () => {
@@ -203,5 +267,13 @@ describe('cluster:up runner (with recording stand-ins for kind, kubectl, docker 
     assert.match(result.stdout, /Grafana {7}http:\/\/localhost:3000/);
     assert.match(result.stdout, /npm run cluster:forward/);
     assert.ok(result.calls.some((c) => c.endsWith('rollout status deployment/api-service --timeout=600s')));
+  });
+
+  it('a full run with --with-loadgenerator writes its Kustomization and applies it last', () => {
+    const s = sandbox();
+    const result = run(s, ['up', '--engine', 'docker', '--with-loadgenerator']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.ok(result.calls.some((c) => c.startsWith('docker build -f tools/load/Dockerfile ')), result.calls.join('\n'));
+    assert.match(result.calls.at(-1)!, /^kubectl --context kind-sre apply -k \/\S+\/loadgenerator$/);
   });
 });

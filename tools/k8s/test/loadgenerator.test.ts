@@ -11,14 +11,15 @@ import { requireTool } from '@sre/testkit';
 import { checkBestPractices } from '../verify/gate.js';
 import { cellName, truthTable } from '../verify/netpol.js';
 import { find, type K8sObject } from '../verify/objects.js';
-import { renderedPlatform, renderKustomize } from '../verify/render.js';
+import { renderDeployment, renderedPlatform } from '../verify/render.js';
 import { validateObjects } from '../verify/schema.js';
 
 const kubectl = requireTool('kubectl', 'https://kubernetes.io/docs/tasks/tools/ — kubectl renders k8s/ with its built-in kustomize');
 
 function renderOverlay(): { base: K8sObject[]; withLoad: K8sObject[] } {
   const { workspace, objects } = renderedPlatform();
-  return { base: objects, withLoad: renderKustomize(join(workspace.root, 'tools/k8s/overlays/loadgenerator')) };
+  // With the generated Secrets, as the base has them (k8s/secrets.yaml is applied beside kustomize).
+  return { base: objects, withLoad: renderDeployment(workspace, join(workspace.root, 'tools/k8s/overlays/loadgenerator')) };
 }
 
 describe('load generator component', kubectl, () => {
