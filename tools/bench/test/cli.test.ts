@@ -81,7 +81,7 @@ describe('npm run bench: command line', () => {
       const run = spawnSync('npm', ['run', '--silent', 'bench', '--', '--help', '--out', out], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
       assert.equal(run.status, 0, run.stderr);
       assert.match(run.stdout, /^Usage: npm run bench -- \[options\]/);
-      assert.match(run.stdout, /Known: uploads, http-overhead/);
+      assert.match(run.stdout, /Known: uploads, gateway, footprint, http-overhead/);
       assert.doesNotMatch(run.stdout, /bench: (uploads|http-overhead)/);
       assert.equal(existsSync(out), false, 'nothing written');
     } finally {
