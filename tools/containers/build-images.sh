@@ -59,6 +59,13 @@ build_opts=()
 [[ -n $pull ]] && build_opts+=("--pull=$pull")
 if [[ $engine == podman ]]; then
   build_opts+=(--layers)
+  # The build's `npm ci` opens more files at once than the 1024 that podman-setup.sh gives containers by
+  # default (EMFILE in npm's cache once the lockfile grew). Raise it for builds only, within the machine's
+  # own hard limit: lowering a limit needs no CAP_SYS_RESOURCE, raising past the hard one would.
+  hard_nofile=$(ulimit -Hn)
+  build_nofile=8192
+  if [[ $hard_nofile != unlimited ]] && ((hard_nofile < build_nofile)); then build_nofile=$hard_nofile; fi
+  build_opts+=(--ulimit "nofile=$build_nofile:$build_nofile")
   # Machines whose egress to the npm registry goes through a TLS-inspecting proxy trust its CA through
   # npm's `cafile`. Lend that file and setting to the build's RUN steps only (bind mounts are not
   # part of any layer), so images stay the same as anywhere else.
