@@ -5,6 +5,7 @@ import {
   createHttpApp,
   createManagementApp,
   createPlatform,
+  errorBody,
   installChaos,
   remoteKeySource,
   type Platform,
@@ -251,7 +252,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Imag
           scope.post('/fault/stall-uploads', async (request, reply) => {
             const body = request.body as { enabled?: unknown; at?: unknown } | undefined;
             const at = body?.at ?? 'objects-stored';
-            if (!UPLOAD_STEPS.includes(at as UploadStep)) return reply.code(400).send({ error: `at must be one of ${UPLOAD_STEPS.join(', ')}` });
+            if (!UPLOAD_STEPS.includes(at as UploadStep)) {
+              const e = imagesErrors.IMAGES_FAULT_INVALID_STEP(`Unknown upload step '${String(at)}'; known: ${UPLOAD_STEPS.join(', ')}.`);
+              return reply.code(e.statusCode).send(errorBody(e.code, e.message, request.id));
+            }
             stallAt = body?.enabled === true ? (at as UploadStep) : undefined;
             return { stallUploads: stallAt !== undefined, at: stallAt ?? null };
           });

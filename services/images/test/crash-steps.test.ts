@@ -21,12 +21,33 @@ import type { ReconcileReport } from '../src/reconcile.js';
 import { UPLOAD_STEPS, type UploadStep } from '../src/service.js';
 import { objectKeys } from '../src/storage/index.js';
 import * as fixtures from './fixtures/generate.js';
-import { fileUpload, startTokenIssuer, type TokenIssuer } from './helpers.js';
+import { buildTestApp, fileUpload, startTokenIssuer, type TokenIssuer } from './helpers.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const nodeArgs = ['--conditions=development', '--import', 'tsx', 'services/images/src/main.ts'];
 /** The reconcile's grace in this test: what is older than this is judged (the `.part` bound too). */
 const GRACE_SECONDS = 60;
+
+describe('the test-only stall route', () => {
+  it('refuses an unknown step with a catalogued 400, and is absent without FAULT_INJECTION', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'images-stall-'));
+    const env = { STORAGE_DRIVER: 'local', STORAGE_LOCAL_DIR: dir, AUTH_JWKS_URL: 'http://127.0.0.1:9/jwks' };
+    const images = await buildTestApp({ ...env, FAULT_INJECTION: 'true' });
+    const plain = await buildTestApp(env);
+    t.after(async () => {
+      await images.close();
+      await plain.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const stall = (app: typeof images, body: object) => app.management.inject({ method: 'POST', url: '/fault/stall-uploads', payload: body });
+    const bad = await stall(images, { enabled: true, at: 'halfway' });
+    assert.equal(bad.statusCode, 400);
+    assert.equal((bad.json() as { error: { code: string } }).error.code, 'IMAGES_FAULT_INVALID_STEP');
+    assert.deepEqual((await stall(images, { enabled: true })).json(), { stallUploads: true, at: 'objects-stored' });
+    assert.deepEqual((await stall(images, { enabled: false, at: 'temp-written' })).json(), { stallUploads: false, at: null });
+    assert.equal((await stall(plain, { enabled: true })).statusCode, 404);
+  });
+});
 
 describe('crash safety: SIGKILL at each step of an upload, then reconcile (local storage)', () => {
   const skip = testPostgresUrl() ? false : 'TEST_POSTGRES_URL not set (run through tools/test/run.sh)';
