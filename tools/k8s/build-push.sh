@@ -13,7 +13,8 @@
 #   docker push ghcr.io/OWNER/api-service:TAG
 # Log in first: echo "$GITHUB_TOKEN" | docker login ghcr.io -u OWNER --password-stdin
 # CONTAINER_CLI=podman uses podman instead of docker; REGISTRY overrides ghcr.io.
-# --update-manifests writes the new image references into k8s/deployments/*.yaml.
+# --update-manifests writes the new image references into k8s/deployments/*.yaml and the
+# k8s/jobs/*.yaml that run one of the images.
 set -euo pipefail
 
 # The header comment above, up to the first line that is not a comment.
@@ -88,8 +89,11 @@ fi
 
 if ((update_manifests)); then
   for image in api-service auth-service images-service; do
-    sed -i -E "s#image: [^ ]+/$image:[^ ]+#image: $registry/$owner/$image:$tag#" "k8s/deployments/$image.yaml"
-    sed -i -E "s#(app\.kubernetes\.io/version: )\"[^\"]*\"#\1\"$tag\"#" "k8s/deployments/$image.yaml"
+    # The Deployment, and every Job/CronJob running the same image (k8s/jobs/images-reconcile.yaml).
+    for file in "k8s/deployments/$image.yaml" $(grep -lE "image: [^ ]+/$image:" k8s/jobs/*.yaml 2>/dev/null); do
+      sed -i -E "s#image: [^ ]+/$image:[^ ]+#image: $registry/$owner/$image:$tag#" "$file"
+      sed -i -E "s#(app\.kubernetes\.io/version: )\"[^\"]*\"#\1\"$tag\"#" "$file"
+    done
   done
   echo "build-push: k8s/deployments now use $registry/$owner/*:$tag; roll out with kubectl apply -f k8s/deployments/"
 fi

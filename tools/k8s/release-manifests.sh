@@ -29,8 +29,11 @@ for image in api-service auth-service images-service; do
     echo "release-manifests: no digest for $ref (got '$digest')" >&2
     exit 1
   fi
-  sed -i -E "s#image: [^ ]+/$image:[^ ]+#image: $ref@$digest#" "$out/k8s/deployments/$image.yaml"
-  sed -i -E "s#(app\.kubernetes\.io/version: )\"[^\"]*\"#\1\"$tag\"#" "$out/k8s/deployments/$image.yaml"
+  # The Deployment, and every Job/CronJob running the same image (k8s/jobs/images-reconcile.yaml).
+  for file in "$out/k8s/deployments/$image.yaml" $(grep -lE "image: [^ ]+/$image:" "$out"/k8s/jobs/*.yaml 2>/dev/null); do
+    sed -i -E "s#image: [^ ]+/$image:[^ ]+#image: $ref@$digest#" "$file"
+    sed -i -E "s#(app\.kubernetes\.io/version: )\"[^\"]*\"#\1\"$tag\"#" "$file"
+  done
   echo "release-manifests: $ref@$digest"
 done
 

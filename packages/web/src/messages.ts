@@ -52,6 +52,8 @@ export const MESSAGES: Readonly<Record<string, string>> = {
   IMAGES_BUSY: 'Many uploads are in progress. Please try again in a moment.',
   IMAGES_STORAGE_UNAVAILABLE: 'Image storage is temporarily unavailable. Please try again in a moment.',
   IMAGES_DB_UNAVAILABLE: UNAVAILABLE,
+  // Management port, test-only route: never reaches the browser; listed because every code has a message.
+  IMAGES_FAULT_INVALID_STEP: INVALID_REQUEST,
   // Gateway
   GATEWAY_UNAUTHORIZED: SESSION_ENDED,
   GATEWAY_RATE_LIMITED: 'Too many requests. Please slow down and try again shortly.',

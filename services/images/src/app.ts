@@ -5,6 +5,7 @@ import {
   createHttpApp,
   createManagementApp,
   createPlatform,
+  errorBody,
   installChaos,
   remoteKeySource,
   type Platform,
@@ -23,7 +24,7 @@ import { AdmissionLimit, Semaphore } from './limiter.js';
 import { createImagesMetrics, type ImagesMetrics, type UploadResult } from './metrics.js';
 import { reconcile, type ReconcileReport } from './reconcile.js';
 import { ImageRepository, type ImageRow } from './repository.js';
-import { ImageService, toView } from './service.js';
+import { ImageService, toView, UPLOAD_STEPS, type UploadStep } from './service.js';
 import { BucketMissingError, createStorage, ObjectNotFoundError, StorageUnavailableError, type ObjectStorage } from './storage/index.js';
 import { purgeStaleTempFiles } from './storage/local.js';
 import { classifyMultipartError, receiveSingleFile } from './upload.js';
@@ -78,7 +79,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Imag
   const migrationRunner = runMigrationsWithRetry(database, migrations, { logger, tableSchema: DB_SCHEMA });
   const repository = new ImageRepository(database.db);
 
-  const storage = instrumentStorage(deps.storage ?? createStorage(config), metrics);
+  // Fault drills and crash tests (FAULT_INJECTION=true only): the upload step to hold uploads at,
+  // for up to a minute, so a test can SIGKILL the process there (test/crash-steps.test.ts).
+  let stallAt: UploadStep | undefined;
+  const holdAt = async (step: UploadStep) => {
+    for (let i = 0; stallAt === step && i < 600; i++) await new Promise((r) => setTimeout(r, 100));
+  };
+  const storage = instrumentStorage(
+    deps.storage ?? createStorage(config, config.FAULT_INJECTION ? { afterTempWritten: () => holdAt('temp-written') } : {}),
+    metrics,
+  );
   const cleanup = new CleanupQueue(storage, logger, metrics, deps.cleanupRetryMs ?? 5000);
   const work = new Semaphore(config.IMAGE_PROCESSING_CONCURRENCY);
   const admission = new AdmissionLimit(config.UPLOAD_MAX_IN_FLIGHT);
@@ -117,7 +127,6 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Imag
     },
   });
 
-  let stallUploads = false;
   const service = new ImageService({
     config,
     repository,
@@ -128,9 +137,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Imag
     logger,
     ...(config.FAULT_INJECTION
       ? {
-          afterObjectsWritten: async () => {
-            for (let i = 0; stallUploads && i < 600; i++) await new Promise((r) => setTimeout(r, 100));
-          },
+          atUploadStep: holdAt,
         }
       : {}),
   });
@@ -240,10 +247,17 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Imag
   const management = createManagementApp(platform, {
     register: config.FAULT_INJECTION
       ? (scope) => {
-          // Fault drills only (FAULT_INJECTION=true): hold uploads between writing objects and the row.
-          scope.post('/fault/stall-uploads', async (request) => {
-            stallUploads = (request.body as { enabled?: unknown } | undefined)?.enabled === true;
-            return { stallUploads };
+          // Fault drills only (FAULT_INJECTION=true): hold uploads at one step (UPLOAD_STEPS); without
+          // `at`, between writing the objects and inserting the row (what the drills use).
+          scope.post('/fault/stall-uploads', async (request, reply) => {
+            const body = request.body as { enabled?: unknown; at?: unknown } | undefined;
+            const at = body?.at ?? 'objects-stored';
+            if (!UPLOAD_STEPS.includes(at as UploadStep)) {
+              const e = imagesErrors.IMAGES_FAULT_INVALID_STEP(`Unknown upload step '${String(at)}'; known: ${UPLOAD_STEPS.join(', ')}.`);
+              return reply.code(e.statusCode).send(errorBody(e.code, e.message, request.id));
+            }
+            stallAt = body?.enabled === true ? (at as UploadStep) : undefined;
+            return { stallUploads: stallAt !== undefined, at: stallAt ?? null };
           });
         }
       : undefined,

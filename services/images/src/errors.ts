@@ -19,6 +19,7 @@ export const imagesErrors = defineErrorCatalogue({
   IMAGES_BUSY: { status: 503, message: 'Too many uploads in progress; retry shortly.' },
   IMAGES_STORAGE_UNAVAILABLE: { status: 503, message: 'Object storage is unavailable; retry later.' },
   IMAGES_DB_UNAVAILABLE: { status: 503, message: 'The database is unavailable; retry later.' },
+  IMAGES_FAULT_INVALID_STEP: { status: 400, message: 'Unknown upload step for the stall (test-only route).' },
 });
 
 export type ImagesErrorCode = Exclude<keyof typeof imagesErrors, 'catalogue'>;

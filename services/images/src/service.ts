@@ -39,9 +39,20 @@ export interface ImageServiceDeps {
   work: Semaphore;
   metrics: ImagesMetrics;
   logger: Logger;
-  /** Fault drills: awaited after the objects are written and before the row (never set in production). */
-  afterObjectsWritten?: () => Promise<void>;
+  /**
+   * Fault drills and crash tests only (FAULT_INJECTION=true, never set in production): awaited at
+   * each step of an upload, so a test can hold an upload there and SIGKILL the process.
+   */
+  atUploadStep?: (step: UploadStep) => Promise<void>;
 }
+
+/**
+ * The steps of an upload a crash test can stop at, in order. `temp-written` is inside local
+ * storage (the original's `.tmp/*.part` is written, not yet renamed); the others are between the
+ * service's own calls. `row-inserted` is after the commit point: the upload is complete.
+ */
+export const UPLOAD_STEPS = ['temp-written', 'original-stored', 'objects-stored', 'row-inserted'] as const;
+export type UploadStep = (typeof UPLOAD_STEPS)[number];
 
 /**
  * The upload and delete protocols (README.md#consistency-model):
@@ -100,13 +111,15 @@ export class ImageService {
     const keys = [row.original_key, row.thumbnail_key];
     try {
       await this.deps.storage.put(row.original_key, processed.original, row.content_type);
+      await this.deps.atUploadStep?.('original-stored');
       await this.deps.storage.put(row.thumbnail_key, processed.thumbnail, 'image/webp');
-      await this.deps.afterObjectsWritten?.();
+      await this.deps.atUploadStep?.('objects-stored');
       await this.deps.repository.insert(row);
     } catch (err) {
       await this.deps.cleanup.delete(keys);
       throw err;
     }
+    await this.deps.atUploadStep?.('row-inserted');
     metrics.storedTotal.inc();
     return { ...row, deleting_at: null };
   }

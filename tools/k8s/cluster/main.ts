@@ -10,7 +10,7 @@
  * is deleted again (unless --keep-on-failure).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,7 +82,7 @@ const which: Which = (tool) => spawnSync('sh', ['-c', `command -v "${tool}"`], {
 
 export function describe(step: Step): string {
   if (step.write) return `write ${step.write.path}:\n${step.write.content.replace(/^/gm, '    | ')}`;
-  if (step.copyManifests) return `copy k8s/ to ${step.copyManifests.to}; in deployments/*.yaml set ${Object.entries(step.copyManifests.images).map(([from, to]) => `${from} → ${to}`).join(', ')}`;
+  if (step.copyManifests) return `copy k8s/ to ${step.copyManifests.to}; in deployments/*.yaml and jobs/*.yaml set ${Object.entries(step.copyManifests.images).map(([from, to]) => `${from} → ${to}`).join(', ')}`;
   const env = Object.entries(step.env ?? {}).map(([k, v]) => `${k}=${v} `).join('');
   const unless = step.unless ? `   (skipped when \`${step.unless.argv.join(' ')}\`${step.unless.stdoutMatches ? ` prints ${step.unless.stdoutMatches}` : ' succeeds'})` : '';
   return `${env}${step.argv!.map(quote).join(' ')}${unless}`;
@@ -94,8 +94,9 @@ function copyManifests(repoRoot: string, to: string, images: Readonly<Record<str
   rmSync(to, { recursive: true, force: true });
   // Never the developer's secrets or certificates: those are applied from k8s/ itself.
   cpSync(join(repoRoot, 'k8s'), to, { recursive: true, filter: (src) => !src.endsWith('/k8s/secrets.yaml') && !src.includes('/k8s/tls') });
-  for (const file of readdirSync(join(to, 'deployments'))) {
-    const path = join(to, 'deployments', file);
+  // The Deployments and the Jobs/CronJobs that run the same images (jobs/images-reconcile.yaml).
+  const files = ['deployments', 'jobs'].flatMap((dir) => (existsSync(join(to, dir)) ? readdirSync(join(to, dir)).map((f) => join(to, dir, f)) : []));
+  for (const path of files) {
     let text = readFileSync(path, 'utf8');
     for (const [name, ref] of Object.entries(images)) text = text.replace(new RegExp(`image: \\S+/${name}:\\S+`, 'g'), `image: ${ref}`);
     writeFileSync(path, text);

@@ -182,12 +182,16 @@ function images(o: ClusterOptions, version: string): Step[] {
   return [...builds, save, { title: `load the images into the cluster (${load[o.provider][0]}, no registry)`, argv: load[o.provider], ...(o.engine === 'podman' && o.provider === 'kind' ? { env: { KIND_EXPERIMENTAL_PROVIDER: 'podman' } } : {}) }];
 }
 
-/** The workloads of k8s/ to wait for: the data tier first, then the set-up Jobs, then the rest. */
+/**
+ * The workloads of k8s/ to wait for: the data tier first, then the set-up Jobs, then the rest.
+ * CronJobs are left out: nothing of theirs runs until their schedule fires.
+ */
 export function workloads(repoRoot: string): K8sObject[] {
   const objects = SEED_APPLY_PATHS.filter((p) => p !== 'secrets.yaml').flatMap((p) => filesOfApplyPath(join(repoRoot, 'k8s', p)).flatMap((f) => parseManifests(readFileSync(f, 'utf8'), f)));
   const rank = (o: K8sObject) => (o.kind === 'StatefulSet' ? 0 : o.kind === 'Job' ? 1 : 2);
   return podTemplates(objects)
     .map((t) => t.owner)
+    .filter((o) => o.kind !== 'CronJob')
     .sort((a, b) => rank(a) - rank(b));
 }
 

@@ -22,6 +22,7 @@ function sandbox(): { dir: string; log: string; cli: string } {
   mkdirSync(join(dir, 'tools/k8s'), { recursive: true });
   cpSync(join(REPO_ROOT, 'tools/k8s/build-push.sh'), join(dir, 'tools/k8s/build-push.sh'));
   cpSync(join(REPO_ROOT, 'k8s/deployments'), join(dir, 'k8s/deployments'), { recursive: true });
+  cpSync(join(REPO_ROOT, 'k8s/jobs'), join(dir, 'k8s/jobs'), { recursive: true });
   const log = join(dir, 'calls.log');
   const cli = join(dir, 'fake-docker');
   writeFileSync(cli, `#!/bin/sh\necho "$*" >> '${log}'\n`);
@@ -67,6 +68,10 @@ describe('build-push.sh', () => {
       assert.equal(deployment.metadata.labels?.['app.kubernetes.io/version'], '1.2.3');
       assert.equal(field<Record<string, string>>(deployment, 'spec', 'template', 'metadata', 'labels')?.['app.kubernetes.io/version'], '1.2.3');
     }
+    // The reconcile CronJob runs the Images image: it moves with the Deployment.
+    const cronJob = parseManifests(readFileSync(join(s.dir, 'k8s/jobs/images-reconcile.yaml'), 'utf8'), 'images-reconcile').find((o) => o.kind === 'CronJob')!;
+    assert.equal(field<IContainer>(cronJob, 'spec', 'jobTemplate', 'spec', 'template', 'spec', 'containers', 0)!.image, 'ghcr.io/my-org/images-service:1.2.3');
+    assert.equal(cronJob.metadata.labels?.['app.kubernetes.io/version'], '1.2.3');
   });
 
   for (const args of [['--help'], ['-h'], ['my-org', '1.2.3', '--help']]) {
@@ -109,6 +114,13 @@ describe('release-manifests.sh (what images.yml runs on a version tag)', () => {
     const images = rendered.filter((o) => o.kind === 'Deployment' && o.metadata.namespace === 'app').map((d) => field<IContainer>(d, 'spec', 'template', 'spec', 'containers', 0)!.image);
     assert.equal(images.length, 3);
     for (const image of images) assert.match(image!, /^ghcr\.io\/my-org\/(api|auth|images)-service:1\.2\.3@sha256:[0-9a-f]{64}$/);
+    const cronJob = rendered.find((o) => o.kind === 'CronJob' && o.metadata.name === 'images-reconcile')!;
+    const imagesDeployment = rendered.find((o) => o.kind === 'Deployment' && o.metadata.name === 'images-service')!;
+    assert.equal(
+      field<IContainer>(cronJob, 'spec', 'jobTemplate', 'spec', 'template', 'spec', 'containers', 0)!.image,
+      field<IContainer>(imagesDeployment, 'spec', 'template', 'spec', 'containers', 0)!.image,
+      'the reconcile CronJob is not pinned to the released Images image',
+    );
     assert.ok(!rendered.some((o) => o.kind === 'Secret'), 'a Secret was released');
   });
 

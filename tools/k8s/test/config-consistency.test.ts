@@ -12,8 +12,8 @@ import { configSchema as authSchema } from '../../../services/auth/src/config.js
 import { configSchema as gatewaySchema } from '../../../services/gateway/src/config.js';
 import { configSchema as imagesSchema } from '../../../services/images/src/config.js';
 import { z } from '../../../packages/platform/src/config.js';
-import { checkServiceConfig, requiredKeys, shutdownSettings, type ServiceSchema, type ServiceUnderTest } from '../verify/config.js';
-import { field, find, resolveEnv, type IContainer, type K8sObject } from '../verify/objects.js';
+import { checkCommandConfig, checkServiceConfig, requiredKeys, shutdownSettings, type ServiceSchema, type ServiceUnderTest } from '../verify/config.js';
+import { field, find, podTemplates, resolveEnv, type IContainer, type K8sObject } from '../verify/objects.js';
 import { renderDeployment, renderedPlatform } from '../verify/render.js';
 
 const kubectl = requireTool('kubectl', 'https://kubernetes.io/docs/tasks/tools/ — kubectl renders k8s/ with its built-in kustomize');
@@ -29,6 +29,11 @@ const SERVICES: ServiceUnderTest[] = [
   },
 ];
 const byName = (name: string) => SERVICES.find((s) => s.deployment === name)!;
+/** The Images reconcile CronJob runs `node dist/main.js reconcile`: the Images config schema, whole. */
+const RECONCILE = { kind: 'CronJob', name: 'images-reconcile', schema: byName('images-service').schema, clusterMustSet: byName('images-service').clusterMustSet } as const;
+const reconcileContainer = (objects: K8sObject[]) => podTemplates(objects).find((t) => t.id === 'app/images-reconcile')!.spec.containers[0]!;
+/** What the reconcile must see exactly as the service does, or it judges another bucket or database. */
+const RECONCILE_SHARED = ['DATABASE_URL', 'STORAGE_DRIVER', 'S3_ENDPOINT', 'S3_REGION', 'S3_BUCKET', 'S3_FORCE_PATH_STYLE', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'RECONCILE_GRACE_SECONDS'];
 
 const container = (objects: K8sObject[], deployment: string) => field<IContainer>(find(objects, 'Deployment', 'app', deployment), 'spec', 'template', 'spec', 'containers', 0)!;
 const configMap = (objects: K8sObject[], deployment: string) => find(objects, 'ConfigMap', 'app', `${deployment}-config`)!.data as Record<string, string>;
@@ -38,6 +43,37 @@ describe('config consistency: Deployments vs the services’ config schemas', ku
     it(`${service.deployment}: provides every required variable, nothing unknown, values that parse`, () => {
       const { objects } = renderedPlatform();
       assert.deepEqual(checkServiceConfig(objects, service), []);
+    });
+  }
+
+  it('images-reconcile CronJob: provides what the Images schema requires, nothing unknown, values that parse', () => {
+    const { objects } = renderedPlatform();
+    assert.deepEqual(checkCommandConfig(objects, RECONCILE), []);
+  });
+
+  it('images-reconcile CronJob: the same image, database, bucket and grace as the images-service Deployment, and runs the reconcile', () => {
+    const { objects } = renderedPlatform();
+    const job = reconcileContainer(objects);
+    const service = container(objects, 'images-service');
+    assert.equal(job.image, service.image);
+    assert.deepEqual(job.command, ['node', 'dist/main.js', 'reconcile']);
+    const jobEnv = resolveEnv(objects, 'app', job).env;
+    const serviceEnv = resolveEnv(objects, 'app', service).env;
+    for (const k of RECONCILE_SHARED) assert.equal(jobEnv[k], serviceEnv[k], `${k} differs between the CronJob and the Deployment`);
+    assert.equal(jobEnv.STORAGE_DRIVER, 's3');
+  });
+
+  const brokenReconcile: [string, (objects: K8sObject[]) => void, RegExp][] = [
+    ['no DATABASE_URL', (o) => (reconcileContainer(o).env = reconcileContainer(o).env!.filter((e) => e.name !== 'DATABASE_URL')), /images-reconcile: DATABASE_URL is not set/],
+    ['no ConfigMap (local storage, no bucket)', (o) => (reconcileContainer(o).envFrom = []), /images-reconcile: STORAGE_DRIVER is not set/],
+    ['a secret key the generated secrets lack', (o) => (reconcileContainer(o).env![1]!.valueFrom!.secretKeyRef!.key = 'S3_KEY'), /Secret app\/app-secrets has no key S3_KEY/],
+  ];
+  for (const [what, mutate, expected] of brokenReconcile) {
+    it(`images-reconcile CronJob: fails on ${what}`, () => {
+      const { objects } = renderedPlatform();
+      mutate(objects);
+      const problems = checkCommandConfig(objects, RECONCILE);
+      assert.ok(problems.some((p) => expected.test(p)), `expected ${expected} among:\n${problems.join('\n') || '(none)'}`);
     });
   }
 

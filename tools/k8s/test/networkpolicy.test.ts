@@ -4,7 +4,8 @@
  * cell by cell with the intended graph, for every pod of namespaces app and monitoring (Jobs and
  * CronJobs included) plus a pod nobody described in each:
  *   ingress-nginx → gateway (app port); gateway → Auth, Images; Images → Auth (JWKS);
- *   Auth, Images → PostgreSQL; Images → MinIO; the bucket setup Job → MinIO;
+ *   Auth, Images → PostgreSQL; Images → MinIO; the bucket setup Job → MinIO; the Images reconcile
+ *   CronJob → PostgreSQL, MinIO (nothing else: it serves nothing and needs no JWKS);
  *   Prometheus → every metrics port, kube-state-metrics, Alertmanager, Grafana; Grafana → Prometheus;
  *   Prometheus, kube-state-metrics → API server and kubelets, Alertmanager → Slack (any address on
  *   those ports); every pod → DNS. Every other pair is denied.
@@ -56,6 +57,8 @@ function intendedEdges(objects: readonly K8sObject[]): Cell[] {
     edge('app/images-service', 'app/postgres', 5432),
     edge('app/images-service', 'app/minio', 9000),
     edge('app/minio-setup', 'app/minio', 9000),
+    edge('app/images-reconcile', 'app/postgres', 5432),
+    edge('app/images-reconcile', 'app/minio', 9000),
     edge(prometheus.id, 'app/api-service', 9464),
     edge(prometheus.id, 'app/auth-service', 9464),
     edge(prometheus.id, 'app/images-service', 9464),

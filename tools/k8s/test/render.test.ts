@@ -77,6 +77,26 @@ describe('rendering k8s/', kubectl, () => {
     assert.deepEqual(newProblems(compareSets(byKey(viaKustomize), byKey(readSeedFiles(ws.k8s)))), [`differs: ${key(deployment)}`]);
   });
 
+  it('docs/deploy.md and README.md list exactly these per-folder commands, in this order', () => {
+    // The per-folder path is what the docs tell people to run: a folder missing there (say k8s/jobs/)
+    // would be applied by `kubectl apply -k` only, and the two paths would differ in a real cluster.
+    const applied = (file: string) =>
+      [...readFileSync(join(REPO_ROOT, file), 'utf8').matchAll(/^kubectl apply ((?:-f k8s\/\S+\s*)+)/gm)]
+        .flatMap((m) => [...m[1]!.matchAll(/-f k8s\/(\S+)/g)].map((f) => f[1]!))
+        .filter((p) => p !== 'tls/app-tls.yaml');
+    const seedOrder = (paths: string[]) => paths.filter((p, i) => paths.indexOf(p) === i).slice(0, SEED_APPLY_PATHS.length);
+    assert.deepEqual(seedOrder(applied('docs/deploy.md')), [...SEED_APPLY_PATHS]);
+    assert.deepEqual(seedOrder(applied('README.md')), [...SEED_APPLY_PATHS]);
+  });
+
+  it('every manifest folder of k8s/ is on the per-folder path (components and overlays are opt-in)', () => {
+    const optIn = new Set(['components', 'overlays', 'tls']);
+    const folders = readdirSync(join(REPO_ROOT, 'k8s'), { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !optIn.has(e.name))
+      .map((e) => `${e.name}/`);
+    assert.deepEqual(folders.filter((f) => !(SEED_APPLY_PATHS as readonly string[]).includes(f)), []);
+  });
+
   it('no seed folder holds a kustomization.yaml (kubectl apply -f <folder>/ would try to apply it)', () => {
     for (const path of SEED_APPLY_PATHS) {
       for (const file of filesOfApplyPath(join(REPO_ROOT, 'k8s', path))) {

@@ -58,25 +58,9 @@ export function checkServiceConfig(objects: readonly K8sObject[], service: Servi
   const found = serviceTemplate(objects, service.deployment);
   if (!found) return [`Deployment app/${service.deployment} with a container of that name is not rendered`];
   const { t, c } = found;
-  const problems: string[] = [];
   const where = `${service.deployment}`;
-  const schemaKeys = new Set(Object.keys(service.schema.shape));
-  const declared = declaredNames(objects, t.namespace, c);
-
-  for (const k of requiredKeys(service.schema)) if (!declared.includes(k)) problems.push(`${where}: required ${k} is not provided by the Deployment`);
-  for (const k of declared) if (!schemaKeys.has(k)) problems.push(`${where}: provides ${k}, which the service's config schema does not know`);
-  for (const k of loopbackDefaults(service.schema)) if (!declared.includes(k)) problems.push(`${where}: ${k} keeps its loopback default, which is wrong inside a pod`);
-  for (const [k, why] of Object.entries(service.clusterMustSet)) if (!declared.includes(k)) problems.push(`${where}: ${k} is not set (${why})`);
-
-  const { env, problems: refProblems } = resolveEnv(objects, t.namespace, c);
-  problems.push(...refProblems.map((p) => `${where}: ${p}`));
-  const parsed = service.schema.safeParse(env);
-  if (!parsed.success) {
-    // Names and rules only: values may be secrets.
-    for (const issue of parsed.error.issues) problems.push(`${where}: ${issue.path.join('.') || '(config)'} ${issue.message}`);
-    return problems;
-  }
-  const config = parsed.data as Record<string, unknown>;
+  const { problems, config } = environmentProblems(objects, t, c, where, service);
+  if (!config) return problems;
 
   // Ports: the schema's PORT/MANAGEMENT_PORT are what the container declares and the probes use.
   const ports = c.ports ?? [];
@@ -98,7 +82,62 @@ export function checkServiceConfig(objects: readonly K8sObject[], service: Servi
   // Liveness never depends on the database (/livez checks nothing outside the process).
   expectProbe('livenessProbe', '/livez');
 
-  // URLs the service will call must name a Service of the namespace and one of its ports.
+  problems.push(...urlProblems(objects, t.namespace, where, config));
+  return problems;
+}
+
+/**
+ * A run-to-completion workload (Job or CronJob) that runs a service's own command (the Images
+ * reconcile) with the service's config schema: the same environment checks as the Deployment's,
+ * without ports and probes (it serves nothing).
+ */
+export interface CommandUnderTest {
+  readonly kind: 'Job' | 'CronJob';
+  readonly name: string;
+  readonly schema: ServiceSchema;
+  readonly clusterMustSet: Readonly<Record<string, string>>;
+}
+
+export function checkCommandConfig(objects: readonly K8sObject[], command: CommandUnderTest): string[] {
+  const t = podTemplates(objects).find((x) => x.owner.kind === command.kind && x.id === `app/${command.name}`);
+  const c = t?.spec.containers.find((x) => x.name === command.name);
+  if (!t || !c) return [`${command.kind} app/${command.name} with a container of that name is not rendered`];
+  const where = `${command.name}`;
+  const { problems, config } = environmentProblems(objects, t, c, where, command);
+  if (config) problems.push(...urlProblems(objects, t.namespace, where, config));
+  return problems;
+}
+
+function environmentProblems(
+  objects: readonly K8sObject[],
+  t: PodTemplate,
+  c: IContainer,
+  where: string,
+  service: { schema: ServiceSchema; clusterMustSet: Readonly<Record<string, string>> },
+): { problems: string[]; config?: Record<string, unknown> } {
+  const problems: string[] = [];
+  const schemaKeys = new Set(Object.keys(service.schema.shape));
+  const declared = declaredNames(objects, t.namespace, c);
+
+  for (const k of requiredKeys(service.schema)) if (!declared.includes(k)) problems.push(`${where}: required ${k} is not provided by the ${t.owner.kind}`);
+  for (const k of declared) if (!schemaKeys.has(k)) problems.push(`${where}: provides ${k}, which the service's config schema does not know`);
+  for (const k of loopbackDefaults(service.schema)) if (!declared.includes(k)) problems.push(`${where}: ${k} keeps its loopback default, which is wrong inside a pod`);
+  for (const [k, why] of Object.entries(service.clusterMustSet)) if (!declared.includes(k)) problems.push(`${where}: ${k} is not set (${why})`);
+
+  const { env, problems: refProblems } = resolveEnv(objects, t.namespace, c);
+  problems.push(...refProblems.map((p) => `${where}: ${p}`));
+  const parsed = service.schema.safeParse(env);
+  if (!parsed.success) {
+    // Names and rules only: values may be secrets.
+    for (const issue of parsed.error.issues) problems.push(`${where}: ${issue.path.join('.') || '(config)'} ${issue.message}`);
+    return { problems };
+  }
+  return { problems, config: parsed.data as Record<string, unknown> };
+}
+
+/** URLs the service will call must name a Service of the namespace and one of its ports. */
+function urlProblems(objects: readonly K8sObject[], namespace: string, where: string, config: Record<string, unknown>): string[] {
+  const problems: string[] = [];
   for (const [k, v] of Object.entries(config)) {
     if (typeof v !== 'string') continue;
     let url: URL;
@@ -109,7 +148,7 @@ export function checkServiceConfig(objects: readonly K8sObject[], service: Servi
     }
     const defaultPort = { 'http:': 80, 'https:': 443, 'postgres:': 5432, 'postgresql:': 5432 }[url.protocol];
     if (defaultPort === undefined) continue;
-    const [host, ns = t.namespace] = url.hostname.split('.');
+    const [host, ns = namespace] = url.hostname.split('.');
     const svc = find(objects, 'Service', ns, host ?? '');
     if (!svc) {
       problems.push(`${where}: ${k} points at host ${url.hostname}, which is no Service of the manifests`);

@@ -373,7 +373,10 @@ export const rules: Record<string, Rule> = {
           out.push(`${containerRef(t, c)}: preStop ${preStopSleepMs} ms + SHUTDOWN_TIMEOUT_MS ${timeout} is not below terminationGracePeriodSeconds (${graceMs} ms): SIGKILL would cut the shutdown`);
         }
         const readinessPeriodMs = (c.readinessProbe?.periodSeconds ?? 10) * 1000;
-        if (drain + preStopSleepMs < readinessPeriodMs) out.push(`${containerRef(t, c)}: drain ${drain} ms is shorter than one readiness period (${readinessPeriodMs} ms)`);
+        // Draining is for a container that receives traffic: one with no ports (a CronJob running a
+        // service's command, like the Images reconcile) is in no Service's endpoints.
+        const served = (c.ports ?? []).length > 0;
+        if (served && drain + preStopSleepMs < readinessPeriodMs) out.push(`${containerRef(t, c)}: drain ${drain} ms is shorter than one readiness period (${readinessPeriodMs} ms)`);
       }
     }
     return out;

@@ -76,7 +76,7 @@ export function filesOfApplyPath(path: string): string[] {
 
 /**
  * The seed's deployment commands (docs/deploy.md), in order, relative to k8s/: the first seven are
- * the seed's own; pdb/, networkpolicies/ and data/ complete the platform.
+ * the seed's own; pdb/, networkpolicies/, data/ and jobs/ complete the platform.
  */
 export const SEED_APPLY_PATHS = [
   'namespaces.yaml',
@@ -89,6 +89,7 @@ export const SEED_APPLY_PATHS = [
   'pdb/',
   'networkpolicies/',
   'data/',
+  'jobs/',
 ] as const;
 
 export function readSeedFiles(k8sDir: string, paths: readonly string[] = SEED_APPLY_PATHS): K8sObject[] {

@@ -7,8 +7,8 @@ export * from './types.js';
 export { LocalDirectoryStorage } from './local.js';
 export { S3Storage } from './s3.js';
 
-export function createStorage(config: Config): ObjectStorage {
-  if (config.STORAGE_DRIVER === 'local') return new LocalDirectoryStorage(config.STORAGE_LOCAL_DIR);
+export function createStorage(config: Config, localHooks: { afterTempWritten?: () => Promise<void> } = {}): ObjectStorage {
+  if (config.STORAGE_DRIVER === 'local') return new LocalDirectoryStorage(config.STORAGE_LOCAL_DIR, localHooks);
   return new S3Storage({
     bucket: config.S3_BUCKET,
     region: config.S3_REGION,

@@ -15,7 +15,11 @@ export class LocalDirectoryStorage implements ObjectStorage {
   readonly location: string;
   readonly #root: string;
 
-  constructor(directory: string) {
+  /** Crash tests only (FAULT_INJECTION): awaited after a `.part` file is written, before its rename. */
+  readonly #afterTempWritten: (() => Promise<void>) | undefined;
+
+  constructor(directory: string, hooks: { afterTempWritten?: () => Promise<void> } = {}) {
+    this.#afterTempWritten = hooks.afterTempWritten;
     this.#root = resolve(directory);
     this.location = `file://${this.#root}`;
   }
@@ -56,6 +60,7 @@ export class LocalDirectoryStorage implements ObjectStorage {
       } finally {
         await handle.close();
       }
+      await this.#afterTempWritten?.();
       await rename(tmp, target);
     }).catch(async (err: unknown) => {
       await rm(tmp, { force: true }).catch(() => undefined);
