@@ -149,6 +149,8 @@ export function remoteKeySource(options: RemoteKeySourceOptions): KeySource {
   let current: JSONWebKeySet | undefined;
   let lastFetchAt = 0;
   let inFlight: Promise<JSONWebKeySet> | undefined;
+  let startRetryMs = 250;
+  let closed = false;
 
   const fetchKeys = () => {
     inFlight ??= (async () => {
@@ -165,6 +167,11 @@ export function remoteKeySource(options: RemoteKeySourceOptions): KeySource {
       } catch (err) {
         options.logger.warn({ reason: err instanceof Error ? err.message : String(err), cached: current !== undefined }, 'JWKS fetch failed');
         if (current) return current;
+        // No keys at all yet (Auth still starting): try again soon rather than at the next refresh, or an
+        // instance that saw no request before Auth went down would have no keys for the whole outage.
+        const retry = setTimeout(() => void (closed ? undefined : fetchKeys().catch(() => undefined)), Math.min(startRetryMs, options.refreshIntervalMs ?? 5 * 60_000));
+        retry.unref();
+        startRetryMs = Math.min(startRetryMs * 2, 5000);
         throw err;
       } finally {
         inFlight = undefined;
@@ -179,7 +186,10 @@ export function remoteKeySource(options: RemoteKeySourceOptions): KeySource {
 
   return {
     loaded: () => current !== undefined,
-    close: () => clearInterval(timer),
+    close: () => {
+      closed = true;
+      clearInterval(timer);
+    },
     // With no keys yet, try now (rate-limited, so an Auth outage at start is not hammered).
     keys: async () => current ?? (Date.now() - lastFetchAt >= 1000 || inFlight ? fetchKeys() : Promise.reject(new Error('no keys yet'))),
     onUnknownKey: async () => {

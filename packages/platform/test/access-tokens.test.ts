@@ -204,6 +204,22 @@ describe('remoteKeySource', () => {
     }
   });
 
+  it('keeps retrying at start until the first keys arrive, without waiting for a request or the hourly refresh', async () => {
+    status = 503;
+    const keySource = source({ unknownKeyCooldownMs: 30_000 });
+    try {
+      const before = requests;
+      await waitUntil(() => requests >= before + 2);
+      assert.equal(keySource.loaded(), false);
+      status = 200;
+      // Nothing calls keys(): an instance that served no request before an Auth outage must still have keys.
+      await waitUntil(() => keySource.loaded(), 20_000);
+    } finally {
+      status = 200;
+      keySource.close();
+    }
+  });
+
   it('reports keys_unavailable (not "invalid") when keys were never loaded', async () => {
     const keySource = remoteKeySource({ jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json', logger, fetchTimeoutMs: 500 });
     const verifier = createAccessTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, keySource });
