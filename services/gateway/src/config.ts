@@ -41,6 +41,12 @@ export const configSchema = z
     RATE_LIMIT_WINDOW_MS: envInt(60_000, 1000, 3600_000),
     /** Largest upload passed to Images; a little above its own limit so Images answers IMAGES_TOO_LARGE. */
     UPLOAD_LIMIT_BYTES: envInt(10 * 1024 * 1024 + 64 * 1024, 1024, 1024 * 1024 * 1024),
+    /**
+     * An oversize body is read and discarded up to this many bytes (and this long) before the 413, so the
+     * client can read it; past either bound the connection is closed (drain.ts).
+     */
+    OVERSIZE_DRAIN_MAX_BYTES: envInt(24 * 1024 * 1024, 0, 1024 * 1024 * 1024),
+    OVERSIZE_DRAIN_TIMEOUT_MS: envInt(10_000, 0, 600_000),
     /** Comma-separated origins allowed by CORS; unset means CORS is off (same-origin web app). */
     CORS_ALLOWED_ORIGINS: envOptionalString(),
     /** Whose X-Forwarded-* to believe: unset/false (nobody), a hop count, or addresses/CIDRs; never "true" (trust-proxy.ts). */

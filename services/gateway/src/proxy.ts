@@ -3,6 +3,7 @@ import replyFrom from '@fastify/reply-from';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '@sre/platform';
 import type { Config } from './config.js';
+import { drainThen } from './drain.js';
 import { gatewayErrors } from './errors.js';
 import { pathOf } from './paths.js';
 import { classifyTransportError, type Upstream, type UpstreamMetrics } from './upstream.js';
@@ -90,6 +91,13 @@ export function proxyScope({ upstream, metrics, config, prefix, bodyLimit, stric
     child.inc();
   };
 
+  const drainBounds = { maxBytes: config.OVERSIZE_DRAIN_MAX_BYTES, timeoutMs: config.OVERSIZE_DRAIN_TIMEOUT_MS };
+  /** The refusal of an oversize body; the connection is closed after it, whatever was left unread. */
+  const tooLarge = (reply: FastifyReply) => {
+    reply.header('connection', 'close');
+    return gatewayErrors.GATEWAY_PAYLOAD_TOO_LARGE(`The request body is larger than ${bodyLimit} bytes.`);
+  };
+
   return async (scope: FastifyInstance) => {
     await scope.register(replyFrom, {
       undici: { connectTimeout: config.UPSTREAM_CONNECT_TIMEOUT_MS, connections: 128, keepAliveTimeout: 4000 },
@@ -109,10 +117,13 @@ export function proxyScope({ upstream, metrics, config, prefix, bodyLimit, stric
     });
     // After the token check (app-level preParsing runs first): refuse a declared oversize body
     // before reading any of it. Callback style: no promise per request.
-    scope.addHook('preParsing', (request, _reply, payload, done) => {
+    // The body is read and discarded first (bounded), so the client gets to read the 413 (drain.ts).
+    scope.addHook('preParsing', (request, reply, payload, done) => {
       const declared = Number(request.headers['content-length'] ?? 0);
-      if (declared > bodyLimit) done(gatewayErrors.GATEWAY_PAYLOAD_TOO_LARGE(`The request body is larger than ${bodyLimit} bytes.`));
-      else done(null, payload);
+      if (declared <= bodyLimit) return done(null, payload);
+      const refusal = tooLarge(reply);
+      if (declared > drainBounds.maxBytes) return done(refusal);
+      drainThen(request.raw, drainBounds, () => done(refusal));
     });
 
     const sourceFor = (request: FastifyRequest): string => {
@@ -155,7 +166,8 @@ export function proxyScope({ upstream, metrics, config, prefix, bodyLimit, stric
             },
             onError: (_res, { error }) => {
               if (limiter?.exceeded) {
-                reject(gatewayErrors.GATEWAY_PAYLOAD_TOO_LARGE(`The request body is larger than ${bodyLimit} bytes.`));
+                const refusal = tooLarge(reply);
+                drainThen(request.raw, drainBounds, () => reject(refusal));
                 return;
               }
               if (request.raw.socket.destroyed || (!request.raw.complete && request.raw.destroyed)) {
