@@ -49,5 +49,6 @@ else
 fi
 
 echo "test: ${#files[@]} test files"
-# Two files at a time: these machines have two cores, and several suites start real servers.
-node --conditions=development --import tsx --test --test-concurrency=2 --test-timeout=600000 "${files[@]}"
+# Two files at a time: these machines have two cores, and several suites start real servers. A file may
+# take 15 minutes: the local drills run nine scenarios end to end against real Prometheus and Alertmanager.
+node --conditions=development --import tsx --test --test-concurrency=2 --test-timeout=900000 "${files[@]}"
