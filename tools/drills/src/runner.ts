@@ -147,7 +147,7 @@ export function planLines(plan: ScenarioPlan, target: Target, options: RunOption
   lines.push(`   check  Prometheus ready: GET ${target.prometheusUrl.replace(/\/$/, '')}/-/ready`);
   lines.push(`   check  Alertmanager ready: GET ${target.alertmanagerUrl.replace(/\/$/, '')}/-/ready`);
   lines.push(`   check  every scrape target up: PromQL ${'`up == 0`'} returns nothing`);
-  lines.push(`   check  no page and no alert this drill watches is active in Alertmanager (waiting up to ${fmtMs(target.settleMs ?? 0)} for earlier ones to resolve)`);
+  lines.push(`   check  no alert this drill watches is active in Alertmanager (waiting up to ${fmtMs(target.settleMs ?? 0)} for earlier ones to resolve)`);
   lines.push(`   check  none of the expected alerts is already firing: ${plan.expectations.filter((e) => e.kind === 'alert-fires').map((e) => (e as { alertname: string }).alertname).join(', ') || '(none)'}`);
   if (target.name === 'kubernetes') lines.push('   check  every Deployment in the app namespace has all replicas available: kubectl get deployments -n app -o json');
   lines.push(`   traffic synthetic user through ${target.gatewayUrl}: register, log in, upload a picture; then ${options.ratePerSecond ?? 8} req/s over auth (/api/auth/me, login), images (/api/images), storage (thumbnail)`);
@@ -302,12 +302,11 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
     if (!(await ready(target.alertmanagerUrl, '/-/ready'))) problems.push(`Alertmanager does not answer at ${target.alertmanagerUrl} (start it: npm run observe)`);
     if (problems.length === 0) {
       // Alerts of an earlier drill (or a real problem) still active: wait for them to resolve, up to a bound.
-      // Only pages and the alerts this plan watches must have resolved. SLO tickets (warning) look back over
-      // hours (days at real time): an earlier drill's burn keeps them open long after it ended, and they
-      // decide none of this drill's expectations.
+      // Only the alerts this plan watches (fires or stays silent) must have resolved. SLO burn-rate alerts
+      // look back over minutes to hours (days at real time): an earlier drill's burn keeps them open long
+      // after it ended, and unless this drill watches them they decide none of its expectations.
       const watched = plan.expectations.filter((e) => e.kind === 'alert-fires' || e.kind === 'alert-silent');
-      const blocks = (a: { labels: Record<string, string> }) =>
-        a.labels.severity === 'critical' || watched.some((e) => e.alertname === a.labels.alertname && labelsMatch(a.labels, e.labels));
+      const blocks = (a: { labels: Record<string, string> }) => watched.some((e) => e.alertname === a.labels.alertname && labelsMatch(a.labels, e.labels));
       const settleUntil = Date.now() + (target.settleMs ?? 0);
       for (;;) {
         const active = (await amAlerts(target.alertmanagerUrl).catch(() => [])).filter((a) => a.labels.alertname !== 'Watchdog' && a.status.state === 'active' && blocks(a));
