@@ -1,4 +1,4 @@
-import { promQuery } from './observability.js';
+import { labelsMatch, promQuery } from './observability.js';
 import { fmtMs } from './runner.js';
 import type { DrillContext, ExpectationResult, Journal, ScenarioPlan, Target, TrafficClass } from './types.js';
 import type { Traffic } from './traffic.js';
@@ -92,7 +92,9 @@ export async function recover(
       while (rel() < startedAt + r.withinMs) {
         const { am } = await pollers.pollAlerts();
         await pollers.pollSink();
-        const active = am.some((a) => a.labels.alertname === alertname);
+        // By its labels too: an SLO page and the ticket of the same name are different alerts, and the ticket
+        // (hours of look-back) stays open long after the page resolved.
+        const active = am.some((a) => a.labels.alertname === alertname && labelsMatch(a.labels, r.labels));
         const resolvedNote = journal.notifications.find((n) => n.status === 'resolved' && n.alertnames.includes(alertname) && n.t >= startedAt);
         if (!active && (!target.sinkUrl || resolvedNote)) {
           result.status = 'passed';
