@@ -75,6 +75,8 @@ export async function recover(
   print(`    ${recoveredAt !== undefined ? '✓' : '✗'} recovery: ${journal.expectations.at(-1)?.observed}`);
 
   // Bounds run from the start of rollback: each resolve bound already holds the rule's window and the route's group_interval.
+  // A fast rollback can resolve an alert, and Alertmanager notify the sink, before this phase begins.
+  const rollbackAt = journal.markers.rollbackAt ?? startedAt;
   await Promise.all([
     ...plan.resolves.map(async (r) => {
       const { alertname } = r;
@@ -89,17 +91,17 @@ export async function recover(
         observed: '',
       };
       journal.expectations.push(result);
-      while (rel() < startedAt + r.withinMs) {
+      while (rel() < rollbackAt + r.withinMs) {
         const { am } = await pollers.pollAlerts();
         await pollers.pollSink();
         // By its labels too: an SLO page and the ticket of the same name are different alerts, and the ticket
         // (hours of look-back) stays open long after the page resolved.
         const active = am.some((a) => a.labels.alertname === alertname && labelsMatch(a.labels, r.labels));
-        const resolvedNote = journal.notifications.find((n) => n.status === 'resolved' && n.alertnames.includes(alertname) && n.t >= startedAt);
+        const resolvedNote = journal.notifications.find((n) => n.status === 'resolved' && n.alertnames.includes(alertname) && n.t >= rollbackAt);
         if (!active && (!target.sinkUrl || resolvedNote)) {
           result.status = 'passed';
-          result.measuredMs = rel() - startedAt;
-          result.observed = `resolved after ${fmtMs(rel() - startedAt)}${resolvedNote ? '; resolved notification delivered' : ''}`;
+          result.measuredMs = rel() - rollbackAt;
+          result.observed = `resolved after ${fmtMs(rel() - rollbackAt)}${resolvedNote ? '; resolved notification delivered' : ''}`;
           break;
         }
         await new Promise((res) => setTimeout(res, 1000));
@@ -113,12 +115,12 @@ export async function recover(
     ...(plan.afterRollback ?? []).map(async (e) => {
       const result: ExpectationResult = { id: e.id, kind: 'recovery', description: e.description, why: e.why, check: `PromQL returns a series: ${e.query}`, bound: `≤ ${fmtMs(e.withinMs)} after rollback${e.derivation ? ` (${e.derivation})` : ''}`, status: 'pending', observed: '' };
       journal.expectations.push(result);
-      while (rel() < startedAt + e.withinMs) {
+      while (rel() < rollbackAt + e.withinMs) {
         const res = await promQuery(target.prometheusUrl, e.query).catch(() => []);
         if (res.length > 0) {
           result.status = 'passed';
-          result.measuredMs = rel() - startedAt;
-          result.observed = `after ${fmtMs(rel() - startedAt)}`;
+          result.measuredMs = rel() - rollbackAt;
+          result.observed = `after ${fmtMs(rel() - rollbackAt)}`;
           break;
         }
         await new Promise((done) => setTimeout(done, 2000));
