@@ -58,7 +58,7 @@ export function createHttpApp(platform: Platform, options: HttpAppOptions): Fast
     };
     httpRequestsTotal.inc(labels);
     httpRequestDuration.observe(labels, elapsedMs / 1000);
-    request.log.info({ method: request.method, route: labels.route, statusCode, durationMs: Math.round(elapsedMs) }, 'request completed');
+    request.log.info({ method: request.method, route: labels.route, statusCode, durationMs: Math.round(elapsedMs), clientIp: request.ip }, 'request completed');
   };
 
   const app = Fastify({

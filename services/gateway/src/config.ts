@@ -26,6 +26,12 @@ export const configSchema = z
     AUTH_TIMEOUT_MS: envInt(5000, 100, 600_000),
     IMAGES_TIMEOUT_MS: envInt(30_000, 100, 600_000),
     UPSTREAM_CONNECT_TIMEOUT_MS: envInt(2000, 50, 60_000),
+    /**
+     * Source address for connections to the upstreams. Auth believes the client address the gateway forwards
+     * only from the gateway's address; on one machine every local client is 127.0.0.1 too, so `npm start`
+     * gives the gateway its own loopback address (127.0.0.3) and Auth trusts only that.
+     */
+    UPSTREAM_LOCAL_ADDRESS: envOptionalString().pipe(z.union([z.undefined(), z.union([z.ipv4(), z.ipv6()])])),
     /** Retries for idempotent requests (GET/HEAD) after connection failures; 0 disables. */
     UPSTREAM_RETRIES: envInt(2, 0, 10),
     UPSTREAM_RETRY_INITIAL_DELAY_MS: envInt(50, 1, 10_000),

@@ -100,7 +100,12 @@ export function proxyScope({ upstream, metrics, config, prefix, bodyLimit, stric
 
   return async (scope: FastifyInstance) => {
     await scope.register(replyFrom, {
-      undici: { connectTimeout: config.UPSTREAM_CONNECT_TIMEOUT_MS, connections: 128, keepAliveTimeout: 4000 },
+      undici: {
+        connectTimeout: config.UPSTREAM_CONNECT_TIMEOUT_MS,
+        connections: 128,
+        keepAliveTimeout: 4000,
+        ...(config.UPSTREAM_LOCAL_ADDRESS ? { localAddress: config.UPSTREAM_LOCAL_ADDRESS } : {}),
+      },
       disableRequestLogging: true,
     });
     // No parsing here: every body is streamed to the upstream as it arrives, with a byte cap.

@@ -1,10 +1,12 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { relaySourceAddress } from './loopback.js';
 
 /**
  * A small TCP round-robin in front of several instances of one service, standing in for a
  * Kubernetes Service. Each new connection goes to the next instance; one that refuses the
  * connection (stopped, crashed, restarting) is skipped, so drills can kill an instance and
- * watch the platform keep serving.
+ * watch the platform keep serving. A loopback client's source address is kept (as kube-proxy keeps a
+ * pod's), so a service behind it can still tell the gateway (127.0.0.3) from other local clients.
  */
 export class RoundRobinBalancer {
   #server: Server | undefined;
@@ -33,7 +35,8 @@ export class RoundRobinBalancer {
       return;
     }
     const port = ports[this.#next++ % ports.length]!;
-    const upstream = connect({ host: '127.0.0.1', port });
+    const localAddress = relaySourceAddress(client.remoteAddress);
+    const upstream = connect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) });
     let connected = false;
     upstream.once('connect', () => {
       connected = true;

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { RoundRobinBalancer } from './balancer.js';
 import { ensureDevSigningKey } from './keys.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
+import { canBind, GATEWAY_SOURCE_ADDRESS, proxyTrust, TLS_PROXY_ADDRESS } from './loopback.js';
 import { assertPortFree, pickFreePort } from './ports.js';
 import { hasPostgresServer, postgresCanReach, startLocalPostgres, type LocalPostgres } from './postgres.js';
 import { SupervisedProcess } from './supervisor.js';
@@ -94,6 +95,7 @@ export class Launcher {
   #postgres: LocalPostgres | undefined;
   #stopping: Promise<void> | undefined;
   #state: LauncherState | undefined;
+  #tlsProxyAddress: string | undefined;
   #lock: DataDirLock | undefined;
   readonly #exitHook = () => {
     for (const service of this.#services.values()) for (const instance of service.instances) instance.process.killNow();
@@ -174,6 +176,10 @@ export class Launcher {
     const signingKey = env.JWT_PRIVATE_KEY ? undefined : ensureDevSigningKey(join(dataDir, 'keys'));
     if (signingKey?.created) say(`[launcher] generated a development signing key: ${signingKey.file}`);
 
+    const trust = proxyTrust(this.options.https, { tlsProxy: await canBind(TLS_PROXY_ADDRESS), gatewaySource: await canBind(GATEWAY_SOURCE_ADDRESS) });
+    for (const warning of trust.warnings) say(`[launcher] note: ${warning}`);
+    this.#tlsProxyAddress = trust.tlsProxyAddress;
+
     const baseEnv: NodeJS.ProcessEnv = { ...env };
     for (const name of PER_SERVICE_VARIABLES) delete baseEnv[name];
     Object.assign(baseEnv, {
@@ -187,8 +193,9 @@ export class Launcher {
         ...baseEnv,
         ...(signingKey ? { JWT_PRIVATE_KEY: signingKey.privateKeyPem } : {}),
         ...(databaseUrl.auth ? { DATABASE_URL: databaseUrl.auth } : { PGLITE_DATA_DIR: join(dataDir, 'auth', 'pglite') }),
-        // The gateway forwards the client address; auth throttles logins per client IP.
-        TRUST_PROXY: env.AUTH_TRUST_PROXY ?? '127.0.0.1',
+        // The gateway forwards the client address; auth throttles logins per client IP and believes
+        // the forwarded address only from the gateway's own source address (loopback.ts).
+        TRUST_PROXY: env.AUTH_TRUST_PROXY ?? trust.authTrustProxy,
       },
       images: {
         ...baseEnv,
@@ -202,8 +209,10 @@ export class Launcher {
         AUTH_URL: `http://127.0.0.1:${ports.auth}`,
         IMAGES_URL: `http://127.0.0.1:${ports.images}`,
         WEB_ROOT: WEB_DIST,
-        // Only the local TLS proxy (loopback) may tell the gateway the client's address and scheme.
-        TRUST_PROXY: env.GATEWAY_TRUST_PROXY ?? '127.0.0.1',
+        // Only the local TLS proxy, from its own address, may tell the gateway the client's address and
+        // scheme; without HTTPS nobody may (every local client is 127.0.0.1).
+        TRUST_PROXY: env.GATEWAY_TRUST_PROXY ?? trust.gatewayTrustProxy,
+        ...(trust.gatewaySourceAddress && !env.UPSTREAM_LOCAL_ADDRESS ? { UPSTREAM_LOCAL_ADDRESS: trust.gatewaySourceAddress } : {}),
       },
     };
 
@@ -246,7 +255,8 @@ export class Launcher {
     if (this.options.https) {
       const { certFile, keyFile } = ensureCertificate(join(dataDir, 'tls'));
       const httpsPort = auto ? await pickFreePort() : this.options.httpsPort;
-      this.#tlsServer = await startTlsProxy({ host: this.options.host, port: httpsPort, certFile, keyFile, targetPort: ports.gateway });
+      const source = this.#tlsProxyAddress ? { localAddress: this.#tlsProxyAddress } : {};
+      this.#tlsServer = await startTlsProxy({ host: this.options.host, port: httpsPort, certFile, keyFile, targetPort: ports.gateway, ...source });
       this.options.httpsPort = httpsPort;
     }
     this.#writeState();

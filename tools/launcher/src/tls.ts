@@ -32,14 +32,16 @@ export function ensureCertificate(dir: string): { certFile: string; keyFile: str
   return { certFile, keyFile };
 }
 
-export async function startTlsProxy(options: { host: string; port: number; certFile: string; keyFile: string; targetPort: number }): Promise<Server> {
+export async function startTlsProxy(options: { host: string; port: number; certFile: string; keyFile: string; targetPort: number; localAddress?: string }): Promise<Server> {
   const server = createHttpsServer({ cert: readFileSync(options.certFile), key: readFileSync(options.keyFile) }, (req, res) => {
     const headers = { ...req.headers };
     const clientIp = req.socket.remoteAddress ?? '';
     headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${String(headers['x-forwarded-for'])}, ${clientIp}` : clientIp;
     headers['x-forwarded-proto'] = 'https';
     headers['x-forwarded-host'] = req.headers.host ?? `localhost:${options.port}`;
-    const upstream = httpRequest({ host: '127.0.0.1', port: options.targetPort, method: req.method, path: req.url, headers }, (upstreamRes) => {
+    // From its own address (loopback.ts): the gateway believes X-Forwarded-For only from there.
+    const source = options.localAddress ? { localAddress: options.localAddress } : {};
+    const upstream = httpRequest({ host: '127.0.0.1', port: options.targetPort, method: req.method, path: req.url, headers, ...source }, (upstreamRes) => {
       res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
       upstreamRes.pipe(res);
     });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -123,4 +123,15 @@ export async function upload(base: string, token: string, data: Buffer, filename
     token,
     body: uploadForm([{ name: 'file', data, filename, type }]),
   });
+}
+
+/** The client address a service logged for one request (its "request completed" line), waiting for the log to be written. */
+export async function clientIpLogged(dataDir: string, service: string, requestId: string): Promise<string | undefined> {
+  const file = join(dataDir, 'logs', `${service}.log`);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const line = existsSync(file) ? readFileSync(file, 'utf8').split('\n').find((l) => l.includes(requestId) && l.includes('request completed')) : undefined;
+    if (line) return (JSON.parse(line) as { clientIp?: string }).clientIp;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
 }

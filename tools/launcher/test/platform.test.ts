@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '@sre/testkit';
+import { canBind, TLS_PROXY_ADDRESS } from '../src/loopback.js';
 import sharp from 'sharp';
 import {
   call,
+  clientIpLogged,
   jpegImage,
   newEmail,
   pngImage,
@@ -208,6 +211,38 @@ describe('the platform through the gateway, on the launcher', () => {
     assert.match(res.hsts ?? '', /max-age=\d+/);
     const plain = await call(base, 'GET', '/');
     assert.equal(plain.headers.get('strict-transport-security'), null, 'no HSTS over plain HTTP');
+  });
+
+  it('believes X-Forwarded-For only from its own proxies: the TLS proxy for the gateway, the gateway for Auth', async () => {
+    // On Linux the proxies have their own loopback addresses (loopback.ts); elsewhere this check does not apply.
+    assert.ok(await canBind(TLS_PROXY_ADDRESS), `${TLS_PROXY_ADDRESS} must be a loopback address on the test machine (Linux)`);
+    const spoofed = '203.0.113.7';
+    const loggedClient = (service: 'gateway' | 'auth', requestId: string) => clientIpLogged(platform.dataDir, service, requestId);
+
+    const direct = randomUUID();
+    const login = { json: { email: newEmail('spoof'), password: 'not the password' } };
+    await call(base, 'POST', '/api/auth/login', { ...login, headers: { 'x-forwarded-for': spoofed, 'x-request-id': direct } });
+    assert.equal(await loggedClient('gateway', direct), '127.0.0.1', 'a local client chose the gateway’s view of its address');
+    // The gateway forwarded the address it saw, from 127.0.0.3, and Auth believed that one.
+    assert.equal(await loggedClient('auth', direct), '127.0.0.1');
+
+    const authDirect = randomUUID();
+    await call(platform.launcher.state.services.auth.url, 'POST', '/login', { ...login, headers: { 'x-forwarded-for': spoofed, 'x-request-id': authDirect } });
+    assert.equal(await loggedClient('auth', authDirect), '127.0.0.1', 'a local client chose Auth’s view of its address');
+
+    // Through the TLS proxy (127.0.0.2): its X-Forwarded-For is believed, one hop only.
+    const viaTls = randomUUID();
+    const port = Number(new URL(platform.launcher.state.httpsUrl ?? '').port);
+    await new Promise<void>((resolve, reject) => {
+      const headers = { 'x-forwarded-for': spoofed, 'x-request-id': viaTls };
+      const req = httpsRequest({ host: '127.0.0.1', port, path: '/api/auth/me', headers, rejectUnauthorized: false, servername: 'localhost' }, (r) => {
+        r.resume();
+        r.on('end', resolve);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(await loggedClient('gateway', viaTls), '127.0.0.1');
   });
 
   it('Auth stopped: existing tokens still work for images, login answers 503; Images stopped: image routes 503, auth works; both back without restarting the gateway', async () => {
