@@ -14,8 +14,8 @@ const ELEVEN_MB = 11 * 1024 * 1024;
 
 /**
  * Issue 15, item 9: a client that sends a whole oversize upload must read the 413 and its message,
- * not a broken pipe. The service answers early, then reads and discards the rest of the body (up to
- * LINGER_MAX_BYTES / LINGER_TIMEOUT_MS, like nginx's lingering close) before the socket goes away.
+ * not a broken pipe, whether the length is declared (refused before reading) or found while reading a
+ * chunked body.
  */
 describe('an oversize upload sent in full gets the 413 and its message', () => {
   let images: ImagesApp;
@@ -56,6 +56,59 @@ describe('an oversize upload sent in full gets the 413 and its message', () => {
     const [json, status] = stdout.trimEnd().split('\n');
     assert.equal(status, '413', stdout);
     assert.equal((JSON.parse(json!) as { error: { code: string } }).error.code, 'IMAGES_TOO_LARGE');
+  });
+
+  it('with curl -F sending chunked at a network-like rate (the limit is found while reading)', { skip: curl.skip }, async () => {
+    const file = join(dir.path, 'huge-chunked.png');
+    writeFileSync(file, big);
+    const args = ['-sS', '--max-time', '60', '--limit-rate', '4M', '-H', 'Expect:', '-H', 'Transfer-Encoding: chunked', '-H', `authorization: ${bearer}`, '-F', `file=@${file};type=image/png`, '-w', '\n%{http_code}', url];
+    const { stdout } = await promisify(execFile)('curl', args);
+    const [json, status] = stdout.trimEnd().split('\n');
+    assert.equal(status, '413', stdout);
+    assert.equal((JSON.parse(json!) as { error: { code: string } }).error.code, 'IMAGES_TOO_LARGE');
+  });
+
+  it('with node:http sending chunked (no declared length), writing as the server reads', async () => {
+    const boundary = 'x-boundary';
+    const head = Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="huge.png"\r\ncontent-type: image/png\r\n\r\n`);
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    const outcome = await new Promise<string>((resolve) => {
+      let writing = true;
+      let answer: string | undefined;
+      const settle = () => {
+        if (!writing && answer) resolve(answer);
+      };
+      const headers = { authorization: bearer, 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' };
+      const req = request(url, { method: 'POST', headers }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => {
+          answer = `${res.statusCode} ${text}`;
+          settle();
+        });
+      });
+      req.on('error', (err) => {
+        writing = false;
+        answer ??= `error ${err.message}`;
+        settle();
+      });
+      req.on('finish', () => {
+        writing = false;
+        settle();
+      });
+      req.write(head);
+      let sent = 0;
+      const piece = big.subarray(0, 64 * 1024);
+      const pump = () => {
+        while (sent < big.length && writing) {
+          sent += piece.length;
+          if (!req.write(piece)) return void req.once('drain', pump);
+        }
+        if (writing) req.end(tail);
+      };
+      pump();
+    });
+    assert.match(outcome, /^413 .*IMAGES_TOO_LARGE/);
   });
 
   it('with node:http, which writes the whole body before it reads the answer', async () => {
