@@ -49,6 +49,8 @@ const CLASSES: readonly TrafficClass[] = ['auth', 'images', 'storage'];
 
 /** The steady-state thresholds when a run does not set its own: what "healthy" means before a drill may inject. */
 export const STEADY_STATE_DEFAULTS = { minSuccessRatio: 0.99, maxP95Ms: 1000 } as const;
+/** How long an unready service or a down scrape target may take to clear before a drill refuses to start. */
+export const STEADY_HEALTH_GRACE_MS = 30_000;
 
 /**
  * Traffic in the steady-state window, judged per class: every class must have completed requests,
@@ -319,15 +321,13 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
       }
     }
     if (problems.length === 0) {
-      const down = await promQuery(target.prometheusUrl, 'up == 0').catch((err: Error): PromSample[] => [{ metric: { error: err.message }, value: 0 }]);
-      for (const d of down) problems.push(`scrape target down: ${d.metric.job ?? ''} ${d.metric.instance ?? d.metric.error ?? ''}`.trim());
       const am = await amAlerts(target.alertmanagerUrl).catch(() => []);
       for (const e of plan.expectations) {
         if (e.kind !== 'alert-fires') continue;
         if (am.some((a) => a.labels.alertname === e.alertname && labelsMatch(a.labels, e.labels))) problems.push(`${e.alertname} is already firing: its detection could not be measured`);
       }
     }
-    if (target.healthProblems) problems.push(...(await target.healthProblems(ctx)));
+    if (problems.length === 0) problems.push(...(await lastingHealthProblems(target, ctx, abort.signal)));
     if (problems.length === 0) {
       try {
         traffic = await startTraffic({ gatewayUrl: target.gatewayUrl, origin, phase: () => currentPhase, ratePerSecond: options.ratePerSecond ?? 8 });
@@ -552,3 +552,22 @@ function fmtLabels(m: Record<string, string>): string {
 function round(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(3);
 }
+
+/**
+ * Scrape targets down and unready services, if they stay so. On a busy machine one readiness check or
+ * scrape can miss its timeout while the platform is fine (a fresh-clone CI saw exactly that); a drill
+ * refuses to start only when a problem is still there after STEADY_HEALTH_GRACE_MS of re-checking.
+ */
+export async function lastingHealthProblems(target: Target, ctx: DrillContext, signal: AbortSignal, graceMs = STEADY_HEALTH_GRACE_MS): Promise<string[]> {
+  const until = Date.now() + graceMs;
+  for (;;) {
+    const found: string[] = [];
+    const down = await promQuery(target.prometheusUrl, 'up == 0').catch((err: Error): PromSample[] => [{ metric: { error: err.message }, value: 0 }]);
+    for (const d of down) found.push(`scrape target down: ${d.metric.job ?? ''} ${d.metric.instance ?? d.metric.error ?? ''}`.trim());
+    if (target.healthProblems) found.push(...(await target.healthProblems(ctx)));
+    if (found.length === 0) return [];
+    if (Date.now() >= until || signal.aborted) return found.map((p) => `${p} (still after ${fmtMs(graceMs)} of re-checking)`);
+    await sleep(Math.min(2000, graceMs / 4), signal);
+  }
+}
+

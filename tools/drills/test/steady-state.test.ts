@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { STEADY_STATE_DEFAULTS, steadyTrafficProblems } from '../src/runner.js';
-import type { TrafficClass, TrafficSample } from '../src/types.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { lastingHealthProblems, STEADY_STATE_DEFAULTS, steadyTrafficProblems } from '../src/runner.js';
+import type { DrillContext, Target, TrafficClass, TrafficSample } from '../src/types.js';
 
 /**
  * The steady-state bound a drill must meet before it may inject (issue 15 item 18: setting it to
@@ -39,3 +41,37 @@ describe('steady-state bound', () => {
     assert.deepEqual(steadyTrafficProblems(slow, { steadyMaxP95Ms: 3000 }), []);
   });
 });
+
+describe('steady-state health: a blip is not a broken platform', () => {
+  /** A Prometheus that answers `up == 0` with no series, and a target whose readiness answers from a script. */
+  async function withTarget(readiness: string[][], run: (target: Target) => Promise<void>) {
+    const prometheus = createServer((_req, res) => res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } })));
+    await new Promise<void>((r) => prometheus.listen(0, '127.0.0.1', r));
+    let call = 0;
+    const target = {
+      prometheusUrl: `http://127.0.0.1:${(prometheus.address() as AddressInfo).port}`,
+      healthProblems: async () => readiness[Math.min(call++, readiness.length - 1)] ?? [],
+    } as unknown as Target;
+    try {
+      await run(target);
+    } finally {
+      prometheus.close();
+    }
+  }
+  const ctx = {} as DrillContext;
+
+  it('an instance unready for one check and ready at the next does not stop the drill', async () => {
+    await withTarget([['images#2 is not ready'], []], async (target) => {
+      assert.deepEqual(await lastingHealthProblems(target, ctx, new AbortController().signal, 10_000), []);
+    });
+  });
+
+  it('an instance unready through the whole grace period does, and the message says for how long', async () => {
+    await withTarget([['images#2 is not ready']], async (target) => {
+      const problems = await lastingHealthProblems(target, ctx, new AbortController().signal, 400);
+      assert.equal(problems.length, 1);
+      assert.match(problems[0] ?? '', /^images#2 is not ready \(still after 400 ms of re-checking\)$/);
+    });
+  });
+});
+
