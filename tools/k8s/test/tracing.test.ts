@@ -159,7 +159,11 @@ describe('tracing component', kubectl, () => {
     assert.equal(target.targetName, 'query');
     const toLogs = jaeger.jsonData.tracesToLogsV2 as { filterByTraceID: boolean; query: string };
     assert.equal(toLogs.filterByTraceID, true);
-    assert.match(toLogs.query, /\$\{__trace\.traceId\}/);
+    // Grafana expands $NAME and ${NAME} in provisioning files from its environment; $$ is a literal $.
+    assert.match(toLogs.query, /\$\$\{__trace\.traceId\}/);
+    for (const [file, text] of Object.entries(dataOf(traced, 'grafana-datasources')!)) {
+      assert.deepEqual(text.match(/(?<!\$)\$(?!\$)[{\w]/g), null, `${file}: an unescaped $ would be replaced by an environment variable (write $$)`);
+    }
     assert.equal((jaeger.jsonData.tracesToMetrics as { datasourceUid: string }).datasourceUid, prometheus.uid);
     // Without the component: Prometheus only, with no link to a trace store that is not there.
     const without = datasources(base);
