@@ -6,9 +6,12 @@
  * is in networkpolicy.test.ts. Not applied to a real cluster here (none can be had).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { requireTool } from '@sre/testkit';
 import { configSchema as authSchema } from '../../../services/auth/src/config.js';
 import { configSchema as gatewaySchema } from '../../../services/gateway/src/config.js';
@@ -169,6 +172,27 @@ describe('tracing component', kubectl, () => {
     const without = datasources(base);
     assert.deepEqual(without.map((d) => d.type), ['prometheus']);
     assert.equal(without[0]!.jsonData.exemplarTraceIdDestinations, undefined);
+  });
+
+  it('the trace-to-metrics queries are valid PromQL once Grafana fills in the span\'s tags (promtool check rules)', requireTool('promtool', 'apt-get install prometheus'), () => {
+    const jaeger = parse(dataOf(render().traced, 'grafana-datasources')!['jaeger.yaml']!) as { datasources: { jsonData: { tracesToMetrics: { queries: { name: string; query: string }[] } } }[] };
+    const queries = jaeger.datasources[0]!.jsonData.tracesToMetrics.queries;
+    assert.ok(queries.length >= 2);
+    // $$ is Grafana's provisioning escape for $; $__tags becomes the span's mapped tags.
+    const promql = (q: string) => q.replaceAll('$$', '$').replaceAll('$__tags', 'service="gateway"');
+    const check = (exprs: string[]) => {
+      const dir = mkdtempSync(join(tmpdir(), 'sre-tracing-promql-'));
+      try {
+        const file = join(dir, 'queries.yml');
+        writeFileSync(file, stringify({ groups: [{ name: 'trace-to-metrics', rules: exprs.map((expr, i) => ({ record: `trace_to_metrics:query${i}`, expr })) }] }));
+        return spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const result = check(queries.map((q) => promql(q.query)));
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.notEqual(check(['sum(rate(http_requests_total{$__tags}[1m]))']).status, 0, 'promtool accepts an unfilled $__tags: the check cannot fail');
   });
 
   it('Prometheus keeps exemplars only with the component', () => {
