@@ -8,6 +8,7 @@ import { RUNBOOK_BASE_URL, alertmanagerConfigFile, alertmanagerTemplatesDir, das
 import { ruleFiles } from './rules.js';
 import { SLO_ALERTS_FILE, SLO_RULES_FILE, sloAlertRulesYaml, sloRecordingRulesYaml } from './slo/rules.js';
 import { loadSlos } from './slo/schema.js';
+import { JAEGER_DATASOURCE_FILE, TRACING_DATASOURCES_PATCH, tracingDatasourcesPatch } from './tracing.js';
 
 /**
  * Everything generated from the monitoring/ sources, as { path relative to the repository: content }:
@@ -84,6 +85,16 @@ export function generatedFiles(): Map<string, string> {
   files.set(
     rel(join(k8sMonitoringDir, 'grafana-dashboards.yaml')),
     configMap('grafana-dashboards', 'grafana', ['monitoring/grafana/src/dashboards.ts', 'monitoring/grafana/src/slo-dashboard.ts', 'monitoring/slos.yaml'], Object.fromEntries(dashboardJson)),
+  );
+  // The tracing component's Grafana patch: the same datasource file plus the exemplar link and Jaeger.
+  files.set(
+    rel(TRACING_DATASOURCES_PATCH),
+    tracingDatasourcesPatch({
+      header: header([rel(datasources), rel(JAEGER_DATASOURCE_FILE)]),
+      prometheusYaml: read(datasources),
+      jaegerYaml: read(JAEGER_DATASOURCE_FILE),
+      otherConfigMaps: { 'grafana-dashboard-providers': { 'sre-platform.yaml': read(providers) }, 'grafana-dashboards': Object.fromEntries(dashboardJson) },
+    }),
   );
   return files;
 }

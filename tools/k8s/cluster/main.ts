@@ -1,12 +1,14 @@
 /**
  * npm run cluster:up   [-- --provider kind|k3d|minikube] [--context NAME] [--name sre] [--engine docker|podman]
- *                      [--images REGISTRY/OWNER:TAG] [--with-loadgenerator] [--keep-on-failure] [--dry-run]
+ *                      [--images REGISTRY/OWNER:TAG] [--with-loadgenerator] [--with-tracing] [--keep-on-failure] [--dry-run]
  * npm run cluster:down [-- same selection flags] [--dry-run]
  *
  * One command from a clone to the platform on a local Kubernetes cluster (docs/deploy.md): the cluster
  * (kind by default), Calico, ingress-nginx, metrics-server, a default StorageClass, the three images
  * built and loaded without a registry, secrets, the manifests in the seed's order, and a wait for every
- * rollout; --with-loadgenerator adds the load generator (k8s/components/loadgenerator) at 0 replicas. --dry-run prints every command and runs none. When a step fails, a cluster this run created
+ * rollout; --with-loadgenerator adds the load generator (k8s/components/loadgenerator) at 0 replicas,
+ * --with-tracing the tracing component (k8s/components/tracing). --dry-run prints every command and
+ * runs none. When a step fails, a cluster this run created
  * is deleted again (unless --keep-on-failure).
  */
 import { spawnSync } from 'node:child_process';
@@ -20,7 +22,7 @@ import { missingTools, type Which } from './prerequisites.js';
 import { loadVersions } from './versions.js';
 
 const USAGE = `usage: npm run cluster:up|cluster:down -- [--provider kind|k3d|minikube] [--context NAME] [--name sre]
-         [--engine docker|podman] [--images REGISTRY/OWNER:TAG] [--with-loadgenerator] [--keep-on-failure] [--dry-run]   (docs/deploy.md)`;
+         [--engine docker|podman] [--images REGISTRY/OWNER:TAG] [--with-loadgenerator] [--with-tracing] [--keep-on-failure] [--dry-run]   (docs/deploy.md)`;
 
 export interface Cli {
   readonly command: 'up' | 'down';
@@ -43,6 +45,7 @@ export function parseArgs(argv: readonly string[], workDir: string): Cli {
   let dryRun = false;
   let keepOnFailure = false;
   let withLoadGenerator = false;
+  let withTracing = false;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     const value = () => {
@@ -69,13 +72,14 @@ export function parseArgs(argv: readonly string[], workDir: string): Cli {
     } else if (arg === '--dry-run') dryRun = true;
     else if (arg === '--keep-on-failure') keepOnFailure = true;
     else if (arg === '--with-loadgenerator') withLoadGenerator = true;
+    else if (arg === '--with-tracing') withTracing = true;
     else throw new UsageError(`unknown argument ${arg}`);
   }
   if (context && rest.includes('--provider')) throw new UsageError('--context uses an existing cluster: --provider does not apply');
   if (context && !images && context !== 'docker-desktop' && command === 'up') {
     throw new UsageError(`an existing cluster (${context}) cannot see locally built images: push them (tools/k8s/build-push.sh OWNER TAG) and pass --images ghcr.io/OWNER:TAG`);
   }
-  return { command, dryRun, keepOnFailure, engineGiven: engine !== undefined, options: { provider, context, name, engine: engine ?? 'docker', repoRoot: REPO_ROOT, workDir, images, withLoadGenerator } };
+  return { command, dryRun, keepOnFailure, engineGiven: engine !== undefined, options: { provider, context, name, engine: engine ?? 'docker', repoRoot: REPO_ROOT, workDir, images, withLoadGenerator, withTracing } };
 }
 
 const which: Which = (tool) => spawnSync('sh', ['-c', `command -v "${tool}"`], { stdio: 'ignore' }).status === 0;
@@ -181,7 +185,7 @@ function printWhereTo(o: ClusterOptions): void {
   Grafana       http://localhost:3000   user admin, password: kubectl --context ${ctx} -n monitoring get secret grafana-admin -o jsonpath='{.data.admin-password}' | base64 -d
   Prometheus    http://localhost:9090
   Alertmanager  http://localhost:9093
-  Grafana, Prometheus and Alertmanager are reached through port-forwards: run \`npm run cluster:forward -- --context ${ctx}\` and keep it running.`);
+${o.withTracing ? '  Jaeger        http://localhost:16686\n' : ''}  Grafana, Prometheus and Alertmanager${o.withTracing ? ' and Jaeger' : ''} are reached through port-forwards: run \`npm run cluster:forward -- --context ${ctx}${o.withTracing ? ' --with-tracing' : ''}\` and keep it running.`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

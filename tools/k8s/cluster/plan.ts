@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { podTemplates, type K8sObject } from '../verify/objects.js';
 import { filesOfApplyPath, parseManifests, SEED_APPLY_PATHS } from '../verify/render.js';
 import { applyLoadGenerator, LOADGENERATOR } from './loadgenerator.js';
+import { applyTracing } from './tracing.js';
 import { manifestUrls, type Versions } from './versions.js';
 
 export type Provider = 'kind' | 'k3d' | 'minikube';
@@ -25,6 +26,8 @@ export interface ClusterOptions {
   readonly images?: { readonly repository: string; readonly tag: string } | undefined;
   /** Also build, load and apply k8s/components/loadgenerator (at 0 replicas) for the load-spike drill. */
   readonly withLoadGenerator?: boolean | undefined;
+  /** Also apply k8s/components/tracing (OpenTelemetry Collector, Jaeger, the services exporting traces). */
+  readonly withTracing?: boolean | undefined;
 }
 
 export interface Step {
@@ -220,6 +223,7 @@ export function planUp(o: ClusterOptions, v: Versions, version: string): Step[] 
     { title: `copy k8s/ to ${manifests} with the images ${Object.values(refs).join(', ')}`, copyManifests: { to: manifests, images: refs } },
     ...apply,
     ...waits,
+    ...(o.withTracing ? applyTracing(o, k) : []),
     ...(o.withLoadGenerator ? applyLoadGenerator(o, imageRef(o, version, LOADGENERATOR.image), k) : []),
   ];
 }

@@ -14,9 +14,11 @@ import { after, describe, it } from 'node:test';
 import { requireTool } from '@sre/testkit';
 import { parseArgs, UsageError } from '../cluster/main.js';
 import { planDown, planUp, workloads, type ClusterOptions, type Step } from '../cluster/plan.js';
+import { forwardArgs } from '../cluster/forward.js';
+import { TRACING } from '../cluster/tracing.js';
 import { loadVersions, manifestUrls } from '../cluster/versions.js';
-import { find, podTemplates } from '../verify/objects.js';
-import { renderKustomize, SEED_APPLY_PATHS } from '../verify/render.js';
+import { find, podTemplates, type K8sObject } from '../verify/objects.js';
+import { renderKustomize, renderedPlatform, SEED_APPLY_PATHS } from '../verify/render.js';
 import { REPO_ROOT } from '../secrets.js';
 
 const versions = loadVersions();
@@ -178,6 +180,55 @@ describe('cluster:up plan', () => {
     });
   });
 
+  describe('--with-tracing', () => {
+    const tracingSteps = (steps: readonly Step[]) => steps.filter((s) => s.argv?.some((a) => a.includes('tracing')) || s.write?.path.includes('tracing'));
+
+    it('without it: no tracing step, and cluster:forward leaves Jaeger out', () => {
+      assert.deepEqual(tracingSteps(planUp(options(), versions, '0.1.0')), []);
+      assert.equal(parseArgs(['up'], '/w').options.withTracing, false);
+      assert.ok(!forwardArgs('kind-sre').some((a) => a.includes('svc/jaeger')));
+    });
+
+    it('applies the platform with the component after every wait, then waits for what it adds or rolls out', () => {
+      assert.equal(parseArgs(['up', '--with-tracing'], '/w').options.withTracing, true);
+      const steps = planUp(options({ withTracing: true }), versions, '0.1.0');
+      const lastBaseWait = indexOf(steps, /rollout status deployment\/api-service --timeout=600s$/);
+      const apply = indexOf(steps, /^kubectl --context kind-sre apply -k \/work-dir\/tracing$/);
+      assert.ok(lastBaseWait < apply, 'the component goes on a platform that is up');
+      const write = steps.find((s) => s.write?.path === '/work-dir/tracing/kustomization.yaml');
+      assert.ok(write, 'no Kustomization written for the component');
+      for (const w of TRACING.workloads) {
+        const [namespace, kind, name] = w.split('/');
+        const wait = new RegExp(`-n ${namespace} rollout status ${kind}/${name} --timeout=600s$`);
+        assert.ok(commands(steps).slice(apply + 1).some((c) => wait.test(c)), `no wait for ${w} after the apply`);
+      }
+      // With the load generator too: both, each once.
+      const both = commands(planUp(options({ withTracing: true, withLoadGenerator: true }), versions, '0.1.0'));
+      assert.equal(both.filter((c) => c.endsWith('apply -k /work-dir/tracing')).length, 1);
+      assert.equal(both.filter((c) => c.endsWith('apply -k /work-dir/loadgenerator')).length, 1);
+      assert.deepEqual(forwardArgs('kind-sre', true).at(-1), ['--context', 'kind-sre', '-n', 'monitoring', 'port-forward', '--address', '127.0.0.1', 'svc/jaeger', '16686:16686']);
+    });
+
+    it('its Kustomization renders the overlay users apply, and the waits cover every workload the component adds or changes', requireTool('kubectl', 'https://kubernetes.io/docs/tasks/tools/ — kubectl renders with its built-in kustomize'), () => {
+      const work = mkdtempSync(join(root, 'work-'));
+      const steps = planUp(options({ workDir: work, withTracing: true }), versions, '0.1.0');
+      const write = steps.find((s) => s.write?.path.startsWith(join(work, 'tracing')))!.write!;
+      // The copied manifests' stand-in (the copy only renames images).
+      symlinkSync(join(REPO_ROOT, 'k8s'), join(work, 'k8s'));
+      mkdirSync(join(work, 'tracing'));
+      writeFileSync(write.path, write.content);
+      const traced = renderKustomize(join(work, 'tracing'));
+      const overlay = renderKustomize(join(REPO_ROOT, 'tools/k8s/overlays/tracing'));
+      assert.deepEqual(traced, overlay);
+      // A pod template that is new or differs (spec or annotations) is a rollout to wait for.
+      const templates = (objects: readonly K8sObject[]) =>
+        new Map(podTemplates(objects).map((t) => [`${t.namespace}/${t.owner.kind.toLowerCase()}/${t.owner.metadata.name}`, JSON.stringify([t.spec, t.annotations])]));
+      const before = templates(renderedPlatform().objects);
+      const changed = [...templates(traced)].filter(([id, template]) => before.get(id) !== template).map(([id]) => id);
+      assert.deepEqual(changed.sort(), [...TRACING.workloads].sort());
+    });
+  });
+
   it('refuses an existing cluster without pushed images, an unknown provider and a floating tag', () => {
     assert.throws(() => parseArgs(['up', '--context', 'prod-like'], '/w'), (e: Error) => e instanceof UsageError && /cannot see locally built images/.test(e.message));
     assert.throws(() => parseArgs(['up', '--provider', 'docker-desktop'], '/w'), /unknown provider/);
@@ -232,6 +283,16 @@ describe('cluster:up runner (with recording stand-ins for kind, kubectl, docker 
     assert.match(result.stdout, /\$ kubectl --context kind-sre apply -k \S+\/loadgenerator\n/);
   });
 
+  it('--dry-run --with-tracing shows the component\'s Kustomization, its apply and the waits', () => {
+    const s = sandbox();
+    const result = run(s, ['up', '--dry-run', '--engine', 'docker', '--with-tracing']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(result.calls, []);
+    assert.match(result.stdout, /components:\n +\| +- \.\.\/k8s\/components\/tracing/);
+    assert.match(result.stdout, /\$ kubectl --context kind-sre apply -k \S+\/tracing\n/);
+    assert.match(result.stdout, /\$ kubectl --context kind-sre -n monitoring rollout status deployment\/otel-collector --timeout=600s/);
+  });
+
   it('names every missing prerequisite with how to install it, in one message, before doing anything', () => {
     const s = sandbox(['kind', 'docker']);
     const result = run(s, ['up', '--engine', 'docker']);
@@ -275,5 +336,15 @@ describe('cluster:up runner (with recording stand-ins for kind, kubectl, docker 
     assert.equal(result.status, 0, result.stderr);
     assert.ok(result.calls.some((c) => c.startsWith('docker build -f tools/load/Dockerfile ')), result.calls.join('\n'));
     assert.match(result.calls.at(-1)!, /^kubectl --context kind-sre apply -k \/\S+\/loadgenerator$/);
+  });
+
+  it('a full run with --with-tracing applies the component and points at the Jaeger forward', () => {
+    const s = sandbox();
+    const result = run(s, ['up', '--engine', 'docker', '--with-tracing']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.ok(result.calls.some((c) => /^kubectl --context kind-sre apply -k \/\S+\/tracing$/.test(c)), result.calls.join('\n'));
+    assert.match(result.calls.at(-1)!, /rollout status deployment\/images-service --timeout=600s$/);
+    assert.match(result.stdout, /Jaeger {8}http:\/\/localhost:16686/);
+    assert.match(result.stdout, /npm run cluster:forward -- --context kind-sre --with-tracing/);
   });
 });

@@ -9,8 +9,12 @@
  *   Prometheus → every metrics port, kube-state-metrics, Alertmanager, Grafana; Grafana → Prometheus;
  *   Prometheus, kube-state-metrics → API server and kubelets, Alertmanager → Slack (any address on
  *   those ports); every pod → DNS. Every other pair is denied.
+ * With the tracing component (k8s/components/tracing) exactly these open on top: the three services →
+ *   the OpenTelemetry Collector (OTLP 4318/4317), the collector → Jaeger (OTLP 4317), Grafana → Jaeger
+ *   (query API 16686).
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { requireTool } from '@sre/testkit';
 import {
@@ -24,7 +28,7 @@ import {
   type Endpoint,
 } from '../verify/netpol.js';
 import { field, find, podTemplates, type K8sObject } from '../verify/objects.js';
-import { renderedPlatform } from '../verify/render.js';
+import { renderDeployment, renderedPlatform } from '../verify/render.js';
 
 const kubectl = requireTool('kubectl', 'https://kubernetes.io/docs/tasks/tools/ — kubectl renders k8s/ with its built-in kustomize');
 
@@ -77,8 +81,8 @@ function intendedEdges(objects: readonly K8sObject[]): Cell[] {
 
 const NAMESPACES = ['app', 'monitoring'] as const;
 
-function differences(objects: readonly K8sObject[]): string[] {
-  const edges = intendedEdges(objects);
+function differences(objects: readonly K8sObject[], extraEdges: readonly Cell[] = []): string[] {
+  const edges = [...intendedEdges(objects), ...extraEdges];
   // One table over both namespaces (a cell between them appears once), one intent.
   const table = new Map(NAMESPACES.flatMap((ns) => [...truthTable(objects, ns)]));
   const intended = new Set(NAMESPACES.flatMap((ns) => [...intendedCells(objects, ns, edges)]));
@@ -259,4 +263,93 @@ describe('NetworkPolicy truth table (namespaces app and monitoring)', kubectl, (
       assert.equal(m.allowed(a, b, 8080, 'TCP'), false);
     });
   });
+});
+
+/** What k8s/components/tracing adds to the intended graph, and nothing else. */
+const TRACING_EDGES: Cell[] = [
+  ...['api-service', 'auth-service', 'images-service'].flatMap((service) =>
+    [4318, 4317].map((port): Cell => ({ from: `app/${service}`, to: 'monitoring/otel-collector', port, protocol: 'TCP' })),
+  ),
+  { from: 'monitoring/otel-collector', to: 'monitoring/jaeger', port: 4317, protocol: 'TCP' },
+  { from: 'monitoring/grafana', to: 'monitoring/jaeger', port: 16686, protocol: 'TCP' },
+];
+
+describe('NetworkPolicy truth table with the tracing component', kubectl, () => {
+  const traced = () => {
+    const { workspace } = renderedPlatform();
+    return renderDeployment(workspace, join(workspace.root, 'tools/k8s/overlays/tracing'));
+  };
+  const tracingPolicy = (objects: K8sObject[], namespace: string, name: string) => {
+    const np = find(objects, 'NetworkPolicy', namespace, name);
+    assert.ok(np, `NetworkPolicy ${namespace}/${name} not rendered`);
+    return np;
+  };
+
+  it('equals the intended graph plus exactly the tracing paths, cell by cell', () => {
+    const objects = traced();
+    assert.deepEqual(differences(objects, TRACING_EDGES), []);
+    const table = new Map(NAMESPACES.flatMap((ns) => [...truthTable(objects, ns)]));
+    const allowed = (name: string) => {
+      const cell = table.get(name);
+      assert.ok(cell, `no cell ${name}`);
+      return cell.allowed;
+    };
+    for (const edge of TRACING_EDGES) assert.equal(allowed(cellName(edge)), true, cellName(edge));
+    // Denied, each for its own reason: the trace store only through the collector; the collector
+    // only from the services; Prometheus scrapes neither; neither leaves the cluster.
+    for (const name of [
+      'app/api-service → monitoring/jaeger:4317/TCP',
+      'app/images-service → monitoring/jaeger:16686/TCP',
+      'app/postgres → monitoring/otel-collector:4318/TCP',
+      'app/images-reconcile → monitoring/otel-collector:4318/TCP',
+      'app/unlisted-pod → monitoring/otel-collector:4317/TCP',
+      'default/other-app → monitoring/otel-collector:4318/TCP',
+      'ingress-nginx/ingress-nginx-controller → monitoring/jaeger:16686/TCP',
+      'monitoring/prometheus → monitoring/otel-collector:13133/TCP',
+      'monitoring/prometheus → monitoring/jaeger:16686/TCP',
+      'monitoring/grafana → monitoring/otel-collector:4318/TCP',
+      'monitoring/jaeger → monitoring/otel-collector:4317/TCP',
+      'monitoring/otel-collector → app/api-service:8080/TCP',
+      'monitoring/otel-collector → external/internet:443/TCP',
+      'monitoring/jaeger → external/internet:443/TCP',
+    ]) {
+      assert.equal(allowed(name), false, name);
+    }
+  });
+
+  const broken: [string, (objects: K8sObject[]) => void, string][] = [
+    [
+      'the collector\'s ingress rule names no source (any pod of the cluster may send it spans)',
+      (o) => delete field<Record<string, unknown>>(tracingPolicy(o, 'monitoring', 'otel-collector'), 'spec', 'ingress', 0)!.from,
+      'allowed but not intended: default/other-app → monitoring/otel-collector:4318/TCP',
+    ],
+    [
+      'the collector\'s source peer loses its namespaceSelector (a podSelector alone means namespace monitoring)',
+      (o) => delete field<Record<string, unknown>>(tracingPolicy(o, 'monitoring', 'otel-collector'), 'spec', 'ingress', 0, 'from', 0)!.namespaceSelector,
+      'intended but denied: app/api-service → monitoring/otel-collector:4318/TCP',
+    ],
+    [
+      'Grafana\'s egress half to Jaeger is missing',
+      (o) => o.splice(o.indexOf(tracingPolicy(o, 'monitoring', 'grafana-to-jaeger')), 1),
+      'intended but denied: monitoring/grafana → monitoring/jaeger:16686/TCP',
+    ],
+    [
+      'the services\' egress half to the collector is missing',
+      (o) => o.splice(o.indexOf(tracingPolicy(o, 'app', 'otel-export')), 1),
+      'intended but denied: app/auth-service → monitoring/otel-collector:4318/TCP',
+    ],
+    [
+      'Jaeger\'s query rule names no source',
+      (o) => delete field<Record<string, unknown>>(tracingPolicy(o, 'monitoring', 'jaeger'), 'spec', 'ingress', 1)!.from,
+      'allowed but not intended: default/other-app → monitoring/jaeger:16686/TCP',
+    ],
+  ];
+  for (const [what, mutate, expected] of broken) {
+    it(`fails when ${what}`, () => {
+      const objects = traced();
+      mutate(objects);
+      const diff = differences(objects, TRACING_EDGES);
+      assert.ok(diff.includes(expected), `expected "${expected}" among:\n${diff.join('\n') || '(no differences)'}`);
+    });
+  }
 });
