@@ -104,6 +104,12 @@ async function main(): Promise<number> {
 
   const controller = new AbortController();
   let interrupts = 0;
+  // SIGTERM (a CI time limit, `kill`) rolls back and stops the drill platform like the first Ctrl-C:
+  // without it the platform's processes were left running.
+  process.once('SIGTERM', () => {
+    console.error('\nSIGTERM: stopping observation and rolling back');
+    controller.abort();
+  });
   process.on('SIGINT', () => {
     interrupts++;
     if (interrupts === 1) {
