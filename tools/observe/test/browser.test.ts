@@ -114,7 +114,8 @@ describe('the dashboards and trace view in headless Chromium', { skip, timeout: 
     before(async () => {
       // Time scale 20 (as the drills' tests): alerts' for: and the SLO windows pass in seconds.
       platform = await startLocalPlatform({ dataDir: join(scratch, 'platform'), timeScale: 20, say: () => undefined });
-      views = await startLocalViews({ prometheusUrl: platform.observe.prometheusUrl, scrapeIntervalSeconds: platform.observe.scrapeIntervalSeconds });
+      // The drill platform runs the viewer and trace store of npm run observe beside its Prometheus.
+      views = platform.views;
       traffic = await startTraffic({ gatewayUrl: platform.gatewayUrl, origin: Date.now(), phase: () => 'observe', ratePerSecond: 8 });
       // Half of Images' answers fail: 5xx, burn-rate and error-ratio panels and the firing-alert tables have rows.
       for (const i of platform.instances('images')) await setFault(i.managementUrl, platform.chaosToken, 'errors', { durationMs: 300_000, share: 0.5 });
@@ -124,7 +125,6 @@ describe('the dashboards and trace view in headless Chromium', { skip, timeout: 
     after(async () => {
       if (platform) for (const i of platform.instances('images')) await clearFault(i.managementUrl, platform.chaosToken, 'errors').catch(() => undefined);
       await traffic?.stop();
-      await views?.close();
       await platform?.stop();
     });
 
