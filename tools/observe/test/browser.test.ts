@@ -81,6 +81,23 @@ describe('the dashboards and trace view in headless Chromium', { skip, timeout: 
       assert.deepEqual(pageErrors, []);
     });
 
+    it('the time range picker, a variable and auto-refresh change what is queried', async () => {
+      await openDashboard(page, views.viewerUrl, 'sre-kubernetes', 'from=now-5m&to=now&refresh=5s', join(RESULTS_DIR, 'observe-controls.png'));
+      // Auto-refresh: another round of queries comes without any action (waited for, not timed).
+      await page.waitForRequest((r) => r.url().includes('/api/prom/api/v1/query_range'), { timeout: 30_000 });
+      await page.selectOption('select[name="from"]', 'now-15m');
+      await page.waitForURL(/from=now-15m/);
+      await page.locator('details[data-variable="namespace"] summary').click();
+      const scoped = page.waitForRequest((r) => r.url().includes('/api/prom/api/v1/') && decodeURIComponent(r.url()).includes('namespace=~"sre"'), { timeout: 30_000 });
+      await page.locator('details[data-variable="namespace"] input[value="sre"]').check();
+      await page.waitForURL(/var-namespace=sre/);
+      await scoped;
+      await page.waitForFunction(() => document.querySelectorAll('section.panel[data-state="loading"]').length === 0);
+      assert.equal(await page.locator('section.panel[data-state="data"]').count(), await page.locator('section.panel').count());
+      assert.match((await page.locator('details[data-variable="namespace"] summary').textContent()) ?? '', /Namespace: sre/);
+      assert.deepEqual(pageErrors, []);
+    });
+
     it('a latency exemplar links to its trace, shown as a waterfall with the failing hops marked', async () => {
       await openDashboard(page, views.viewerUrl, 'sre-service-red', 'from=now-5m&to=now&refresh=off', join(RESULTS_DIR, 'observe-exemplars.png'));
       const link = page.locator(`section.panel[data-title="Latency p50 / p90 / p99"] a.exemplar[href="/traces/${TRACE_ID}"]`).first();
