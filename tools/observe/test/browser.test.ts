@@ -58,7 +58,6 @@ describe('the dashboards and trace view in headless Chromium', { skip, timeout: 
         { job: 'platform', address: replay.address, path: '/openmetrics', labels: { service: 'gateway', pod: 'gateway-1' } },
       ]);
       views = await startLocalViews({ prometheusUrl: prom.url, scrapeIntervalSeconds: 1 });
-      views.store.add([]);
       await fetch(`${views.otlpEndpoint}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(otlpTrace({ traceId: TRACE_ID, durationMs: 300, failing: true })) });
       // Enough samples for rate(), increase() and changes() over the 4 s rate interval.
       await waitFor(async () => {
