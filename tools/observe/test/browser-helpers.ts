@@ -71,3 +71,31 @@ export async function startReplayPrometheus(dir: string, jobs: Array<{ job: stri
   }
   return { url, stop };
 }
+
+/**
+ * Uploads through the gateway every `everyMs` until stopped (at most `max`): the drill traffic only
+ * reads, and the image-processing panels need pictures being processed while they are looked at.
+ */
+export async function startUploads(gatewayUrl: string, picture: Buffer, everyMs = 2000, max = 300): Promise<{ stop(): Promise<void> }> {
+  const email = `observe-${Date.now()}@observe.example`;
+  const password = 'a long observe test passphrase';
+  const json = { 'content-type': 'application/json' };
+  const register = await fetch(`${gatewayUrl}/api/auth/register`, { method: 'POST', headers: json, body: JSON.stringify({ email, password }) });
+  if (register.status !== 201) throw new Error(`register: ${register.status} ${await register.text()}`);
+  const login = (await (await fetch(`${gatewayUrl}/api/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ email, password }) })).json()) as { accessToken?: string };
+  if (!login.accessToken) throw new Error('login gave no access token');
+  let sent = 0;
+  let inFlight: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    if (sent++ >= max) return clearInterval(timer);
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(picture)], { type: 'image/png' }), 'observe.png');
+    inFlight = fetch(`${gatewayUrl}/api/images`, { method: 'POST', headers: { authorization: `Bearer ${login.accessToken}` }, body: form, signal: AbortSignal.timeout(10_000) }).then((r) => r.arrayBuffer(), () => undefined);
+  }, everyMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+    },
+  };
+}

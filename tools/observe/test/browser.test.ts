@@ -7,11 +7,11 @@ import { requireTool, waitFor } from '@sre/testkit';
 import type { BrowserContext, Page } from 'playwright-core';
 import { clearFault, setFault } from '../../drills/src/chaos-client.js';
 import { startLocalPlatform, type LocalPlatform } from '../../drills/src/local-platform.js';
-import { startTraffic, type Traffic } from '../../drills/src/traffic.js';
+import { startTraffic, tinyPng, type Traffic } from '../../drills/src/traffic.js';
 import { REPO_ROOT } from '../src/config.js';
 import { listDashboards } from '../src/viewer/dashboards.js';
 import { startLocalViews, type LocalViews } from '../src/views.js';
-import { launchChromium, openDashboard, startReplayPrometheus, type PanelState } from './browser-helpers.js';
+import { launchChromium, openDashboard, startReplayPrometheus, startUploads, type PanelState } from './browser-helpers.js';
 import { otlpTrace } from './otlp-fixture.js';
 import { startClusterReplay } from './replay-cluster.js';
 
@@ -127,12 +127,14 @@ describe('the dashboards and trace view in headless Chromium', { skip, timeout: 
     let platform: LocalPlatform;
     let views: LocalViews;
     let traffic: Traffic;
+    let uploads: Awaited<ReturnType<typeof startUploads>>;
     before(async () => {
       // Time scale 20 (as the drills' tests): alerts' for: and the SLO windows pass in seconds.
       platform = await startLocalPlatform({ dataDir: join(scratch, 'platform'), timeScale: 20, say: () => undefined });
       // The drill platform runs the viewer and trace store of npm run observe beside its Prometheus.
       views = platform.views;
       traffic = await startTraffic({ gatewayUrl: platform.gatewayUrl, origin: Date.now(), phase: () => 'observe', ratePerSecond: 8 });
+      uploads = await startUploads(platform.gatewayUrl, tinyPng());
       // Half of Images' answers fail: 5xx, burn-rate and error-ratio panels and the firing-alert tables have rows.
       for (const i of platform.instances('images')) await setFault(i.managementUrl, platform.chaosToken, 'errors', { durationMs: 300_000, share: 0.5 });
       const firing = async (expr: string) => ((await (await fetch(`${platform.observe.prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as { data: { result: unknown[] } }).data.result.length > 0;
@@ -141,6 +143,7 @@ describe('the dashboards and trace view in headless Chromium', { skip, timeout: 
     after(async () => {
       if (platform) for (const i of platform.instances('images')) await clearFault(i.managementUrl, platform.chaosToken, 'errors').catch(() => undefined);
       await traffic?.stop();
+      await uploads?.stop();
       await platform?.stop();
     });
 

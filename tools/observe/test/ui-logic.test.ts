@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatValue, legendName } from '../ui/format.js';
+import { formatValue, hasFiniteValues, legendName } from '../ui/format.js';
+import { stackSeries } from '../ui/panels/stack.js';
 import { rateInterval, resolveTime, stepFor } from '../ui/time.js';
 import { interpolate, type VariableState } from '../ui/variables.js';
 
@@ -40,6 +41,16 @@ describe('viewer (browser side): Grafana semantics', () => {
     assert.equal(formatValue(3 * 1024 * 1024, 'bytes'), '3 MiB');
     assert.equal(formatValue(1500, 'reqps'), '1.5k req/s');
     assert.equal(formatValue(null, 'short'), '–');
+  });
+
+  it('stacks series as Grafana\'s normal stacking: cumulative, a gap adds nothing and stays a gap', () => {
+    assert.deepEqual(stackSeries([[1, 2, 3], [10, null, 30], [100, 200, null]]), [[1, 2, 3], [11, null, 33], [111, 202, null]]);
+  });
+
+  it('counts a panel of only NaN or +Inf (histogram_quantile without requests, or beyond the last bucket) as no data', () => {
+    assert.equal(hasFiniteValues([{ metric: {}, values: [[1, 'NaN'], [2, '+Inf']] }, { metric: {}, value: [1, 'NaN'] }]), false);
+    assert.equal(hasFiniteValues([{ metric: {}, values: [[1, 'NaN'], [2, '0.25']] }]), true);
+    assert.equal(hasFiniteValues([]), false);
   });
 
   it('names series from legendFormat, or from their labels for __auto', () => {

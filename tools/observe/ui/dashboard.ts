@@ -1,5 +1,6 @@
 import { getJson, queryExemplars, queryInstant, queryRange } from './api.js';
 import { clear, el } from './dom.js';
+import { hasFiniteValues } from './format.js';
 import { renderStateTimeline } from './panels/state-timeline.js';
 import { renderTimeseries } from './panels/timeseries.js';
 import { renderBarGauge, renderStat, renderTable } from './panels/values.js';
@@ -44,7 +45,7 @@ async function refreshPanel(section: HTMLElement, panel: Panel, states: Variable
   try {
     const results = await runPanel(panel, states, ctx, scrapeS);
     clear(body);
-    if (results.every((r) => r.series.length === 0)) {
+    if (!results.some((r) => hasFiniteValues(r.series))) {
       // Empty because its metrics exist only in a cluster: say so rather than draw an empty chart.
       const cluster = results.every((r) => (r.target.clusterSources ?? []).length > 0);
       const sources = [...new Set(results.flatMap((r) => r.target.clusterSources ?? []))].join(', ');

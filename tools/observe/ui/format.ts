@@ -1,5 +1,12 @@
 /** Grafana's units and legend templates, for the units and legends our dashboards use. */
 
+import type { PromSeries } from './api.js';
+
+/** Series of only NaN (a quantile of no requests) or ±Inf draw nothing: for the panel that is no data. */
+export function hasFiniteValues(series: readonly PromSeries[]): boolean {
+  return series.some((s) => (s.values ?? (s.value ? [s.value] : [])).some(([, v]) => Number.isFinite(Number(v))));
+}
+
 function si(v: number, suffix = ''): string {
   const abs = Math.abs(v);
   for (const [limit, prefix] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) if (abs >= limit) return `${trim(v / limit)}${prefix}${suffix}`;

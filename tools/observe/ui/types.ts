@@ -23,6 +23,7 @@ export interface FieldDefaults {
   decimals?: number;
   mappings?: Mapping[];
   thresholds?: { steps: Array<{ value: number | null; color: string }> };
+  custom?: { stacking?: { mode?: string } };
 }
 
 export interface Override {

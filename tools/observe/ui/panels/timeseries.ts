@@ -2,6 +2,7 @@ import uPlot from 'uplot';
 import { el } from '../dom.js';
 import { formatValue, legendName, seriesColor } from '../format.js';
 import type { Panel, RenderContext, TargetResult } from '../types.js';
+import { stackSeries } from './stack.js';
 
 /**
  * Time series with uPlot. Prometheus returns every series of a range query on one step grid
@@ -23,13 +24,25 @@ export function renderTimeseries(body: HTMLElement, panel: Panel, results: Targe
       const ys: Array<number | null> = xs.map(() => null);
       for (const [t, v] of s.values ?? []) {
         const i = Math.round((t - ctx.start) / ctx.step);
-        if (i >= 0 && i < ys.length) ys[i] = Number(v);
+        // NaN (a quantile of no requests) and ±Inf (one beyond the last bucket) are gaps, as in Grafana;
+        // an infinite value would also stretch the y axis to nothing.
+        if (i >= 0 && i < ys.length && Number.isFinite(Number(v))) ys[i] = Number(v);
       }
       data.push(ys);
       const color = seriesColor(series.length - 1);
       series.push({ label: legendName(r.target.legendFormat, s.metric, r.target.expr), stroke: color, fill: `${color}1a`, width: 1, spanGaps: false, value: (_u, v) => formatValue(v, unit) });
     }
   }
+  // Stacked panels draw cumulative lines, filled band by band; the legend shows each series' own value.
+  const own = data.slice(1);
+  const stacked = panel.fieldConfig?.defaults?.custom?.stacking?.mode === 'normal' && own.length > 1;
+  if (stacked) {
+    stackSeries(own).forEach((ys, i) => (data[i + 1] = ys));
+    series.forEach((s, i) => {
+      if (i > 0) s.value = (_u, _v, _si, idx) => formatValue(idx === null ? null : (own[i - 1]?.[idx] ?? null), unit);
+    });
+  }
+  const bands: uPlot.Band[] = stacked ? own.slice(1).map((_, i) => ({ series: [i + 2, i + 1] as [number, number] })) : [];
   const exemplars = results.flatMap((r) => r.exemplars).flatMap((e) => {
     const traceId = TRACE_ID_LABELS.map((k) => e.labels[k]).find(Boolean);
     return traceId ? [{ traceId, t: e.timestamp, v: Number(e.value) }] : [];
@@ -43,6 +56,7 @@ export function renderTimeseries(body: HTMLElement, panel: Panel, results: Targe
     width,
     height,
     series,
+    bands,
     legend: { show: true, live: true },
     cursor: { points: { show: false } },
     axes: [{ stroke: '#aaa', grid: { stroke: '#2a2d33' } }, { stroke: '#aaa', grid: { stroke: '#2a2d33' }, size: 70, values: (_u, vals) => vals.map((v) => formatValue(v, unit)) }],
