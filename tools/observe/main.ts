@@ -1,20 +1,24 @@
 /**
- * npm run observe [-- --data-dir DIR] [--time-scale N] [--prometheus-port P] [--alertmanager-port P] [--sink-port P]
+ * npm run observe [-- --data-dir DIR] [--time-scale N] [--port 3000] [--otlp-port 4318] [--prometheus-port P] [--alertmanager-port P] [--sink-port P]
  *
  * Real Prometheus and Alertmanager (Debian packages prometheus, prometheus-alertmanager) against
  * the platform of `npm start`, with the rules and routing of monitoring/. The platform is the one
  * running from the data folder (its launcher.json); with none running, observe refuses rather than
  * scrape default ports that may belong to someone else's platform (issue 15 item 12). Slack goes to
  * SLACK_WEBHOOK_URL when set, else to a local Slack-compatible sink that prints each message.
+ * Beside them: our Grafana dashboards drawn from that Prometheus and a trace view, at
+ * http://localhost:3000, fed by an OTLP/HTTP receiver on 127.0.0.1:4318 (src/views.ts).
  * Ctrl-C stops everything.
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findRunningPlatform, type RecordedState } from '../launcher/src/state-file.js';
 import { REPO_ROOT, type ScrapeTarget } from './src/config.js';
+import { prometheusPage } from './src/links.js';
+import { DEFAULT_OTLP_PORT, DEFAULT_VIEWER_PORT, startLocalViews } from './src/views.js';
 import { missingBinaries, missingBinariesMessage, startObserve } from './src/stack.js';
 
-const USAGE = 'usage: npm run observe [-- --data-dir DIR] [--time-scale N] [--scrape-interval S] [--prometheus-port 9090] [--alertmanager-port 9093] [--sink-port 9099]';
+const USAGE = 'usage: npm run observe [-- --data-dir DIR] [--time-scale N] [--scrape-interval S] [--port 3000] [--otlp-port 4318] [--prometheus-port 9090] [--alertmanager-port 9093] [--sink-port 9099]';
 
 /** The management port of every instance the launcher runs. */
 function targetsOf(state: RecordedState): ScrapeTarget[] {
@@ -27,6 +31,8 @@ async function main(): Promise<number> {
       'data-dir': { type: 'string', default: join(REPO_ROOT, '.data') },
       'time-scale': { type: 'string', default: '1' },
       'scrape-interval': { type: 'string' },
+      port: { type: 'string', default: String(DEFAULT_VIEWER_PORT) },
+      'otlp-port': { type: 'string', default: String(DEFAULT_OTLP_PORT) },
       'prometheus-port': { type: 'string', default: '9090' },
       'alertmanager-port': { type: 'string', default: '9093' },
       'sink-port': { type: 'string', default: '9099' },
@@ -60,11 +66,21 @@ async function main(): Promise<number> {
     ...(values['scrape-interval'] ? { scrapeIntervalSeconds: Number(values['scrape-interval']) } : {}),
     ...(process.env.SLACK_WEBHOOK_URL ? { slackWebhookUrl: process.env.SLACK_WEBHOOK_URL } : {}),
   });
-  console.log(`Prometheus    ${stack.prometheusUrl}  (alerts: ${stack.prometheusUrl}/alerts, targets: ${stack.prometheusUrl}/targets)`);
+  let views;
+  try {
+    views = await startLocalViews({ prometheusUrl: stack.prometheusUrl, scrapeIntervalSeconds: stack.scrapeIntervalSeconds, viewerPort: Number(values.port), otlpPort: Number(values['otlp-port']) });
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+  const [alerts, targetsPage] = await Promise.all([prometheusPage(stack.prometheusUrl, 'alerts'), prometheusPage(stack.prometheusUrl, 'targets')]);
+  console.log(`Dashboards    ${views.viewerUrl}  (monitoring/grafana/dashboards, from this Prometheus)`);
+  console.log(`Traces        ${views.viewerUrl}/traces  (OTLP/HTTP in: ${views.otlpEndpoint}; start the platform with OTEL_EXPORTER_OTLP_ENDPOINT=${views.otlpEndpoint})`);
+  console.log(`Prometheus    ${stack.prometheusUrl}  (alerts: ${alerts}, targets: ${targetsPage})`);
   console.log(`Alertmanager  ${stack.alertmanagerUrl}`);
   console.log(stack.sinkUrl ? `Slack sink    ${stack.sinkUrl}/notifications  (SLACK_WEBHOOK_URL is not set: notifications are printed here)` : 'Slack         SLACK_WEBHOOK_URL (real Slack)');
   console.log(`scraping      ${targets.map((t) => `${t.pod}=${t.address}`).join(', ')}${timeScale !== 1 ? `; time scale 1/${timeScale}` : ''}`);
-  console.log('Ctrl-C stops Prometheus and Alertmanager.');
+  console.log('Ctrl-C stops the viewer, Prometheus and Alertmanager.');
 
   // The launcher may (re)start with other ports (e.g. a second instance): follow its state file.
   let current = JSON.stringify(targets);
@@ -84,7 +100,8 @@ async function main(): Promise<number> {
     process.once('SIGTERM', () => resolve());
   });
   clearInterval(follow);
-  console.log('\nobserve: stopping Prometheus and Alertmanager');
+  console.log('\nobserve: stopping the viewer, Prometheus and Alertmanager');
+  await views.close();
   await stack.stop();
   return 0;
 }

@@ -8,6 +8,7 @@ import S3rver from 's3rver';
 import { Launcher, type LauncherState, type ServiceName } from '../../launcher/src/launcher.js';
 import { startLocalPostgres, type LocalPostgres } from '../../launcher/src/postgres.js';
 import { startObserve, type ObserveStack } from '../../observe/src/stack.js';
+import { startLocalViews, type LocalViews } from '../../observe/src/views.js';
 import { startConsoleSummary } from './console-summary.js';
 import type { ScrapeTarget } from '../../observe/src/config.js';
 
@@ -20,7 +21,8 @@ import type { ScrapeTarget } from '../../observe/src/config.js';
  *    driver cannot have an outage);
  *  - fault injection on (CHAOS_ENABLED=true) with a token generated for this run;
  *  - the observability stack of `npm run observe` (real Prometheus and Alertmanager, monitoring/
- *    rules and routing, the Slack sink).
+ *    rules and routing, the Slack sink), its dashboards viewer and its trace store, which the
+ *    services export their spans to (the report shows the traces of the requests that failed).
  */
 
 export interface LocalPlatformOptions {
@@ -49,6 +51,8 @@ export interface InstanceRef {
 export interface LocalPlatform {
   readonly gatewayUrl: string;
   readonly observe: ObserveStack;
+  /** The dashboards viewer and trace store of `npm run observe`, fed by the services' OTLP exports. */
+  readonly views: LocalViews;
   readonly chaosToken: string;
   readonly timeScale: number;
   /** Scrape and evaluation interval of the observe stack. */
@@ -120,6 +124,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     await s3.run();
     cleanups.push(async () => s3?.close());
 
+    // Traces: the services export to this port; the receiver starts with the viewer once Prometheus runs.
+    const otlpPort = await freePort();
     const chaosToken = randomBytes(24).toString('base64url');
     const launcher = new Launcher({
       dataDir: join(options.dataDir, 'platform'),
@@ -145,6 +151,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         // A storage outage must answer 503 quickly, not after the SDK's retries.
         S3_REQUEST_TIMEOUT_MS: '2000',
         S3_MAX_ATTEMPTS: '1',
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpPort}`,
+        // Export each second rather than every 5 s: the report reads the traces back when the drill ends.
+        OTEL_BSP_SCHEDULE_DELAY: '1000',
         CHAOS_ENABLED: 'true',
         CHAOS_ADMIN_TOKEN: chaosToken,
         // The synthetic user is one client IP: lift the per-IP limits that would throttle it.
@@ -167,9 +176,13 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const saved = new Map<ServiceName, () => Promise<void>>();
     const logDir = join(options.dataDir, 'platform', 'logs');
 
+    const views = await startLocalViews({ prometheusUrl: observe.prometheusUrl, scrapeIntervalSeconds, otlpPort });
+    cleanups.push(() => views.close());
+
     const platform: LocalPlatform = {
       gatewayUrl: state.appUrl.replace('localhost', '127.0.0.1'),
       observe,
+      views,
       chaosToken,
       timeScale,
       scrapeIntervalMs: scrapeIntervalSeconds * 1000,

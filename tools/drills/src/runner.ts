@@ -1,6 +1,7 @@
 import { amAlerts, labelsMatch, type PromSample, promAlerts, promQuery, ready, runbookLinks, sinkNotifications, slackText } from './observability.js';
 import { budgetRemaining, measureBudget } from './budget.js';
 import { recover } from './recover.js';
+import { failedRequestTraces } from './report/failed-traces.js';
 import { describeSummary, startTraffic, summarize, type Traffic } from './traffic.js';
 import type {
   DrillContext,
@@ -501,6 +502,12 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
     }
     await traffic?.stop();
     phase('report');
+    if (target.traceSpans && journal.markers.injectedAt !== undefined) {
+      // The failures while the fault was on and until recovery, each with the hop its trace shows failing.
+      const window = { fromMs: journal.markers.injectedAt, toMs: journal.markers.recoveredAt ?? rel() };
+      journal.failedRequestTraces = failedRequestTraces(journal.traffic, window, (id) => target.traceSpans?.(id));
+      if (target.traceViewUrl) journal.traceViewUrl = target.traceViewUrl;
+    }
     for (const source of plan.logSources) {
       const lines = await target.logs?.(source, origin).catch(() => []);
       if (lines && lines.length > 0) journal.logs.push({ source, lines: lines.slice(-80) });

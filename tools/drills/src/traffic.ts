@@ -68,12 +68,23 @@ interface Answer {
   body: unknown;
   latencyMs: number;
   code?: string;
+  traceId: string;
+}
+
+/**
+ * Every request starts its own trace, sampled (W3C Trace Context, https://www.w3.org/TR/trace-context/),
+ * so a failed request in the report leads to the trace that shows which hop failed.
+ */
+export function newTraceparent(): { traceId: string; traceparent: string } {
+  const traceId = randomBytes(16).toString('hex');
+  return { traceId, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` };
 }
 
 async function call(url: string, init: RequestInit, timeoutMs: number): Promise<Answer> {
   const started = performance.now();
+  const { traceId, traceparent } = newTraceparent();
   try {
-    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), traceparent }, signal: AbortSignal.timeout(timeoutMs) });
     const text = await res.text();
     let body: unknown = undefined;
     try {
@@ -82,10 +93,10 @@ async function call(url: string, init: RequestInit, timeoutMs: number): Promise<
       body = undefined;
     }
     const code = (body as { error?: { code?: string } } | undefined)?.error?.code;
-    return { status: res.status, body, latencyMs: performance.now() - started, ...(code ? { code } : {}) };
+    return { status: res.status, body, latencyMs: performance.now() - started, traceId, ...(code ? { code } : {}) };
   } catch (err) {
     const name = err instanceof Error ? (err.name === 'TimeoutError' ? 'TIMEOUT' : 'CONNECTION_FAILED') : 'FAILED';
-    return { status: 0, body: undefined, latencyMs: performance.now() - started, code: name };
+    return { status: 0, body: undefined, latencyMs: performance.now() - started, code: name, traceId };
   }
 }
 
@@ -138,6 +149,7 @@ export async function startTraffic(options: TrafficOptions): Promise<Traffic> {
       latencyMs: Math.round(answer.latencyMs * 10) / 10,
       phase: options.phase(),
       ...(answer.code ? { code: answer.code } : {}),
+      traceId: answer.traceId,
     };
     samples.push(sample);
     options.onSample?.(sample);

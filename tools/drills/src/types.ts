@@ -5,7 +5,9 @@
  * and records everything in a Journal, which the reporters (report/) turn into Markdown and HTML.
  */
 
+import type { StoredSpan } from '../../observe/src/traces/store.js';
 import type { BudgetMeasurement } from './budget.js';
+import type { FailedRequestTrace } from './report/failed-traces.js';
 
 export const SCENARIOS = [
   'secret-deletion',
@@ -148,6 +150,8 @@ export interface TrafficSample {
   readonly latencyMs: number;
   readonly phase: PhaseName;
   readonly code?: string;
+  /** The W3C trace id the request was sent with (traffic.ts starts every request's trace). */
+  readonly traceId?: string;
 }
 
 export interface JournalEvent {
@@ -216,6 +220,10 @@ export interface Journal {
   logs: Array<{ source: string; lines: string[] }>;
   /** Error budget consumed while the fault was on (plans with `budget`; budget.ts). */
   budget?: BudgetMeasurement;
+  /** Failed requests while the fault was on, with the hop their trace shows failing (targets with a trace store). */
+  failedRequestTraces?: FailedRequestTrace[];
+  /** Where a trace id opens its trace (`<traceViewUrl>/<trace id>`), when the target has a trace view. */
+  traceViewUrl?: string;
   /** Every console line of the platform during the drill (the console showed error counts instead). */
   console?: string[];
   timeToDetectMs?: number;
@@ -251,6 +259,10 @@ export interface Target {
   consoleLines?(sinceMs: number): string[];
   /** Recent log lines of a source, for the report. */
   logs?(source: string, sinceMs: number): Promise<string[]>;
+  /** The spans received for a trace id (local target: the drill platform's trace store). */
+  traceSpans?(traceId: string): readonly StoredSpan[] | undefined;
+  /** Where a trace id opens its trace: `<traceViewUrl>/<trace id>`. */
+  readonly traceViewUrl?: string;
   /** Extra steady-state checks (every service ready, no crash loop). Returns problems, empty when healthy. */
   healthProblems?(ctx: DrillContext): Promise<string[]>;
   readonly environment: Record<string, string>;

@@ -59,6 +59,7 @@ export interface ObserveStack {
   readonly sinkUrl?: string;
   readonly stateFile: string;
   readonly timeScale: number;
+  readonly scrapeIntervalSeconds: number;
   /** New scrape targets (the launcher restarted with other ports): rewrites prometheus.yml and reloads. */
   setTargets(targets: readonly ScrapeTarget[]): Promise<void>;
   stop(): Promise<void>;
@@ -198,6 +199,8 @@ export async function startObserve(options: ObserveOptions): Promise<ObserveStac
       `--web.listen-address=${host}:${prometheusPort}`,
       `--web.external-url=http://${host}:${prometheusPort}`,
       '--web.enable-lifecycle',
+      // Keep the exemplars (trace ids) the services' latency histograms carry: the viewer links them to traces.
+      '--enable-feature=exemplar-storage',
       // Resend firing alerts as often as Alertmanager's own timers expect them, scaled like them.
       `--rules.alert.resend-delay=${Math.max(1, Math.round(60 / timeScale))}s`,
     ]);
@@ -238,6 +241,7 @@ export async function startObserve(options: ObserveOptions): Promise<ObserveStac
       ...(sink ? { sink, sinkUrl: sink.url } : {}),
       stateFile,
       timeScale,
+      scrapeIntervalSeconds,
       async setTargets(next) {
         targets = [...next];
         writePrometheusConfig();

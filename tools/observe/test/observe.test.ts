@@ -163,7 +163,7 @@ describe('observe: command line', () => {
   });
 
   /** Runs observe with `args` until it exits or prints `until`, then Ctrl-C. */
-  async function runObserve(args: string[], until?: RegExp): Promise<{ code: number | null; output: string }> {
+  async function runObserve(args: string[], until?: RegExp, whileRunning?: (output: string) => Promise<void>): Promise<{ code: number | null; output: string }> {
     const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', join(ROOT, 'tools/observe/main.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
@@ -171,6 +171,7 @@ describe('observe: command line', () => {
     const exited = new Promise<number | null>((done) => child.once('exit', done));
     try {
       await waitFor(() => until?.test(output) || child.exitCode !== null, { what: until ? `observe to print ${until}` : 'observe to exit', timeoutMs: 60_000 });
+      if (whileRunning && child.exitCode === null) await whileRunning(output);
     } finally {
       if (child.exitCode === null) child.kill('SIGINT');
     }
@@ -200,13 +201,24 @@ describe('observe: command line', () => {
     assert.doesNotMatch(output, /scraping/);
   });
 
-  it('scrapes the management ports of the platform running from --data-dir', { skip: noMonitoringBinaries }, async () => {
+  it('scrapes the management ports of the platform running from --data-dir, and every URL it prints answers 200', { skip: noMonitoringBinaries }, async () => {
     const dataDir = mkdtempSync(join(scratch, 'running-'));
     const managementPort = await freePort();
     launcherState(dataDir, process.pid, managementPort);
-    const ports = [await freePort(), await freePort(), await freePort()].map(String);
-    const { code, output } = await runObserve(['--data-dir', dataDir, '--prometheus-port', ports[0]!, '--alertmanager-port', ports[1]!, '--sink-port', ports[2]!], /scraping +gateway=/);
+    const ports = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()].map(String);
+    const printed: string[] = [];
+    const { code, output } = await runObserve(['--data-dir', dataDir, '--prometheus-port', ports[0]!, '--alertmanager-port', ports[1]!, '--sink-port', ports[2]!, '--port', ports[3]!, '--otlp-port', ports[4]!], /scraping +gateway=/, async (out) => {
+      // Followed while observe still runs: Prometheus' classic pages on Debian, the viewer, the OTLP endpoint, the sink.
+      for (const url of new Set(out.match(/https?:\/\/[^\s,;)]+/g) ?? [])) {
+        const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+        await res.arrayBuffer();
+        printed.push(`${res.status} ${url}`);
+      }
+    });
     assert.match(output, new RegExp(`scraping +gateway=127\\.0\\.0\\.1:${managementPort}\\b`));
     assert.equal(code, 0, output);
+    assert.ok(printed.length >= 7, `expected the viewer, traces, OTLP, Prometheus with two pages, Alertmanager and the sink:\n${printed.join('\n')}`);
+    assert.deepEqual(printed.filter((p) => !p.startsWith('200 ')), [], `every printed URL answers 200:\n${printed.join('\n')}`);
+    assert.ok(printed.some((p) => p.endsWith(`:${ports[3]}`)), 'the dashboards viewer on --port');
   });
 });

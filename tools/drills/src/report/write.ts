@@ -5,6 +5,7 @@ import { fmtMs } from '../runner.js';
 import { describeSummary, summarize } from '../traffic.js';
 import type { Journal } from '../types.js';
 import { alertChart, latencyChart, queryChart, successChart } from './charts.js';
+import { tracesHtml, tracesMarkdown } from './traces-section.js';
 
 /**
  * The report has the seed's four parts — logs, events, Prometheus queries, alerts — plus the
@@ -111,6 +112,7 @@ export function toMarkdown(journal: Journal): string {
     for (const line of budgetLines(journal.budget)) out.push(`- ${line}`);
     out.push('');
   }
+  out.push(...tracesMarkdown(journal));
   out.push('## Logs (excerpt)');
   out.push('');
   if (journal.console) out.push(`The console showed service errors as counts per class; all ${journal.console.length} console lines are in journal.json (\`console\`).`, '');
@@ -176,6 +178,7 @@ ${rows(journal.queries.map((q) => [esc(q.name), `<code>${esc(q.promql)}</code>`,
 ${journal.notifications.length === 0 ? '<p>No notification was read back (none arrived, or the target cannot read Slack).</p>' : ''}
 ${journal.notifications.map((n) => `<h3>${esc(n.status)} at ${Math.round(n.t / 1000)} s${n.channel ? ` to ${esc(n.channel)}` : ''}</h3><pre>${esc(n.text)}</pre>${n.runbookUrls.map((u) => `<p>Runbook: <a href="${esc(u)}">${esc(u)}</a></p>`).join('')}`).join('\n')}
 ${journal.budget ? `<h2>Error budget</h2>\n<ul>${budgetLines(journal.budget).map((l) => `<li>${esc(l).replace(/\*\*(.+?)\*\*/g, '<b>$1</b>')}</li>`).join('')}</ul>` : ''}
+${tracesHtml(journal, esc)}
 <h2>Logs (excerpt)</h2>
 ${journal.console ? `<p>The console showed service errors as counts per class; all ${journal.console.length} console lines are in journal.json (<code>console</code>).</p>` : ''}
 ${journal.logs.length === 0 ? '<p>No log lines were collected.</p>' : ''}

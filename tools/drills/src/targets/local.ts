@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { StoredSpan } from '../../../observe/src/traces/store.js';
 import { clearFault, curlLine, setFault, type FaultName, type FaultSettings } from '../chaos-client.js';
 import { tailLog, type InstanceRef, type LocalPlatform } from '../local-platform.js';
 import { BoundDeriver } from '../bounds/derive.js';
@@ -37,6 +38,10 @@ export interface LocalControl {
   stopStorage?(): Promise<void>;
   startStorage?(): Promise<void>;
   launcherLines?: string[];
+  /** The spans the platform's trace store received for a trace id. */
+  traceSpans?(traceId: string): readonly StoredSpan[] | undefined;
+  /** `<traceViewUrl>/<trace id>` opens a trace in the platform's viewer. */
+  readonly traceViewUrl?: string;
 }
 
 export function controlFor(platform: LocalPlatform): LocalControl {
@@ -57,6 +62,8 @@ export function controlFor(platform: LocalPlatform): LocalControl {
     stopStorage: () => platform.stopStorage(),
     startStorage: () => platform.startStorage(),
     launcherLines: platform.launcherLines,
+    traceSpans: (id) => platform.views.store.get(id),
+    traceViewUrl: `${platform.views.viewerUrl}/traces`,
   };
 }
 
@@ -76,6 +83,12 @@ export class LocalTarget implements Target {
 
   get gatewayUrl(): string {
     return this.#c.gatewayUrl;
+  }
+  get traceViewUrl(): string | undefined {
+    return this.#c.traceViewUrl;
+  }
+  traceSpans(traceId: string): readonly StoredSpan[] | undefined {
+    return this.#c.traceSpans?.(traceId);
   }
   get prometheusUrl(): string {
     return this.#c.prometheusUrl;
