@@ -73,6 +73,12 @@ async function main(): Promise<number> {
     await stack.stop();
     throw err;
   }
+  // Listening before the banner: a Ctrl-C sent as soon as it shows must stop us cleanly (a test that
+  // did exactly that under load saw the process die of the signal instead).
+  const stopRequested = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
   const [alerts, targetsPage] = await Promise.all([prometheusPage(stack.prometheusUrl, 'alerts'), prometheusPage(stack.prometheusUrl, 'targets')]);
   console.log(`Dashboards    ${views.viewerUrl}  (monitoring/grafana/dashboards, from this Prometheus)`);
   console.log(`Traces        ${views.viewerUrl}/traces  (OTLP/HTTP in: ${views.otlpEndpoint}; start the platform with OTEL_EXPORTER_OTLP_ENDPOINT=${views.otlpEndpoint})`);
@@ -95,10 +101,7 @@ async function main(): Promise<number> {
     );
   }, 3000);
 
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  await stopRequested;
   clearInterval(follow);
   console.log('\nobserve: stopping the viewer, Prometheus and Alertmanager');
   await views.close();
