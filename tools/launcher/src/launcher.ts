@@ -80,11 +80,11 @@ const ENTRYPOINTS: Record<ServiceName, string> = {
   gateway: 'services/gateway/src/main.ts',
 };
 
-/** Each service's tracing preload (--import): it must run before the entry point imports anything. */
+/** Each service's tracing preload (--import, a URL relative to cwd): it must run before the entry point imports anything. */
 const TRACING_PRELOADS: Record<ServiceName, string> = {
-  auth: 'services/auth/src/tracing.ts',
-  images: 'services/images/src/tracing.ts',
-  gateway: 'services/gateway/src/tracing.ts',
+  auth: './services/auth/src/tracing.ts',
+  images: './services/images/src/tracing.ts',
+  gateway: './services/gateway/src/tracing.ts',
 };
 
 /** Variables the launcher sets per service; inherited values would point every service at one port or database. */
