@@ -11,6 +11,7 @@ import type { BenchRow, Suite } from './src/rows.js';
 import { footprint } from './suites/footprint.js';
 import { gatewaySuite } from './suites/gateway.js';
 import { httpOverhead } from './suites/http-overhead.js';
+import { tracingSuite } from './suites/tracing.js';
 import { uploads } from './suites/uploads.js';
 
 /** One line per suite (and its import), run in this order. */
@@ -19,6 +20,7 @@ const SUITES: Record<string, Suite> = {
   gateway: gatewaySuite,
   footprint,
   'http-overhead': httpOverhead,
+  tracing: tracingSuite,
 };
 
 const known = Object.keys(SUITES);

@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { BaseConfig } from './config.js';
 import { errorBody, errors, fromFrameworkError, installErrorHandling, type ErrorClassifier } from './errors.js';
 import { requestIdFrom, traceIdFrom } from './logging.js';
+import { activeTraceIds } from './tracing/active.js';
 import { FRAMEWORK_ERROR_HEADERS, answerClientError, answerUnsupportedExpectation } from './raw-errors.js';
 import type { Platform } from './platform.js';
 
@@ -57,7 +58,10 @@ export function createHttpApp(platform: Platform, options: HttpAppOptions): Fast
       status_code: String(statusCode),
     };
     httpRequestsTotal.inc(labels);
-    httpRequestDuration.observe(labels, elapsedMs / 1000);
+    const ids = activeTraceIds();
+    // prom-client's types tie exemplar label names to the metric's own; OpenMetrics does not.
+    const exemplarLabels = (ids ? { trace_id: ids.trace_id } : {}) as Partial<typeof labels>;
+    httpRequestDuration.observe({ labels, value: elapsedMs / 1000, exemplarLabels });
     request.log.info({ method: request.method, route: labels.route, statusCode, durationMs: Math.round(elapsedMs), clientIp: request.ip }, 'request completed');
   };
 
@@ -88,8 +92,11 @@ export function createHttpApp(platform: Platform, options: HttpAppOptions): Fast
     serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
       createNodeServer(handler, options.config.REQUEST_TIMEOUT_MS, options.maxHeaderBytes ?? 16 * 1024),
     childLoggerFactory(logger, bindings, childOptions, rawReq) {
+      // With tracing on, the mixin in createLogger writes the active span's ids. With it off, the
+      // caller's traceparent still ties this service's lines to the caller's trace.
+      if (activeTraceIds()) return logger.child(bindings, childOptions);
       const traceId = traceIdFrom((rawReq as IncomingMessage).headers.traceparent);
-      return logger.child(traceId ? { ...bindings, traceId } : bindings, childOptions);
+      return logger.child(traceId ? { ...bindings, trace_id: traceId } : bindings, childOptions);
     },
   }) as unknown as FastifyInstance;
 

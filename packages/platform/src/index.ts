@@ -31,6 +31,7 @@ export {
   type ErrorFactory,
 } from './errors.js';
 export { createLogger, requestIdFrom, traceIdFrom, type Logger } from './logging.js';
+export { activeTraceIds, activeTraceparent, withSpan, type ActiveTraceIds } from './tracing/active.js';
 export { createMetrics, Counter, Gauge, Histogram, Registry, HTTP_DURATION_BUCKETS, type PlatformMetrics } from './metrics.js';
 export { HealthRegistry, type ReadinessCheck, type ReadinessReport, type CheckResult } from './health.js';
 export { createPlatform, type Platform, type PlatformOptions } from './platform.js';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { activeTraceIds } from './tracing/active.js';
 
 export type { Logger };
 
@@ -36,6 +37,10 @@ export function createLogger({ service, level, destination }: LoggerOptions): Lo
       level,
       base: { service },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // trace_id and span_id of the active span on every line, in the OpenTelemetry log data model's
+      // names, so a log line leads to its trace and back. A request logger's bindings are not
+      // merged: http.ts binds a traceparent's trace id only when no span is active, so never both.
+      mixin: () => activeTraceIds() ?? {},
       formatters: { level: (label) => ({ level: label }) },
       // Credentials must never reach logs, whatever a handler logs by mistake.
       redact: {

@@ -1,5 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { installErrorHandling } from './errors.js';
+import { openMetricsText, prefersOpenMetrics } from './exposition.js';
+import { Registry } from './metrics.js';
 import type { Platform } from './platform.js';
 
 export interface ManagementOptions {
@@ -24,12 +26,13 @@ export function createManagementApp(platform: Platform, options: ManagementOptio
     return reply.code(report.status === 'ready' ? 200 : 503).send(report);
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', async (request, reply) => {
     // Refresh service_health_check_status on every scrape (the result is cached briefly), so the
     // gauge is current even where nothing else calls /readyz (one machine, a plain Prometheus).
     await platform.health.readiness();
-    const body = await platform.metrics.registry.metrics();
-    return reply.type(platform.metrics.registry.contentType).send(body);
+    const { registry } = platform.metrics;
+    if (prefersOpenMetrics(request.headers.accept)) return reply.type(Registry.OPENMETRICS_CONTENT_TYPE).send(await openMetricsText(registry));
+    return reply.type(registry.contentType).send(await registry.metrics());
   });
 
   if (options.register) void app.register(async (scope) => options.register?.(scope));

@@ -16,6 +16,20 @@ export interface PlatformMetrics {
 export function createMetrics(options: { collectProcessMetrics?: boolean } = {}): PlatformMetrics {
   const registry = new Registry();
   if (options.collectProcessMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const httpRequestDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration in seconds, by route template.',
+    labelNames: ['service', 'method', 'route', 'status_code'],
+    buckets: HTTP_DURATION_BUCKETS,
+    // Each bucket keeps the trace id of its latest request (OpenMetrics exemplars): a point on a
+    // latency panel links to a trace that landed there (docs/tracing.md).
+    enableExemplars: true,
+    // prom-client refuses exemplars on a registry whose default format is the Prometheus text one,
+    // yet that format must stay the default (scrapers without OpenMetrics, tests reading the text).
+    // Registered by hand: the text format leaves exemplars out, /metrics serves OpenMetrics on request.
+    registers: [],
+  });
+  registry.registerMetric(httpRequestDuration);
   return {
     registry,
     httpRequestsTotal: new Counter({
@@ -24,13 +38,7 @@ export function createMetrics(options: { collectProcessMetrics?: boolean } = {})
       labelNames: ['service', 'method', 'route', 'status_code'],
       registers: [registry],
     }),
-    httpRequestDuration: new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'HTTP request duration in seconds, by route template.',
-      labelNames: ['service', 'method', 'route', 'status_code'],
-      buckets: HTTP_DURATION_BUCKETS,
-      registers: [registry],
-    }),
+    httpRequestDuration,
     healthCheckStatus: new Gauge({
       name: 'service_health_check_status',
       help: 'Result of each readiness check: 1 ok, 0 failing.',

@@ -31,12 +31,12 @@ describe('platform HTTP app', () => {
     assert.match(String(hostile.headers['x-request-id']), /^[0-9a-f-]{36}$/);
   });
 
-  it('logs the trace id of a valid traceparent with the request id', async () => {
+  it('logs the trace id of a valid traceparent with the request id when tracing is off', async () => {
     const { app, lines } = build();
     await app.inject({ method: 'GET', url: '/items/1', headers: { 'x-request-id': 'r1', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } });
     const line = lines.find((l) => l.msg === 'request completed');
     assert.equal(line?.requestId, 'r1');
-    assert.equal(line?.traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
+    assert.equal(line?.trace_id, '4bf92f3577b34da6a3ce929d0e0e4736');
     assert.equal(line?.service, 'demo');
   });
 

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
@@ -7,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { AppError } from '@sre/platform';
 import {
+  activeTraceparent,
   bearerToken,
   createAccessTokenVerifier,
   createHttpApp,
@@ -23,10 +23,7 @@ import { nonCanonicalPathReason, pathOf } from './paths.js';
 import { proxyScope } from './proxy.js';
 import { staticSecurityHeaders } from './security-headers.js';
 import { TokenCache } from './token-cache.js';
-import { nextTraceparent, traceIdOf } from './trace.js';
 import { createUpstream, createUpstreamMetrics, type Upstream } from './upstream.js';
-
-export { nextTraceparent } from './trace.js';
 
 export interface GatewayDeps {
   logDestination?: DestinationStream;
@@ -44,15 +41,9 @@ export interface Gateway {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The W3C traceparent sent upstream (and returned to the client) for this request. */
-    outgoingTraceparent: string;
     accessToken?: AccessTokenClaims;
   }
 }
-
-/** Where the traceparent chosen while creating the request's logger waits for the onRequest hook. */
-const kTraceparent = Symbol('gateway.traceparent');
-type TracedMessage = IncomingMessage & { [kTraceparent]?: string };
 
 /** Auth routes reachable without a token (method + path after /api/auth). Everything else needs one. */
 const PUBLIC_AUTH_ROUTES = new Set([
@@ -115,13 +106,8 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
 
   // --- Per request, one hook: trace context, security headers, CORS (issue 11: every separate
   // async hook and header write showed in the profile under load). ---
-  // The traceparent is chosen while the request's logger is made, so that one child logger carries
-  // both the request id and the trace id (no second child per request).
-  app.setChildLoggerFactory((parent, bindings, childOptions, rawReq) => {
-    const traceparent = nextTraceparent((rawReq as IncomingMessage).headers.traceparent);
-    (rawReq as TracedMessage)[kTraceparent] = traceparent;
-    return parent.child({ ...bindings, traceId: traceIdOf(traceparent) }, childOptions);
-  });
+  // Trace context is the OpenTelemetry SDK's (docs/tracing.md): it continues the caller's trace and
+  // injects our span's traceparent upstream. The client gets it back to find its trace.
   // CSP (our own assets only) and the rest of helmet's set, computed once; HSTS only over TLS.
   const securityHeaders = staticSecurityHeaders();
   const hsts = config.HSTS_MAX_AGE_SEC > 0 ? `max-age=${config.HSTS_MAX_AGE_SEC}; includeSubDomains` : undefined;
@@ -129,9 +115,9 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
   const corsOrigins = new Set((config.CORS_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean));
 
   app.addHook('onRequest', (request, reply, done) => {
-    const traceparent = (request.raw as TracedMessage)[kTraceparent] ?? nextTraceparent(request.headers.traceparent);
-    request.outgoingTraceparent = traceparent;
-    void reply.headers(securityHeaders).header('traceparent', traceparent);
+    void reply.headers(securityHeaders);
+    const traceparent = activeTraceparent();
+    if (traceparent) void reply.header('traceparent', traceparent);
     if (hsts && request.protocol === 'https') void reply.header('strict-transport-security', hsts);
 
     const origin = corsOrigins.size > 0 ? request.headers.origin : undefined;

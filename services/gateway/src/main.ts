@@ -1,6 +1,7 @@
 import { loadConfigOrExit, startService } from '@sre/platform';
 import { buildApp } from './app.js';
 import { configSchema } from './config.js';
+import { tracing } from './tracing.js';
 
 const config = loadConfigOrExit('gateway', configSchema);
 const gateway = buildApp(config);
@@ -9,5 +10,5 @@ await startService({
   config,
   app: gateway.app,
   management: gateway.management,
-  resources: [{ name: 'gateway clients', run: () => gateway.close() }],
+  resources: [{ name: 'gateway clients', run: () => gateway.close() }, { name: 'trace export', run: () => tracing.shutdown() }],
 });

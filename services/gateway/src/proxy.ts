@@ -46,11 +46,15 @@ function withoutHopByHop<T extends Record<string, unknown>>(headers: T): T {
   return out;
 }
 
-/** Headers for the upstream: ours for tracing and the client address as we determined it. */
+/**
+ * Headers for the upstream: the request id and the client address as we determined it. The caller's
+ * trace headers are dropped: with tracing on, the SDK injects our client span's traceparent (a
+ * forwarded one would sit beside it); with tracing off, no hop of ours is in any trace.
+ */
 function forwardedHeaders(request: FastifyRequest, headers: Record<string, string | string[] | undefined>) {
   const out: Record<string, string | string[] | undefined> = withoutHopByHop(headers);
   out['x-request-id'] = request.id;
-  out.traceparent = request.outgoingTraceparent;
+  delete out.traceparent;
   delete out.tracestate;
   // A client-supplied X-Forwarded-For is replaced unless it came through a trusted proxy
   // (TRUST_PROXY), so upstreams can throttle by the real IP.

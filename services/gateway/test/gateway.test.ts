@@ -93,7 +93,7 @@ describe('gateway routing, tokens and headers', () => {
     assert.equal(images.requests.length, before, 'nothing reached Images');
   });
 
-  it('proxies protected routes with a valid token and forwards Authorization, request id and trace context', async () => {
+  it('proxies protected routes with a valid token and forwards Authorization and request id, not the caller\'s trace headers', async () => {
     const token = await signer.sign();
     const res = await fetch(`${gateway.url}/api/images/abc/content`, {
       method: 'POST',
@@ -106,20 +106,18 @@ describe('gateway routing, tokens and headers', () => {
     assert.equal(body.auth, `Bearer ${token}`);
     const seen = images.requests.at(-1)!;
     assert.equal(seen.headers['x-request-id'], 'req-123');
-    const forwarded = String(seen.headers.traceparent);
-    assert.match(forwarded, new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-01$`));
-    assert.notEqual(forwarded, `00-${TRACE_ID}-00f067aa0ba902b7-01`, 'the gateway is a new span in the same trace');
+    // Tracing is off in this process: the SDK, when on, injects its own span's traceparent
+    // (services/gateway/test/tracing.test.ts); a forwarded copy of the caller's would sit beside it.
+    assert.equal(seen.headers.traceparent, undefined);
     assert.equal(res.headers.get('x-request-id'), 'req-123');
-    assert.equal(res.headers.get('traceparent'), forwarded);
+    assert.equal(res.headers.get('traceparent'), null);
     assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1');
   });
 
-  it('generates a traceparent and a request id when the client sent none', async () => {
+  it('generates a request id when the client sent none', async () => {
     const res = await fetch(`${gateway.url}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(res.status, 200);
     const seen = auth.requests.at(-1)!;
-    assert.match(String(seen.headers.traceparent), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
-    assert.equal(res.headers.get('traceparent'), seen.headers.traceparent);
     assert.match(String(seen.headers['x-request-id']), /^[0-9a-f-]{36}$/);
     assert.equal(res.headers.get('x-request-id'), seen.headers['x-request-id']);
   });

@@ -1,6 +1,7 @@
 import { loadConfigOrExit, startService } from '@sre/platform';
 import { buildApp } from './app.js';
 import { configSchema } from './config.js';
+import { tracing } from './tracing.js';
 
 /**
  * `node dist/main.js`            serve (public PORT, management MANAGEMENT_PORT)
@@ -48,6 +49,6 @@ if (command === 'reconcile') {
     config,
     app: built.app,
     management: built.management,
-    resources: [{ name: 'images resources', run: () => built.close() }],
+    resources: [{ name: 'images resources', run: () => built.close() }, { name: 'trace export', run: () => tracing.shutdown() }],
   });
 }

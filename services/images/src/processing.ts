@@ -1,3 +1,4 @@
+import { withSpan } from '@sre/platform';
 import sharp, { type Sharp } from 'sharp';
 import type { AcceptedType } from './sniff.js';
 import { MalformedImageError, stripMetadata, TrailingDataError } from './strip/index.js';
@@ -50,7 +51,8 @@ export async function processImage(bytes: Buffer, type: AcceptedType, options: P
   const timed = async <T>(operation: 'probe' | 'original' | 'thumbnail', fn: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     try {
-      return await fn();
+      // A span per step: sharp's work runs on libvips threads no instrumentation sees (docs/tracing.md).
+      return await withSpan(`images.${operation}`, { 'image.type': type, 'image.bytes': bytes.length }, fn);
     } finally {
       options.observe?.(operation, (performance.now() - started) / 1000);
     }

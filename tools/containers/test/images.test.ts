@@ -228,7 +228,7 @@ describe('container images, built and run with podman', { skip }, () => {
   );
 
   for (const service of SERVICES) {
-    it(`${service.name}: numeric non-root user, production env, heap cap, ports, OCI labels, node dist/main.js`, async () => {
+    it(`${service.name}: numeric non-root user, production env, heap cap, ports, OCI labels, node --import ./dist/tracing.js dist/main.js`, async () => {
       const [info] = JSON.parse(await podman('image', 'inspect', imageRef(service))) as {
         Config: { User: string; Env: string[]; ExposedPorts: Record<string, unknown>; Cmd: string[]; WorkingDir: string; Labels: Record<string, string> };
       }[];
@@ -238,7 +238,7 @@ describe('container images, built and run with podman', { skip }, () => {
       assert.ok(config.Env.includes('NODE_ENV=production'), config.Env.join(' '));
       assert.ok(config.Env.some((e) => /^NODE_OPTIONS=.*--max-old-space-size=\d+/.test(e)), config.Env.join(' '));
       assert.deepEqual(Object.keys(config.ExposedPorts).sort(), ['8080/tcp', '9464/tcp']);
-      assert.deepEqual(config.Cmd, ['node', 'dist/main.js']);
+      assert.deepEqual(config.Cmd, ['node', '--import', './dist/tracing.js', 'dist/main.js']);
       assert.equal(config.WorkingDir, `/app/${service.dir}`);
       assert.equal(config.Labels['org.opencontainers.image.title'], service.name);
       assert.equal(config.Labels['org.opencontainers.image.version'], TAG);

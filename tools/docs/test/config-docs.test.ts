@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { baseConfigShape } from '@sre/platform';
+import { TRACING_VARIABLES } from '@sre/platform/tracing';
 
 /** The config reference is prose; this keeps it honest against the schemas it documents. */
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -18,6 +19,14 @@ describe('configuration reference', () => {
     const doc = readFileSync(`${root}/docs/configuration.md`, 'utf8');
     const missing = [...shared].filter((v) => !mentioned(doc, v));
     assert.deepEqual(missing, []);
+  });
+
+  it('docs/configuration.md lists every OTEL_* variable the tracing SDK is documented to read', () => {
+    const doc = readFileSync(`${root}/docs/configuration.md`, 'utf8');
+    assert.deepEqual(
+      TRACING_VARIABLES.filter((v) => !mentioned(doc, v)),
+      [],
+    );
   });
 
   for (const service of services) {

@@ -81,6 +81,13 @@ const ENTRYPOINTS: Record<ServiceName, string> = {
   gateway: 'services/gateway/src/main.ts',
 };
 
+/** Each service's tracing preload (--import, a URL relative to cwd): it must run before the entry point imports anything. */
+const TRACING_PRELOADS: Record<ServiceName, string> = {
+  auth: './services/auth/src/tracing.ts',
+  images: './services/images/src/tracing.ts',
+  gateway: './services/gateway/src/tracing.ts',
+};
+
 /** Variables the launcher sets per service; inherited values would point every service at one port or database. */
 const PER_SERVICE_VARIABLES = ['HOST', 'PORT', 'MANAGEMENT_PORT', 'DATABASE_URL', 'PGLITE_DATA_DIR'];
 
@@ -187,6 +194,9 @@ export class Launcher {
       DRAIN_DELAY_MS: env.DRAIN_DELAY_MS ?? '0',
       SHUTDOWN_TIMEOUT_MS: env.SHUTDOWN_TIMEOUT_MS ?? '10000',
       NODE_ENV: env.NODE_ENV ?? 'development',
+      // Every OTEL_* variable given passes through (baseEnv copies env). Without an endpoint, traces go
+      // to `npm run observe`'s receiver; with none listening, each service warns once and drops spans.
+      ...localTracingDefaults(env),
     });
     const serviceEnv: Record<ServiceName, NodeJS.ProcessEnv> = {
       auth: {
@@ -227,7 +237,7 @@ export class Launcher {
         const supervised = new SupervisedProcess({
           label,
           command: process.execPath,
-          args: ['--conditions=development', '--import', 'tsx', ENTRYPOINTS[name]],
+          args: ['--conditions=development', '--import', 'tsx', '--import', TRACING_PRELOADS[name], ENTRYPOINTS[name]],
           cwd: REPO_ROOT,
           env: { ...serviceEnv[name], HOST: host, PORT: String(port), MANAGEMENT_PORT: String(mgmt) },
           logFile: join(dataDir, 'logs', `${label.replace('#', '-')}.log`),
@@ -376,4 +386,12 @@ export class Launcher {
     })();
     return this.#stopping;
   }
+}
+
+/** `npm start` traces into `npm run observe` (OTLP/HTTP JSON on 4318) unless told otherwise (docs/tracing.md). */
+export const LOCAL_OTLP_ENDPOINT = 'http://127.0.0.1:4318';
+
+export function localTracingDefaults(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_SDK_DISABLED === 'true') return {};
+  return { OTEL_EXPORTER_OTLP_ENDPOINT: LOCAL_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL: env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/json' };
 }

@@ -12,6 +12,8 @@ export const TEST_ENV: NodeJS.ProcessEnv = {
   LOG_LEVEL: 'info',
   // A short half-open delay so recovery after an outage is seen quickly.
   BREAKER_HALF_OPEN_AFTER_MS: '1000',
+  // Not to whatever listens on 127.0.0.1:4318 on this machine (npm start's default); tracing.test.ts turns it on.
+  OTEL_SDK_DISABLED: 'true',
 };
 
 export interface RunningPlatform {

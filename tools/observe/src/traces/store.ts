@@ -1,11 +1,8 @@
 /**
- * Recent traces in memory, for the local trace view of `npm run observe`.
- *
- * STAND-IN: the "trace" work on issue 13 owns this file and its OTLP receiver (otlp.ts); this is a
- * minimal implementation of the agreed interface so the viewer could be built in parallel. The
- * integrator keeps the other implementation.
+ * Recent traces kept in memory for the local trace view (issue 13). Spans of one trace arrive in
+ * several OTLP batches (each service exports on its own), so a trace is a bag of spans keyed by trace
+ * id; its summary is computed when listed, never cached, so late spans always count.
  */
-
 export interface StoredSpan {
   traceId: string;
   spanId: string;
@@ -31,41 +28,61 @@ export interface TraceSummary {
   services: string[];
 }
 
+/** Enough for an afternoon of clicking around one machine, small enough to never matter for memory. */
+const DEFAULT_MAX_TRACES = 1000;
+/** A runaway loop inside one trace must not grow a single entry without bound. */
+const MAX_SPANS_PER_TRACE = 2000;
+
 export class TraceStore {
-  // Insertion order is arrival order: the oldest trace is the first key, evicted first.
-  private readonly traces = new Map<string, StoredSpan[]>();
   private readonly maxTraces: number;
+  /** Insertion order is eviction order: a Map iterates oldest first. */
+  private readonly traces = new Map<string, StoredSpan[]>();
 
   constructor(opts: { maxTraces?: number } = {}) {
-    this.maxTraces = opts.maxTraces ?? 1000;
+    this.maxTraces = opts.maxTraces ?? DEFAULT_MAX_TRACES;
+    if (!Number.isInteger(this.maxTraces) || this.maxTraces < 1) throw new Error(`TraceStore: maxTraces must be a positive integer, got ${opts.maxTraces}`);
   }
 
   add(spans: StoredSpan[]): void {
     for (const span of spans) {
-      const trace = this.traces.get(span.traceId);
-      if (trace) trace.push(span);
-      else this.traces.set(span.traceId, [span]);
+      let trace = this.traces.get(span.traceId);
+      if (!trace) {
+        trace = [];
+        this.traces.set(span.traceId, trace);
+        this.evict();
+      }
+      // An exporter may retry a batch it thinks failed: a span id is stored once.
+      if (trace.length < MAX_SPANS_PER_TRACE && !trace.some((s) => s.spanId === span.spanId)) trace.push(span);
     }
-    while (this.traces.size > this.maxTraces) this.traces.delete(this.traces.keys().next().value as string);
-  }
-
-  get(traceId: string): StoredSpan[] | undefined {
-    const spans = this.traces.get(traceId);
-    return spans ? [...spans].sort((a, b) => a.startMs - b.startMs) : undefined;
   }
 
   list(opts: { order: 'recent' | 'slowest' | 'errors'; limit?: number }): TraceSummary[] {
-    let all = [...this.traces.keys()].map((id) => summarize(id, this.traces.get(id) as StoredSpan[]));
-    if (opts.order === 'errors') all = all.filter((t) => t.errorCount > 0);
-    const key = opts.order === 'slowest' ? (t: TraceSummary) => t.durationMs : (t: TraceSummary) => t.startMs;
-    return all.sort((a, b) => key(b) - key(a)).slice(0, opts.limit ?? 50);
+    let summaries = [...this.traces.entries()].map(([traceId, spans]) => summarize(traceId, spans));
+    if (opts.order === 'errors') summaries = summaries.filter((s) => s.errorCount > 0);
+    summaries.sort(opts.order === 'slowest' ? (a, b) => b.durationMs - a.durationMs : (a, b) => b.startMs - a.startMs);
+    return summaries.slice(0, opts.limit ?? 50);
+  }
+
+  /** The spans of one trace, earliest first. */
+  get(traceId: string): StoredSpan[] | undefined {
+    const spans = this.traces.get(traceId);
+    return spans && [...spans].sort((a, b) => a.startMs - b.startMs);
+  }
+
+  private evict(): void {
+    while (this.traces.size > this.maxTraces) {
+      const oldest = this.traces.keys().next().value as string;
+      this.traces.delete(oldest);
+    }
   }
 }
 
 function summarize(traceId: string, spans: StoredSpan[]): TraceSummary {
   const ids = new Set(spans.map((s) => s.spanId));
-  // The root is the span without a parent here; a trace whose root has not arrived yet shows its earliest span.
-  const root = spans.find((s) => !s.parentSpanId || !ids.has(s.parentSpanId)) ?? (spans[0] as StoredSpan);
+  // The root is the earliest span without a parent here: a trace whose root has not arrived yet
+  // (or was cut) still shows its earliest known span as root.
+  const roots = spans.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId));
+  const root = (roots.length > 0 ? roots : spans).reduce((a, b) => (b.startMs < a.startMs ? b : a));
   const startMs = Math.min(...spans.map((s) => s.startMs));
   const endMs = Math.max(...spans.map((s) => s.endMs));
   return {
