@@ -78,7 +78,8 @@ describe('tracing across the platform', () => {
     const traceId = /^00-([0-9a-f]{32})-[0-9a-f]{16}-01$/.exec(res.headers.get('traceparent') ?? '')?.[1];
     assert.ok(traceId, `the gateway returns its traceparent, got ${res.headers.get('traceparent')}`);
 
-    const spans = await spansUntil(traceId, (all) => all.some((s) => s.service === 'images' && s.kind === 'server') && all.some(isPg) && all.some(isS3) && all.some((s) => s.name === 'images.thumbnail'));
+    // Each process exports its own batches: wait for the gateway's spans as well as Images'.
+    const spans = await spansUntil(traceId, (all) => all.some((s) => s.service === 'gateway' && s.kind === 'server') && all.some((s) => s.service === 'images' && s.kind === 'server') && all.some(isPg) && all.some(isS3) && all.some((s) => s.name === 'images.thumbnail'));
     const byId = new Map(spans.map((s) => [s.spanId, s]));
     const roots = spans.filter((s) => !s.parentSpanId);
     assert.deepEqual(roots.map((s) => `${s.service} ${s.kind}`), ['gateway server'], 'one root: the gateway server span');
