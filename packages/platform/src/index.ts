@@ -68,5 +68,5 @@ export {
   type ChaosOptions,
 } from './chaos.js';
 export { CHAOS_ADMIN_TOKEN_MIN_LENGTH, refineChaosConfig } from './chaos-config.js';
-export { errorResponseSchema, invalidRequestAs, withZod, type ZodFastifyInstance, type ZodTypeProvider } from './route-schemas.js';
+export { errorResponseSchema, errorResponses, invalidRequestAs, withZod, type ZodFastifyInstance, type ZodTypeProvider } from './route-schemas.js';
 export { bearerAuth, registerOpenApi, type OpenApiInfo } from './openapi.js';

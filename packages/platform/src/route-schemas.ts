@@ -33,6 +33,9 @@ export const errorResponseSchema = z
   })
   .meta({ id: 'Error', description: 'Every error answer of every service (docs/errors.md).' });
 
+/** Error answers of a route: always the one shape (`response: { 200: …, ...errorResponses }`). */
+export const errorResponses = { '4xx': errorResponseSchema, '5xx': errorResponseSchema } as const;
+
 type RequestPart = 'body' | 'querystring' | 'params' | 'headers';
 
 interface ValidationIssue {

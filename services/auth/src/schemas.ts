@@ -1,4 +1,4 @@
-import { errorResponseSchema, z } from '@sre/platform';
+import { errorResponses as errors, z } from '@sre/platform';
 
 /**
  * Request and response schemas of Auth's routes: the one place their shapes are written. Handlers
@@ -6,9 +6,6 @@ import { errorResponseSchema, z } from '@sre/platform';
  * (tools/openapi). Email and password are only typed here: their rules answer Auth's own codes
  * (AUTH_EMAIL_INVALID, AUTH_PASSWORD_*), so the handlers apply them.
  */
-
-/** Error answers: always the platform's one shape. */
-const errors = { '4xx': errorResponseSchema, '5xx': errorResponseSchema } as const;
 
 export const credentialsBody = z.strictObject({
   email: z.string().meta({ description: 'Normalised (NFKC, trimmed, lower-case) before use.', examples: ['alice@example.com'] }),
