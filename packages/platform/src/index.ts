@@ -65,5 +65,5 @@ export {
 } from './chaos-contract.js';
 export { CHAOS_READINESS_CHECK, chaosConfigShape, installChaos, type ChaosConfig, type ChaosOptions } from './chaos.js';
 export { CHAOS_ADMIN_TOKEN_MIN_LENGTH, refineChaosConfig } from './chaos-config.js';
-export { errorResponseSchema, errorResponses, invalidRequestAs, withZod, type ZodFastifyInstance, type ZodTypeProvider } from './route-schemas.js';
+export { errorResponseSchema, errorResponses, invalidRequestAs, routesOf, withZod, type ZodFastifyInstance, type ZodTypeProvider } from './route-schemas.js';
 export { bearerAuth, registerOpenApi, type OpenApiInfo } from './openapi.js';

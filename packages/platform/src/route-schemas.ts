@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
+import type { FastifyInstance, FastifySchemaCompiler, RouteOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppError, ErrorFactory } from './errors.js';
@@ -15,10 +15,20 @@ export type { ZodTypeProvider } from 'fastify-type-provider-zod';
 /** A Fastify instance whose routes take zod schemas. */
 export type ZodFastifyInstance = ReturnType<typeof withZod>;
 
+const routesByApp = new WeakMap<FastifyInstance, RouteOptions[]>();
+
+/** Every route added to an app made by the platform (tools/openapi checks each has its schemas). */
+export function routesOf(app: FastifyInstance): readonly RouteOptions[] {
+  return routesByApp.get(app) ?? [];
+}
+
 /** Sets the zod validator and serializer on an app (the platform's apps call it; tests may too). */
 export function withZod(app: FastifyInstance) {
   app.setValidatorCompiler(validatorCompiler as FastifySchemaCompiler<unknown>);
   app.setSerializerCompiler(serializerCompiler as never);
+  const routes: RouteOptions[] = [];
+  routesByApp.set(app, routes);
+  app.addHook('onRoute', (route) => void routes.push(route));
   return app.withTypeProvider<ZodTypeProvider>();
 }
 

@@ -18,6 +18,7 @@ import {
   type Platform,
 } from '@sre/platform';
 import type { Config } from './config.js';
+import { apiDocs, isApiDocsPath } from './api-docs.js';
 import { gatewayErrors } from './errors.js';
 import { nonCanonicalPathReason, pathOf } from './paths.js';
 import { proxyScope } from './proxy.js';
@@ -195,7 +196,7 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
   });
 
   function needsToken(method: string, path: string): boolean {
-    if (!path.startsWith('/api/')) return false;
+    if (!path.startsWith('/api/') || isApiDocsPath(path)) return false;
     return !(path.startsWith('/api/auth/') && PUBLIC_AUTH_ROUTES.has(`${method} ${path.slice('/api/auth'.length)}`));
   }
 
@@ -217,6 +218,9 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
   const scopeDefaults = { metrics: upstreamMetrics, config };
   void app.register(proxyScope({ ...scopeDefaults, upstream: upstreams.auth, prefix: '/api/auth', bodyLimit: config.BODY_LIMIT_BYTES, strictlyLimited: CREDENTIAL_ROUTES }));
   void app.register(proxyScope({ ...scopeDefaults, upstream: upstreams.images, prefix: '/api/images', bodyLimit: config.UPLOAD_LIMIT_BYTES, strictlyLimited: [] }));
+
+  // --- The public API's OpenAPI document and reference (api-docs.ts). ---
+  void app.register(apiDocs);
 
   // --- The web app. ---
   const webIndex = join(config.WEB_ROOT, 'index.html');
