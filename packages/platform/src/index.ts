@@ -67,3 +67,4 @@ export { CHAOS_READINESS_CHECK, chaosConfigShape, installChaos, type ChaosConfig
 export { CHAOS_ADMIN_TOKEN_MIN_LENGTH, refineChaosConfig } from './chaos-config.js';
 export { errorResponseSchema, errorResponses, invalidRequestAs, routesOf, withZod, type ZodFastifyInstance, type ZodTypeProvider } from './route-schemas.js';
 export { bearerAuth, registerOpenApi, type OpenApiInfo } from './openapi.js';
+export { authenticate, KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS, tokenFailureError, type AuthenticateOptions, type TokenErrorCodes } from './authenticate.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { TokenVerificationError, bearerToken, type ZodTypeProvider } from '@sre/platform';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { authenticate, tokenFailureError, type ZodTypeProvider } from '@sre/platform';
 import type { AuthContext } from './app.js';
 import { authErrors } from './errors.js';
 import { PASSWORD_MAX, passwordPolicyError } from './password-policy.js';
@@ -125,23 +125,17 @@ export function registerRoutes(scope: FastifyInstance, ctx: AuthContext): void {
     },
   );
 
-  app.get('/me', { schema: routeSchemas.me, preHandler: requireMigrated }, async (request: FastifyRequest) => {
-    const header = request.headers.authorization;
-    if (header === undefined || header.trim() === '') {
-      throw authErrors.AUTH_TOKEN_MISSING(undefined, { headers: { 'www-authenticate': 'Bearer' } });
-    }
-    // RFC 6750 §3: say why in WWW-Authenticate, never which check failed in the body.
-    const challenge = { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } };
-    let sub: string;
-    try {
-      sub = (await ctx.verifier.verify(bearerToken(header) ?? 'malformed')).sub;
-    } catch (err) {
-      if (err instanceof TokenVerificationError && err.reason === 'expired') throw authErrors.AUTH_TOKEN_EXPIRED(undefined, challenge);
-      throw authErrors.AUTH_TOKEN_INVALID(undefined, challenge);
-    }
-    if (!UUID_PATTERN.test(sub)) throw authErrors.AUTH_TOKEN_INVALID(undefined, challenge);
+  // One token check for every service (platform `authenticate`); our own keys never go missing, so
+  // "keys unavailable" cannot happen here.
+  const checkToken = authenticate({
+    verifier: ctx.verifier,
+    acceptSubject: (sub) => UUID_PATTERN.test(sub),
+    errors: { unauthorized: authErrors.AUTH_TOKEN_INVALID, missing: authErrors.AUTH_TOKEN_MISSING, expired: authErrors.AUTH_TOKEN_EXPIRED, keysUnavailable: authErrors.AUTH_TOKEN_INVALID },
+  });
+  app.get('/me', { schema: routeSchemas.me, preHandler: [requireMigrated, checkToken] }, async (request) => {
+    const sub = request.accessToken?.sub ?? '';
     const user = await db.selectFrom('users').select(['id', 'email', 'created_at']).where('id', '=', sub).executeTakeFirst();
-    if (!user) throw authErrors.AUTH_TOKEN_INVALID(undefined, challenge);
+    if (!user) throw tokenFailureError('invalid', { unauthorized: authErrors.AUTH_TOKEN_INVALID, keysUnavailable: authErrors.AUTH_TOKEN_INVALID });
     return { id: user.id, email: user.email, createdAt: new Date(user.created_at).toISOString() };
   });
 

@@ -5,7 +5,6 @@ import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
-import type { AppError } from '@sre/platform';
 import {
   bearerToken,
   createAccessTokenVerifier,
@@ -14,8 +13,10 @@ import {
   installChaos,
   createPlatform,
   remoteKeySource,
-  type AccessTokenClaims,
+  tokenFailureError,
+  TokenVerificationError,
   type Platform,
+  type TokenErrorCodes,
 } from '@sre/platform';
 import type { Config } from './config.js';
 import { apiDocs, isApiDocsPath } from './api-docs.js';
@@ -47,7 +48,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The W3C traceparent sent upstream (and returned to the client) for this request. */
     outgoingTraceparent: string;
-    accessToken?: AccessTokenClaims;
   }
 }
 
@@ -64,6 +64,9 @@ const PUBLIC_AUTH_ROUTES = new Set([
   'GET /.well-known/jwks.json',
   'HEAD /.well-known/jwks.json',
 ]);
+
+/** Token failures: the platform's one answer (authenticate.ts) with the gateway's codes. */
+const TOKEN_ERRORS: TokenErrorCodes = { unauthorized: gatewayErrors.GATEWAY_UNAUTHORIZED, keysUnavailable: gatewayErrors.GATEWAY_UPSTREAM_UNAVAILABLE };
 
 /** Stricter rate limit (guessing passwords, mass sign-ups). */
 const CREDENTIAL_ROUTES = ['/api/auth/login', '/api/auth/register'] as const;
@@ -176,9 +179,11 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
       if (reason) return done(gatewayErrors.GATEWAY_NON_CANONICAL_PATH(`The request path contains ${reason}; send the canonical path.`));
       return done(null, payload);
     };
-    const token = needsToken(request.method, path) ? bearerToken(request.headers.authorization) : null;
-    if (token === null) return afterToken();
-    if (!token) return afterToken(unauthorized('An access token is required (Authorization: Bearer <token>).', 'missing'));
+    if (!needsToken(request.method, path)) return afterToken();
+    // The cache hit stays synchronous (issue 11); failures answer as the platform's `authenticate` does.
+    const header = request.headers.authorization;
+    const token = bearerToken(header);
+    if (!token) return afterToken(tokenFailureError(header === undefined || String(header).trim() === '' ? 'missing' : 'malformed', TOKEN_ERRORS));
     const cached = tokenCache.get(token);
     if (cached) {
       request.accessToken = cached;
@@ -190,7 +195,7 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
         request.accessToken = claims;
         afterToken();
       },
-      (err: unknown) => afterToken(verificationError(err)),
+      (err: unknown) => afterToken(tokenFailureError(err instanceof TokenVerificationError ? err.reason : 'invalid', TOKEN_ERRORS)),
     );
     return undefined;
   });
@@ -198,20 +203,6 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
   function needsToken(method: string, path: string): boolean {
     if (!path.startsWith('/api/') || isApiDocsPath(path)) return false;
     return !(path.startsWith('/api/auth/') && PUBLIC_AUTH_ROUTES.has(`${method} ${path.slice('/api/auth'.length)}`));
-  }
-
-  function verificationError(err: unknown): AppError {
-    const reason = (err as { reason?: string }).reason;
-    if (reason === 'keys_unavailable') {
-      return gatewayErrors.GATEWAY_UPSTREAM_UNAVAILABLE('Sign-in keys are not available yet; retry shortly.', { headers: { 'retry-after': '1' } });
-    }
-    return unauthorized(reason === 'expired' ? 'The access token has expired.' : 'The access token is invalid.', reason ?? 'invalid');
-  }
-
-  function unauthorized(message: string, reason: string): AppError {
-    // RFC 6750 §3: tell clients which scheme to use and whether the token was the problem.
-    const challenge = reason === 'missing' ? 'Bearer' : `Bearer error="invalid_token", error_description="${message.replace(/"/g, '')}"`;
-    return gatewayErrors.GATEWAY_UNAUTHORIZED(message, { headers: { 'www-authenticate': challenge } });
   }
 
   // --- Proxy routes, one encapsulated scope per upstream (proxy.ts). ---
