@@ -6,24 +6,20 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import {
-  bearerToken,
   createAccessTokenVerifier,
   createHttpApp,
   createManagementApp,
   installChaos,
   createPlatform,
   remoteKeySource,
-  tokenFailureError,
-  TokenVerificationError,
   type Platform,
-  type TokenErrorCodes,
 } from '@sre/platform';
 import type { Config } from './config.js';
-import { apiDocs, isApiDocsPath } from './api-docs.js';
+import { apiDocs } from './api-docs.js';
 import { gatewayErrors } from './errors.js';
-import { nonCanonicalPathReason, pathOf } from './paths.js';
 import { proxyScope } from './proxy.js';
 import { staticSecurityHeaders } from './security-headers.js';
+import { installTokenCheck } from './token-check.js';
 import { TokenCache } from './token-cache.js';
 import { nextTraceparent, traceIdOf } from './trace.js';
 import { createUpstream, createUpstreamMetrics, type Upstream } from './upstream.js';
@@ -54,19 +50,6 @@ declare module 'fastify' {
 /** Where the traceparent chosen while creating the request's logger waits for the onRequest hook. */
 const kTraceparent = Symbol('gateway.traceparent');
 type TracedMessage = IncomingMessage & { [kTraceparent]?: string };
-
-/** Auth routes reachable without a token (method + path after /api/auth). Everything else needs one. */
-const PUBLIC_AUTH_ROUTES = new Set([
-  'POST /register',
-  'POST /login',
-  'POST /refresh',
-  'POST /logout',
-  'GET /.well-known/jwks.json',
-  'HEAD /.well-known/jwks.json',
-]);
-
-/** Token failures: the platform's one answer (authenticate.ts) with the gateway's codes. */
-const TOKEN_ERRORS: TokenErrorCodes = { unauthorized: gatewayErrors.GATEWAY_UNAUTHORIZED, keysUnavailable: gatewayErrors.GATEWAY_UPSTREAM_UNAVAILABLE };
 
 /** Stricter rate limit (guessing passwords, mass sign-ups). */
 const CREDENTIAL_ROUTES = ['/api/auth/login', '/api/auth/register'] as const;
@@ -166,44 +149,8 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
       }),
   });
 
-  // After the rate limiter (a route-level onRequest hook), before the body is read: nothing is
-  // proxied without a valid token. Callback style, synchronous when the token is in the cache.
-  app.addHook('preParsing', (request, _reply, payload, done) => {
-    const path = pathOf(request.raw.url);
-    const afterToken = (err?: unknown) => {
-      if (err) return done(err as Error);
-      // Canonical paths only (paths.ts): a variant such as /api/auth//register matched a route with a
-      // looser limit than the path the upstream serves, so it is refused here, before it is proxied.
-      // After the token check, so an anonymous caller learns nothing new; counted by the global limit.
-      const reason = nonCanonicalPathReason(path);
-      if (reason) return done(gatewayErrors.GATEWAY_NON_CANONICAL_PATH(`The request path contains ${reason}; send the canonical path.`));
-      return done(null, payload);
-    };
-    if (!needsToken(request.method, path)) return afterToken();
-    // The cache hit stays synchronous (issue 11); failures answer as the platform's `authenticate` does.
-    const header = request.headers.authorization;
-    const token = bearerToken(header);
-    if (!token) return afterToken(tokenFailureError(header === undefined || String(header).trim() === '' ? 'missing' : 'malformed', TOKEN_ERRORS));
-    const cached = tokenCache.get(token);
-    if (cached) {
-      request.accessToken = cached;
-      return afterToken();
-    }
-    verifier.verify(token).then(
-      (claims) => {
-        tokenCache.set(token, claims);
-        request.accessToken = claims;
-        afterToken();
-      },
-      (err: unknown) => afterToken(tokenFailureError(err instanceof TokenVerificationError ? err.reason : 'invalid', TOKEN_ERRORS)),
-    );
-    return undefined;
-  });
-
-  function needsToken(method: string, path: string): boolean {
-    if (!path.startsWith('/api/') || isApiDocsPath(path)) return false;
-    return !(path.startsWith('/api/auth/') && PUBLIC_AUTH_ROUTES.has(`${method} ${path.slice('/api/auth'.length)}`));
-  }
+  // After the rate limiter, before the body is read: nothing is proxied without a valid token (token-check.ts).
+  installTokenCheck(app, { verifier, tokenCache });
 
   // --- Proxy routes, one encapsulated scope per upstream (proxy.ts). ---
   const scopeDefaults = { metrics: upstreamMetrics, config };
