@@ -1,9 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CHAOS_ADMIN_TOKEN_MIN_LENGTH } from './chaos-config.js';
+import { CHAOS_FAULTS, chaosErrors, type ActiveFault, type ChaosController, type ChaosFault, type ChaosFaultSettings } from './chaos-contract.js';
+import { chaosRoutes } from './chaos-routes.js';
 import { envBool, envOptionalSecret, isPlaceholder } from './config.js';
-import { defineErrorCatalogue, errorBody } from './errors.js';
+import { errorBody } from './errors.js';
 import { Counter, Gauge } from './metrics.js';
 import type { Platform } from './platform.js';
 
@@ -31,39 +32,6 @@ export interface ChaosConfig {
   CHAOS_ADMIN_TOKEN?: string | undefined;
 }
 
-export const chaosErrors = defineErrorCatalogue({
-  CHAOS_INJECTED_FAULT: { status: 503, message: 'The service is failing on purpose (fault injection); retry.' },
-  CHAOS_UNAUTHORIZED: { status: 401, message: 'A valid chaos admin token is required.' },
-  CHAOS_INVALID_FAULT: { status: 400, message: 'The fault settings are invalid.' },
-});
-
-export const CHAOS_FAULTS = ['readiness', 'latency', 'errors', 'cpu', 'memory'] as const;
-export type ChaosFault = (typeof CHAOS_FAULTS)[number];
-
-/** Settings accepted by `PUT /chaos/faults/:fault` (JSON body). */
-export interface ChaosFaultSettings {
-  /** How long the fault stays on; it switches itself off afterwards. */
-  durationMs: number;
-  /** latency: delay added to each affected request. */
-  latencyMs?: number;
-  /** latency, errors: share of public requests affected, 0..1 (default 1). */
-  share?: number;
-  /** latency, errors: only requests whose path starts with this prefix (default: all but none of the probes). */
-  pathPrefix?: string;
-  /** cpu: busy threads (default 1). */
-  workers?: number;
-  /** memory: megabytes added per second (default 16), up to `maxMb` (default 256). */
-  mbPerSecond?: number;
-  maxMb?: number;
-}
-
-export interface ActiveFault {
-  fault: ChaosFault;
-  settings: ChaosFaultSettings;
-  since: string;
-  until: string;
-}
-
 export interface ChaosOptions {
   config: ChaosConfig;
   /** Longest accepted duration; default one hour. */
@@ -72,82 +40,8 @@ export interface ChaosOptions {
   random?: () => number;
 }
 
-export interface ChaosController {
-  readonly enabled: boolean;
-  active(): ActiveFault[];
-  set(fault: ChaosFault, settings: ChaosFaultSettings, by?: string): ActiveFault;
-  clear(fault: ChaosFault, reason?: string): boolean;
-  clearAll(reason?: string): void;
-}
-
-export const CHAOS_TOKEN_HEADER = 'x-chaos-token';
 /** The readiness check name the readiness fault forces to fail. */
 export const CHAOS_READINESS_CHECK = 'chaos';
-
-const MAX = {
-  latencyMs: 120_000,
-  workers: 8,
-  mbPerSecond: 512,
-  maxMb: 8192,
-} as const;
-
-/** Equal-length digests so the comparison takes the same time whatever the input (no length oracle). */
-function tokenMatches(presented: string, expected: string): boolean {
-  const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
-function presentedToken(request: FastifyRequest): string | undefined {
-  const header = request.headers[CHAOS_TOKEN_HEADER];
-  if (typeof header === 'string' && header !== '') return header;
-  const auth = request.headers.authorization;
-  if (typeof auth === 'string' && auth.toLowerCase().startsWith('bearer ')) return auth.slice(7).trim();
-  return undefined;
-}
-
-function validate(fault: ChaosFault, body: unknown, maxDurationMs: number): ChaosFaultSettings | string {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'the body must be a JSON object';
-  const input = body as Record<string, unknown>;
-  const allowed: Record<ChaosFault, string[]> = {
-    readiness: ['durationMs'],
-    latency: ['durationMs', 'latencyMs', 'share', 'pathPrefix'],
-    errors: ['durationMs', 'share', 'pathPrefix'],
-    cpu: ['durationMs', 'workers'],
-    memory: ['durationMs', 'mbPerSecond', 'maxMb'],
-  };
-  const unknown = Object.keys(input).filter((k) => !allowed[fault].includes(k));
-  if (unknown.length > 0) return `unknown settings for ${fault}: ${unknown.join(', ')}`;
-  const int = (name: string, min: number, max: number, required: boolean): number | string | undefined => {
-    const v = input[name];
-    if (v === undefined) return required ? `${name} is required` : undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) return `${name} must be an integer from ${min} to ${max}`;
-    return v;
-  };
-  const settings: ChaosFaultSettings = { durationMs: 0 };
-  const durationMs = int('durationMs', 100, maxDurationMs, true);
-  if (typeof durationMs === 'string') return durationMs;
-  settings.durationMs = durationMs as number;
-  for (const [name, min, max] of [
-    ['latencyMs', 1, MAX.latencyMs],
-    ['workers', 1, MAX.workers],
-    ['mbPerSecond', 1, MAX.mbPerSecond],
-    ['maxMb', 1, MAX.maxMb],
-  ] as const) {
-    const v = int(name, min, max, fault === 'latency' && name === 'latencyMs');
-    if (typeof v === 'string') return v;
-    if (v !== undefined) settings[name] = v;
-  }
-  if (input.share !== undefined) {
-    if (typeof input.share !== 'number' || !(input.share > 0 && input.share <= 1)) return 'share must be a number in (0, 1]';
-    settings.share = input.share;
-  }
-  if (input.pathPrefix !== undefined) {
-    if (typeof input.pathPrefix !== 'string' || !input.pathPrefix.startsWith('/') || input.pathPrefix.length > 200) return 'pathPrefix must be a path starting with /';
-    settings.pathPrefix = input.pathPrefix;
-  }
-  return settings;
-}
 
 // A busy loop in a worker thread: real CPU load (what drives an HPA) without freezing the event loop
 // that serves requests and probes. The worker stops itself at `until` even if the parent is stuck.
@@ -310,48 +204,7 @@ export function installChaos(platform: Platform, app: FastifyInstance, managemen
     return undefined;
   });
 
-  const expectedToken = token as string;
-  void management.register(async (scope) => {
-    scope.addHook('onRequest', async (request, reply) => {
-      const presented = presentedToken(request);
-      if (presented === undefined || !tokenMatches(presented, expectedToken)) {
-        log.warn({ ip: request.ip, url: request.url }, 'chaos request refused: bad or missing token');
-        const e = chaosErrors.CHAOS_UNAUTHORIZED();
-        return reply.code(e.statusCode).header('www-authenticate', 'Bearer').send(errorBody(e.code, e.message, request.id));
-      }
-      return undefined;
-    });
-
-    scope.get('/chaos', async () => ({ service: platform.service, enabled, faults: controller.active() }));
-
-    scope.put<{ Params: { fault: string } }>('/chaos/faults/:fault', async (request, reply) => {
-      const fault = request.params.fault as ChaosFault;
-      if (!CHAOS_FAULTS.includes(fault)) {
-        const e = chaosErrors.CHAOS_INVALID_FAULT(`Unknown fault '${request.params.fault}'; known: ${CHAOS_FAULTS.join(', ')}.`);
-        return reply.code(e.statusCode).send(errorBody(e.code, e.message, request.id));
-      }
-      const settings = validate(fault, request.body ?? {}, maxDurationMs);
-      if (typeof settings === 'string') {
-        const e = chaosErrors.CHAOS_INVALID_FAULT(`The fault settings are invalid: ${settings}.`);
-        return reply.code(e.statusCode).send(errorBody(e.code, e.message, request.id));
-      }
-      return controller.set(fault, settings, request.ip);
-    });
-
-    scope.delete<{ Params: { fault: string } }>('/chaos/faults/:fault', async (request, reply) => {
-      const fault = request.params.fault as ChaosFault;
-      if (!CHAOS_FAULTS.includes(fault)) {
-        const e = chaosErrors.CHAOS_INVALID_FAULT(`Unknown fault '${request.params.fault}'.`);
-        return reply.code(e.statusCode).send(errorBody(e.code, e.message, request.id));
-      }
-      return { fault, cleared: controller.clear(fault, 'cleared through the API') };
-    });
-
-    scope.delete('/chaos', async () => {
-      controller.clearAll('cleared through the API');
-      return { faults: controller.active() };
-    });
-  });
+  void management.register(chaosRoutes({ controller, service: platform.service, token: token as string, maxDurationMs, log }));
 
   return controller;
 }

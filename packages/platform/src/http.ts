@@ -6,6 +6,8 @@ import { requestIdFrom, traceIdFrom } from './logging.js';
 import { activeTraceIds } from './tracing/active.js';
 import { FRAMEWORK_ERROR_HEADERS, answerClientError, answerUnsupportedExpectation } from './raw-errors.js';
 import type { Platform } from './platform.js';
+import { registerOpenApi, type OpenApiInfo } from './openapi.js';
+import { withZod } from './route-schemas.js';
 
 export interface HttpAppOptions {
   config: Pick<BaseConfig, 'BODY_LIMIT_BYTES' | 'REQUEST_TIMEOUT_MS'>;
@@ -17,6 +19,8 @@ export interface HttpAppOptions {
   maxHeaderBytes?: number;
   /** Trust X-Forwarded-For from this many proxies (ingress, gateway). */
   trustProxy?: boolean | string;
+  /** Collect an OpenAPI 3.1 document from the route schemas (`app.swagger()`; tools/openapi writes it). */
+  openapi?: OpenApiInfo;
 }
 
 /**
@@ -101,6 +105,9 @@ export function createHttpApp(platform: Platform, options: HttpAppOptions): Fast
   }) as unknown as FastifyInstance;
 
   installErrorHandling(app, options.classifyError);
+  // Route schemas are zod (route-schemas.ts); the OpenAPI document is collected from them.
+  withZod(app);
+  if (options.openapi) registerOpenApi(app, options.openapi);
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);

@@ -56,16 +56,16 @@ export {
 } from './access-tokens.js';
 export {
   CHAOS_FAULTS,
-  CHAOS_READINESS_CHECK,
   CHAOS_TOKEN_HEADER,
-  chaosConfigShape,
   chaosErrors,
-  installChaos,
+  chaosSettingsSchemas,
   type ActiveFault,
-  type ChaosConfig,
   type ChaosController,
   type ChaosFault,
   type ChaosFaultSettings,
-  type ChaosOptions,
-} from './chaos.js';
+} from './chaos-contract.js';
+export { CHAOS_READINESS_CHECK, chaosConfigShape, installChaos, type ChaosConfig, type ChaosOptions } from './chaos.js';
 export { CHAOS_ADMIN_TOKEN_MIN_LENGTH, refineChaosConfig } from './chaos-config.js';
+export { errorResponseSchema, errorResponses, invalidRequestAs, routesOf, withZod, type ZodFastifyInstance, type ZodTypeProvider } from './route-schemas.js';
+export { bearerAuth, registerOpenApi, type OpenApiInfo } from './openapi.js';
+export { authenticate, KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS, tokenFailureError, type AuthenticateOptions, type TokenErrorCodes } from './authenticate.js';

@@ -3,6 +3,7 @@ import { installErrorHandling } from './errors.js';
 import { openMetricsText, prefersOpenMetrics } from './exposition.js';
 import { Registry } from './metrics.js';
 import type { Platform } from './platform.js';
+import { withZod } from './route-schemas.js';
 
 export interface ManagementOptions {
   /** Extra routes (fault injection) registered by the service or platform. */
@@ -16,6 +17,7 @@ export interface ManagementOptions {
 export function createManagementApp(platform: Platform, options: ManagementOptions = {}): FastifyInstance {
   const app = Fastify({ loggerInstance: platform.logger.child({ port: 'management' }) as FastifyBaseLogger, logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }) });
   installErrorHandling(app);
+  withZod(app);
 
   // Liveness: the event loop answers. It must not check dependencies, or a database outage would
   // make the kubelet restart every replica at once.

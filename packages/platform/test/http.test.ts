@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { captureLogs } from '@sre/testkit';
-import { AppError, createHttpApp, createManagementApp, createPlatform, defineErrorCatalogue } from '../src/index.js';
+import type { ZodTypeProvider } from '../src/index.js';
+import { AppError, createHttpApp, createManagementApp, createPlatform, defineErrorCatalogue, invalidRequestAs, z } from '../src/index.js';
 
 const config = { LOG_LEVEL: 'info' as const, READINESS_CACHE_MS: 0, READINESS_CHECK_TIMEOUT_MS: 200, BODY_LIMIT_BYTES: 1024, REQUEST_TIMEOUT_MS: 5000 };
 
@@ -10,8 +11,15 @@ function build() {
   const { lines, destination } = captureLogs();
   const platform = createPlatform({ service: 'demo', config, logDestination: destination, collectProcessMetrics: false });
   const app = createHttpApp(platform, { config });
-  const catalogue = defineErrorCatalogue({ DEMO_BROKEN: { status: 503, message: 'Broken on purpose.' } });
-  app.post('/echo', { schema: { body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', maxLength: 10 } } } } }, async (req) => req.body);
+  const catalogue = defineErrorCatalogue({ DEMO_BROKEN: { status: 503, message: 'Broken on purpose.' }, DEMO_BAD_ID: { status: 400, message: 'The id is malformed.' } });
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  api.post('/echo', { schema: { body: z.strictObject({ name: z.string().max(10) }) } }, async (req) => req.body);
+  api.get(
+    '/typed/:id',
+    { schema: { params: z.object({ id: z.string().regex(/^\d+$/, 'must be digits') }), response: { 200: z.object({ id: z.string() }) } }, schemaErrorFormatter: invalidRequestAs({ params: catalogue.DEMO_BAD_ID }) },
+    async (req) => ({ id: req.params.id, secret: 'not in the schema' }),
+  );
+  api.get('/wrong-shape', { schema: { response: { 200: z.object({ count: z.number() }) } } }, async () => ({ count: 'three' }) as unknown as { count: number });
   app.get('/items/:id', async () => ({ ok: true }));
   app.get('/broken', async () => {
     throw catalogue.DEMO_BROKEN();
@@ -38,6 +46,24 @@ describe('platform HTTP app', () => {
     assert.equal(line?.requestId, 'r1');
     assert.equal(line?.trace_id, '4bf92f3577b34da6a3ce929d0e0e4736');
     assert.equal(line?.service, 'demo');
+  });
+
+  it('answers a route\'s own catalogued code for an invalid part, with the schema\'s message', async () => {
+    const { app } = build();
+    const res = await app.inject({ method: 'GET', url: '/typed/abc' });
+    assert.equal(res.statusCode, 400);
+    const body = res.json() as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'DEMO_BAD_ID');
+    assert.match(body.error.message, /id: must be digits/);
+  });
+
+  it('sends only what the response schema declares, and never a body that breaks it', async () => {
+    const { app } = build();
+    const ok = await app.inject({ method: 'GET', url: '/typed/42' });
+    assert.deepEqual(ok.json(), { id: '42' }, 'a field the schema does not name is not sent');
+    const wrong = await app.inject({ method: 'GET', url: '/wrong-shape' });
+    assert.equal(wrong.statusCode, 500);
+    assert.equal((wrong.json() as { error: { code: string } }).error.code, 'INTERNAL');
   });
 
   const badBodies: Array<[string, { payload?: string; contentType?: string }, number, string]> = [

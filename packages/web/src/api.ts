@@ -1,3 +1,4 @@
+import type { components } from './api-types.generated.js';
 import type { ApiErrorInfo } from './messages.js';
 
 /**
@@ -6,26 +7,11 @@ import type { ApiErrorInfo } from './messages.js';
  * rotate and reuse revokes the whole family, so concurrent callers share one refresh.
  */
 
-export interface ImageMeta {
-  id: string;
-  filename: string;
-  contentType: string;
-  width: number;
-  height: number;
-  sizeBytes: number;
-  createdAt: string;
-}
-
-export interface ImagePage {
-  items: ImageMeta[];
-  nextCursor: string | null;
-}
-
-interface TokenPair {
-  accessToken: string;
-  refreshToken: string;
-  expiresIn: number;
-}
+// The API's shapes come from the gateway's OpenAPI document (npm run openapi), never written by hand.
+type Schemas = components['schemas'];
+export type ImageMeta = Schemas['Image'];
+export type ImagePage = Schemas['ImagePage'];
+type TokenPair = Schemas['TokenPair'];
 
 interface StoredSession {
   refreshToken: string;

@@ -113,6 +113,7 @@ export function buildApp(config: Readonly<Config>, deps: AuthDeps = {}): AuthSer
   const app = createHttpApp(platform, {
     config,
     trustProxy: config.TRUST_PROXY,
+    openapi: { title: 'Auth service', version: '1.0.0', description: 'Accounts, password login, access and refresh tokens.' },
     classifyError: (err) => (isDatabaseUnavailable(err) ? authErrors.AUTH_DB_UNAVAILABLE(undefined, { headers: { 'retry-after': '1' } }) : undefined),
   });
   // The limiter's onRoute hook must exist before the routes are added, hence routes inside a plugin.

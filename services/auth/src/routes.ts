@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { TokenVerificationError, bearerToken } from '@sre/platform';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { authenticate, tokenFailureError, type ZodTypeProvider } from '@sre/platform';
 import type { AuthContext } from './app.js';
 import { authErrors } from './errors.js';
 import { PASSWORD_MAX, passwordPolicyError } from './password-policy.js';
 import { passwordLength } from './passwords.js';
 import { credentialRateLimit } from './rate-limit.js';
+import { routeSchemas } from './schemas.js';
 import { REFRESH_TOKEN_PATTERN, revokeFamilyOf, rotateRefreshToken, signAccessToken, startRefreshFamily } from './tokens.js';
 import { hasMixedScriptLocalPart, isValidEmail, normaliseEmail } from './validation.js';
 
@@ -14,30 +15,8 @@ const AUTH_BODY_LIMIT = 4096;
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const credentialsBody = {
-  type: 'object',
-  required: ['email', 'password'],
-  additionalProperties: false,
-  properties: { email: { type: 'string' }, password: { type: 'string' } },
-} as const;
-
-const refreshBody = {
-  type: 'object',
-  required: ['refreshToken'],
-  additionalProperties: false,
-  properties: { refreshToken: { type: 'string', minLength: 1, maxLength: 512 } },
-} as const;
-
-interface Credentials {
-  email: string;
-  password: string;
-}
-
-interface RefreshRequest {
-  refreshToken: string;
-}
-
-export function registerRoutes(app: FastifyInstance, ctx: AuthContext): void {
+export function registerRoutes(scope: FastifyInstance, ctx: AuthContext): void {
+  const app = scope.withTypeProvider<ZodTypeProvider>();
   const { config, database, metrics } = ctx;
   const db = database.db;
 
@@ -58,9 +37,9 @@ export function registerRoutes(app: FastifyInstance, ctx: AuthContext): void {
     return { accessToken, refreshToken, tokenType: 'Bearer' as const, expiresIn: config.ACCESS_TOKEN_TTL_SECONDS };
   };
 
-  app.post<{ Body: Credentials }>(
+  app.post(
     '/register',
-    { bodyLimit: AUTH_BODY_LIMIT, schema: { body: credentialsBody }, preHandler: requireMigrated, config: credentialRateLimit(config) },
+    { bodyLimit: AUTH_BODY_LIMIT, schema: routeSchemas.register, preHandler: requireMigrated, config: credentialRateLimit(config) },
     async (request, reply) => {
       const email = normaliseEmail(request.body.email);
       if (!isValidEmail(email)) throw authErrors.AUTH_EMAIL_INVALID();
@@ -88,9 +67,9 @@ export function registerRoutes(app: FastifyInstance, ctx: AuthContext): void {
     },
   );
 
-  app.post<{ Body: Credentials }>(
+  app.post(
     '/login',
-    { bodyLimit: AUTH_BODY_LIMIT, schema: { body: credentialsBody }, preHandler: requireMigrated, config: credentialRateLimit(config) },
+    { bodyLimit: AUTH_BODY_LIMIT, schema: routeSchemas.login, preHandler: requireMigrated, config: credentialRateLimit(config) },
     async (request, reply) => {
       const email = normaliseEmail(request.body.email);
       const password = request.body.password;
@@ -117,9 +96,9 @@ export function registerRoutes(app: FastifyInstance, ctx: AuthContext): void {
     },
   );
 
-  app.post<{ Body: RefreshRequest }>(
+  app.post(
     '/refresh',
-    { bodyLimit: AUTH_BODY_LIMIT, schema: { body: refreshBody }, preHandler: requireMigrated },
+    { bodyLimit: AUTH_BODY_LIMIT, schema: routeSchemas.refresh, preHandler: requireMigrated },
     async (request, reply) => {
       const { refreshToken } = request.body;
       if (!REFRESH_TOKEN_PATTERN.test(refreshToken)) throw authErrors.AUTH_REFRESH_INVALID();
@@ -135,39 +114,33 @@ export function registerRoutes(app: FastifyInstance, ctx: AuthContext): void {
     },
   );
 
-  app.post<{ Body: RefreshRequest }>(
+  app.post(
     '/logout',
-    { bodyLimit: AUTH_BODY_LIMIT, schema: { body: refreshBody }, preHandler: requireMigrated },
+    { bodyLimit: AUTH_BODY_LIMIT, schema: routeSchemas.logout, preHandler: requireMigrated },
     async (request, reply) => {
       // Idempotent: an unknown, expired or already revoked token still answers 204 (nothing to undo,
       // nothing to learn).
       if (REFRESH_TOKEN_PATTERN.test(request.body.refreshToken)) await revokeFamilyOf(db, request.body.refreshToken);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 
-  app.get('/me', { preHandler: requireMigrated }, async (request: FastifyRequest) => {
-    const header = request.headers.authorization;
-    if (header === undefined || header.trim() === '') {
-      throw authErrors.AUTH_TOKEN_MISSING(undefined, { headers: { 'www-authenticate': 'Bearer' } });
-    }
-    // RFC 6750 §3: say why in WWW-Authenticate, never which check failed in the body.
-    const challenge = { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } };
-    let sub: string;
-    try {
-      sub = (await ctx.verifier.verify(bearerToken(header) ?? 'malformed')).sub;
-    } catch (err) {
-      if (err instanceof TokenVerificationError && err.reason === 'expired') throw authErrors.AUTH_TOKEN_EXPIRED(undefined, challenge);
-      throw authErrors.AUTH_TOKEN_INVALID(undefined, challenge);
-    }
-    if (!UUID_PATTERN.test(sub)) throw authErrors.AUTH_TOKEN_INVALID(undefined, challenge);
+  // One token check for every service (platform `authenticate`); our own keys never go missing, so
+  // "keys unavailable" cannot happen here.
+  const checkToken = authenticate({
+    verifier: ctx.verifier,
+    acceptSubject: (sub) => UUID_PATTERN.test(sub),
+    errors: { unauthorized: authErrors.AUTH_TOKEN_INVALID, missing: authErrors.AUTH_TOKEN_MISSING, expired: authErrors.AUTH_TOKEN_EXPIRED, keysUnavailable: authErrors.AUTH_TOKEN_INVALID },
+  });
+  app.get('/me', { schema: routeSchemas.me, preHandler: [requireMigrated, checkToken] }, async (request) => {
+    const sub = request.accessToken?.sub ?? '';
     const user = await db.selectFrom('users').select(['id', 'email', 'created_at']).where('id', '=', sub).executeTakeFirst();
-    if (!user) throw authErrors.AUTH_TOKEN_INVALID(undefined, challenge);
+    if (!user) throw tokenFailureError('invalid', { unauthorized: authErrors.AUTH_TOKEN_INVALID, keysUnavailable: authErrors.AUTH_TOKEN_INVALID });
     return { id: user.id, email: user.email, createdAt: new Date(user.created_at).toISOString() };
   });
 
   // Public keys only; served even while the database is down, so verifiers keep working.
-  app.get('/.well-known/jwks.json', async (_request, reply) => {
+  app.get('/.well-known/jwks.json', { schema: routeSchemas.jwks }, async (_request, reply) => {
     void reply.header('cache-control', 'public, max-age=300');
     return ctx.keys.jwks;
   });

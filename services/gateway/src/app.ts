@@ -4,24 +4,22 @@ import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
-import type { AppError } from '@sre/platform';
 import {
   activeTraceparent,
-  bearerToken,
   createAccessTokenVerifier,
   createHttpApp,
   createManagementApp,
   installChaos,
   createPlatform,
   remoteKeySource,
-  type AccessTokenClaims,
   type Platform,
 } from '@sre/platform';
 import type { Config } from './config.js';
+import { apiDocs } from './api-docs.js';
 import { gatewayErrors } from './errors.js';
-import { nonCanonicalPathReason, pathOf } from './paths.js';
 import { proxyScope } from './proxy.js';
 import { staticSecurityHeaders } from './security-headers.js';
+import { installTokenCheck } from './token-check.js';
 import { TokenCache } from './token-cache.js';
 import { createUpstream, createUpstreamMetrics, type Upstream } from './upstream.js';
 
@@ -38,22 +36,6 @@ export interface Gateway {
   readonly upstreams: Readonly<Record<'auth' | 'images', Upstream>>;
   close(): Promise<void>;
 }
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    accessToken?: AccessTokenClaims;
-  }
-}
-
-/** Auth routes reachable without a token (method + path after /api/auth). Everything else needs one. */
-const PUBLIC_AUTH_ROUTES = new Set([
-  'POST /register',
-  'POST /login',
-  'POST /refresh',
-  'POST /logout',
-  'GET /.well-known/jwks.json',
-  'HEAD /.well-known/jwks.json',
-]);
 
 /** Stricter rate limit (guessing passwords, mass sign-ups). */
 const CREDENTIAL_ROUTES = ['/api/auth/login', '/api/auth/register'] as const;
@@ -148,61 +130,16 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
       }),
   });
 
-  // After the rate limiter (a route-level onRequest hook), before the body is read: nothing is
-  // proxied without a valid token. Callback style, synchronous when the token is in the cache.
-  app.addHook('preParsing', (request, _reply, payload, done) => {
-    const path = pathOf(request.raw.url);
-    const afterToken = (err?: unknown) => {
-      if (err) return done(err as Error);
-      // Canonical paths only (paths.ts): a variant such as /api/auth//register matched a route with a
-      // looser limit than the path the upstream serves, so it is refused here, before it is proxied.
-      // After the token check, so an anonymous caller learns nothing new; counted by the global limit.
-      const reason = nonCanonicalPathReason(path);
-      if (reason) return done(gatewayErrors.GATEWAY_NON_CANONICAL_PATH(`The request path contains ${reason}; send the canonical path.`));
-      return done(null, payload);
-    };
-    const token = needsToken(request.method, path) ? bearerToken(request.headers.authorization) : null;
-    if (token === null) return afterToken();
-    if (!token) return afterToken(unauthorized('An access token is required (Authorization: Bearer <token>).', 'missing'));
-    const cached = tokenCache.get(token);
-    if (cached) {
-      request.accessToken = cached;
-      return afterToken();
-    }
-    verifier.verify(token).then(
-      (claims) => {
-        tokenCache.set(token, claims);
-        request.accessToken = claims;
-        afterToken();
-      },
-      (err: unknown) => afterToken(verificationError(err)),
-    );
-    return undefined;
-  });
-
-  function needsToken(method: string, path: string): boolean {
-    if (!path.startsWith('/api/')) return false;
-    return !(path.startsWith('/api/auth/') && PUBLIC_AUTH_ROUTES.has(`${method} ${path.slice('/api/auth'.length)}`));
-  }
-
-  function verificationError(err: unknown): AppError {
-    const reason = (err as { reason?: string }).reason;
-    if (reason === 'keys_unavailable') {
-      return gatewayErrors.GATEWAY_UPSTREAM_UNAVAILABLE('Sign-in keys are not available yet; retry shortly.', { headers: { 'retry-after': '1' } });
-    }
-    return unauthorized(reason === 'expired' ? 'The access token has expired.' : 'The access token is invalid.', reason ?? 'invalid');
-  }
-
-  function unauthorized(message: string, reason: string): AppError {
-    // RFC 6750 §3: tell clients which scheme to use and whether the token was the problem.
-    const challenge = reason === 'missing' ? 'Bearer' : `Bearer error="invalid_token", error_description="${message.replace(/"/g, '')}"`;
-    return gatewayErrors.GATEWAY_UNAUTHORIZED(message, { headers: { 'www-authenticate': challenge } });
-  }
+  // After the rate limiter, before the body is read: nothing is proxied without a valid token (token-check.ts).
+  installTokenCheck(app, { verifier, tokenCache });
 
   // --- Proxy routes, one encapsulated scope per upstream (proxy.ts). ---
   const scopeDefaults = { metrics: upstreamMetrics, config };
   void app.register(proxyScope({ ...scopeDefaults, upstream: upstreams.auth, prefix: '/api/auth', bodyLimit: config.BODY_LIMIT_BYTES, strictlyLimited: CREDENTIAL_ROUTES }));
   void app.register(proxyScope({ ...scopeDefaults, upstream: upstreams.images, prefix: '/api/images', bodyLimit: config.UPLOAD_LIMIT_BYTES, strictlyLimited: [] }));
+
+  // --- The public API's OpenAPI document and reference (api-docs.ts). ---
+  void app.register(apiDocs);
 
   // --- The web app. ---
   const webIndex = join(config.WEB_ROOT, 'index.html');

@@ -1,33 +1,22 @@
 import multipart from '@fastify/multipart';
-import {
-  AppError,
-  createAccessTokenVerifier,
-  createHttpApp,
-  createManagementApp,
-  createPlatform,
-  errorBody,
-  installChaos,
-  remoteKeySource,
-  type Platform,
-} from '@sre/platform';
-import { isDatabaseUnavailable, openDatabase, runMigrationsWithRetry, type Database } from '@sre/platform/db';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createAccessTokenVerifier, createHttpApp, createManagementApp, createPlatform, installChaos, remoteKeySource, type Platform } from '@sre/platform';
+import { openDatabase, runMigrationsWithRetry, type Database } from '@sre/platform/db';
+import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import sharp from 'sharp';
-import { authenticate } from './auth.js';
+import { classifyError } from './classify-error.js';
 import type { Config } from './config.js';
 import { DB_SCHEMA, migrations, type ImagesDatabase } from './db.js';
-import { imagesErrors } from './errors.js';
-import { contentDisposition, decodeCursor, encodeCursor, ifNoneMatchHits, isUuid, sanitiseFilename } from './http-utils.js';
+import { faultRoutes, type UploadStall } from './fault-routes.js';
 import { CleanupQueue, instrumentStorage } from './instrumented-storage.js';
 import { AdmissionLimit, Semaphore } from './limiter.js';
-import { createImagesMetrics, type ImagesMetrics, type UploadResult } from './metrics.js';
+import { createImagesMetrics, type ImagesMetrics } from './metrics.js';
 import { reconcile, type ReconcileReport } from './reconcile.js';
-import { ImageRepository, type ImageRow } from './repository.js';
-import { ImageService, toView, UPLOAD_STEPS, type UploadStep } from './service.js';
-import { BucketMissingError, createStorage, ObjectNotFoundError, StorageUnavailableError, type ObjectStorage } from './storage/index.js';
+import { ImageRepository } from './repository.js';
+import { imagesRoutes } from './routes.js';
+import { ImageService, type UploadStep } from './service.js';
+import { BucketMissingError, createStorage, type ObjectStorage } from './storage/index.js';
 import { purgeStaleTempFiles } from './storage/local.js';
-import { classifyMultipartError, receiveSingleFile } from './upload.js';
 
 export interface AppDeps {
   /** Replaces the storage built from config (tests wrap a real driver to stop it mid-upload). */
@@ -56,8 +45,6 @@ export interface ImagesApp {
   close(): Promise<void>;
 }
 
-const CACHE_CONTROL = 'private, no-cache';
-
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<ImagesApp> {
   // libvips' operation cache keeps decoded images around; uploads are never repeated, so it only costs memory.
   sharp.cache(false);
@@ -81,9 +68,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Imag
 
   // Fault drills and crash tests (FAULT_INJECTION=true only): the upload step to hold uploads at,
   // for up to a minute, so a test can SIGKILL the process there (test/crash-steps.test.ts).
-  let stallAt: UploadStep | undefined;
+  const stall: UploadStall = { at: undefined };
   const holdAt = async (step: UploadStep) => {
-    for (let i = 0; stallAt === step && i < 600; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; stall.at === step && i < 600; i++) await new Promise((r) => setTimeout(r, 100));
   };
   const storage = instrumentStorage(
     deps.storage ?? createStorage(config, config.FAULT_INJECTION ? { afterTempWritten: () => holdAt('temp-written') } : {}),
@@ -153,115 +140,15 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Imag
     }),
   });
 
-  const app = createHttpApp(platform, { config, classifyError });
+  const app = createHttpApp(platform, {
+    config,
+    classifyError,
+    openapi: { title: 'Images service', version: '1.0.0', description: "Each user's images: upload, list, read, delete." },
+  });
   await app.register(multipart, { throwFileSizeLimit: true });
-
-  await app.register(async (api) => {
-    api.addHook('onRequest', authenticate(verifier));
-    api.addHook('preHandler', async () => {
-      if (!migrationRunner.isDone()) throw imagesErrors.IMAGES_DB_UNAVAILABLE(undefined, { headers: { 'retry-after': '5' } });
-    });
-
-    api.post('/', async (request, reply) => {
-      const release = admission.tryAcquire();
-      if (!release) {
-        metrics.uploadsTotal.inc({ result: 'busy' });
-        throw imagesErrors.IMAGES_BUSY(undefined, { headers: { 'retry-after': '1', connection: 'close' } });
-      }
-      metrics.uploadsInFlight.set(admission.inFlight);
-      try {
-        const { filename, bytes } = await receiveSingleFile(request, config.UPLOAD_MAX_BYTES);
-        metrics.uploadBytes.observe(bytes.length);
-        if (bytes.length === 0) throw imagesErrors.IMAGES_EMPTY_FILE();
-        const row = await service.upload(request.ownerId, sanitiseFilename(filename), bytes);
-        metrics.uploadsTotal.inc({ result: 'success' });
-        request.log.info({ imageId: row.id, sizeBytes: row.size_bytes, contentType: row.content_type }, 'image stored');
-        return reply.code(201).send(toView(row));
-      } catch (err) {
-        metrics.uploadsTotal.inc({ result: uploadResult(err) });
-        throw err;
-      } finally {
-        release();
-        metrics.uploadsInFlight.set(admission.inFlight);
-      }
-    });
-
-    api.get('/', async (request) => {
-      const query = request.query as Record<string, unknown>;
-      const limit = parseLimit(query.limit, config.LIST_DEFAULT_LIMIT, config.LIST_MAX_LIMIT);
-      let after: { createdAt: Date; id: string } | undefined;
-      if (query.cursor !== undefined) {
-        after = typeof query.cursor === 'string' ? decodeCursor(query.cursor) : undefined;
-        if (!after) throw imagesErrors.IMAGES_INVALID_QUERY('The cursor is invalid.');
-      }
-      const rows = await repository.listVisible(request.ownerId, limit + 1, after);
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      return { items: page.map(toView), nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null };
-    });
-
-    const findOwn = async (request: FastifyRequest): Promise<ImageRow> => {
-      const { id } = request.params as { id: string };
-      if (!isUuid(id)) throw imagesErrors.IMAGES_INVALID_ID();
-      // Another user's image is "not found": never 403, which would confirm that it exists.
-      const row = await repository.findVisible(request.ownerId, id.toLowerCase());
-      if (!row) throw imagesErrors.IMAGES_NOT_FOUND();
-      return row;
-    };
-
-    api.get('/:id', async (request) => toView(await findOwn(request)));
-
-    const serveObject = (which: 'original' | 'thumbnail') => async (request: FastifyRequest, reply: FastifyReply) => {
-      const row = await findOwn(request);
-      const etag = which === 'original' ? row.etag : row.thumbnail_etag;
-      void reply.header('etag', etag).header('cache-control', CACHE_CONTROL).header('vary', 'Authorization');
-      if (ifNoneMatchHits(request.headers['if-none-match'], etag)) return reply.code(304).send();
-      let object;
-      try {
-        object = await storage.get(which === 'original' ? row.original_key : row.thumbnail_key);
-      } catch (err) {
-        if (!(err instanceof ObjectNotFoundError)) throw err;
-        request.log.error({ imageId: row.id, which }, 'visible image is missing its object; run reconcile');
-        throw imagesErrors.IMAGES_NOT_FOUND();
-      }
-      const filename = which === 'original' ? row.filename : `${row.filename.replace(/\.[^.]*$/, '')}.thumbnail.webp`;
-      return reply
-        .header('content-type', which === 'original' ? row.content_type : 'image/webp')
-        .header('content-length', String(which === 'original' ? row.size_bytes : row.thumbnail_size_bytes))
-        .header('content-disposition', contentDisposition('inline', filename))
-        .header('x-content-type-options', 'nosniff')
-        .header('content-security-policy', "default-src 'none'; sandbox")
-        .send(object.body);
-    };
-    api.get('/:id/content', serveObject('original'));
-    api.get('/:id/thumbnail', serveObject('thumbnail'));
-
-    api.delete('/:id', async (request, reply) => {
-      const { id } = request.params as { id: string };
-      if (!isUuid(id)) throw imagesErrors.IMAGES_INVALID_ID();
-      await service.delete(request.ownerId, id.toLowerCase());
-      return reply.code(204).send();
-    });
-  });
-
-  const management = createManagementApp(platform, {
-    register: config.FAULT_INJECTION
-      ? (scope) => {
-          // Fault drills only (FAULT_INJECTION=true): hold uploads at one step (UPLOAD_STEPS); without
-          // `at`, between writing the objects and inserting the row (what the drills use).
-          scope.post('/fault/stall-uploads', async (request, reply) => {
-            const body = request.body as { enabled?: unknown; at?: unknown } | undefined;
-            const at = body?.at ?? 'objects-stored';
-            if (!UPLOAD_STEPS.includes(at as UploadStep)) {
-              const e = imagesErrors.IMAGES_FAULT_INVALID_STEP(`Unknown upload step '${String(at)}'; known: ${UPLOAD_STEPS.join(', ')}.`);
-              return reply.code(e.statusCode).send(errorBody(e.code, e.message, request.id));
-            }
-            stallAt = body?.enabled === true ? (at as UploadStep) : undefined;
-            return { stallUploads: stallAt !== undefined, at: stallAt ?? null };
-          });
-        }
-      : undefined,
-  });
+  await app.register(imagesRoutes({ config, verifier, migrations: migrationRunner, admission, service, repository, storage, metrics }));
+  // Fault drills and crash tests only (FAULT_INJECTION=true): see fault-routes.ts.
+  const management = createManagementApp(platform, config.FAULT_INJECTION ? { register: faultRoutes(stall) } : {});
 
   // Opt-in drills (CHAOS_ENABLED): readiness, latency, error, CPU and memory faults.
   const chaos = installChaos(platform, app, management, { config });
@@ -321,45 +208,4 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Imag
     reconcile: runReconcile,
     close,
   };
-}
-
-/** Infrastructure failures become catalogued 503s; everything else keeps the platform's mapping. */
-function classifyError(err: unknown): AppError | undefined {
-  if (err instanceof StorageUnavailableError) return imagesErrors.IMAGES_STORAGE_UNAVAILABLE(undefined, { headers: { 'retry-after': '5' } });
-  if (isDatabaseUnavailable(err)) return imagesErrors.IMAGES_DB_UNAVAILABLE(undefined, { headers: { 'retry-after': '5' } });
-  // A body Fastify has no parser for (image/png, text/plain): the only body this service takes is
-  // an upload, so say how to send one.
-  if ((err as { code?: unknown }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return imagesErrors.IMAGES_MULTIPART_REQUIRED();
-  const multipartError = classifyMultipartError(err);
-  return multipartError instanceof AppError ? multipartError : undefined;
-}
-
-function uploadResult(err: unknown): UploadResult {
-  const e = err instanceof AppError ? err : classifyError(err);
-  switch (e?.code) {
-    case 'IMAGES_TOO_LARGE':
-      return 'too_large';
-    case 'IMAGES_UNSUPPORTED_TYPE':
-      return 'unsupported_type';
-    case 'IMAGES_TOO_MANY_PIXELS':
-      return 'too_many_pixels';
-    case 'IMAGES_INVALID_IMAGE':
-      return 'invalid_image';
-    case 'IMAGES_STORAGE_UNAVAILABLE':
-      return 'storage_unavailable';
-    case 'IMAGES_DB_UNAVAILABLE':
-      return 'db_unavailable';
-    case undefined:
-      return 'error';
-    default:
-      return e && e.statusCode < 500 ? 'bad_request' : 'error';
-  }
-}
-
-function parseLimit(raw: unknown, defaultLimit: number, maxLimit: number): number {
-  if (raw === undefined) return defaultLimit;
-  if (typeof raw !== 'string' || !/^\d{1,4}$/.test(raw)) throw imagesErrors.IMAGES_INVALID_QUERY('limit must be an integer.');
-  const limit = Number(raw);
-  if (limit < 1 || limit > maxLimit) throw imagesErrors.IMAGES_INVALID_QUERY(`limit must be between 1 and ${maxLimit}.`);
-  return limit;
 }

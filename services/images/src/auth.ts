@@ -1,4 +1,4 @@
-import { bearerToken, TokenVerificationError, type AccessTokenVerifier } from '@sre/platform';
+import { authenticate as authenticateToken, type AccessTokenVerifier } from '@sre/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { imagesErrors } from './errors.js';
 import { isUuid } from './http-utils.js';
@@ -11,23 +11,17 @@ declare module 'fastify' {
 }
 
 /**
- * onRequest hook: the caller's identity comes only from a verified access token. Identity headers a
- * caller (or a misconfigured proxy) sets are never read.
+ * onRequest hook: the platform's token check (one WWW-Authenticate / Retry-After behaviour in every
+ * service), then the owner is the token's subject, which must be a user id.
  */
 export function authenticate(verifier: AccessTokenVerifier) {
-  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    try {
-      const claims = await verifier.verify(bearerToken(request.headers.authorization));
-      if (!isUuid(claims.sub)) throw new TokenVerificationError('invalid', 'subject is not a user id');
-      request.ownerId = claims.sub.toLowerCase();
-    } catch (err) {
-      if (err instanceof TokenVerificationError && err.reason === 'keys_unavailable') {
-        throw imagesErrors.IMAGES_AUTH_UNAVAILABLE(undefined, { headers: { 'retry-after': '2' } });
-      }
-      const reason = err instanceof TokenVerificationError ? err.reason : 'invalid';
-      throw imagesErrors.IMAGES_UNAUTHORIZED(undefined, {
-        headers: { 'www-authenticate': reason === 'missing' ? 'Bearer' : 'Bearer error="invalid_token"' },
-      });
-    }
+  const check = authenticateToken({
+    verifier,
+    acceptSubject: isUuid,
+    errors: { unauthorized: imagesErrors.IMAGES_UNAUTHORIZED, keysUnavailable: imagesErrors.IMAGES_AUTH_UNAVAILABLE },
+  });
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    await check(request, reply);
+    request.ownerId = (request.accessToken?.sub ?? '').toLowerCase();
   };
 }

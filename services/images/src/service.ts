@@ -9,17 +9,10 @@ import type { ImagesMetrics } from './metrics.js';
 import { InvalidImageError, processImage, TooManyPixelsError } from './processing.js';
 import type { ImageRepository, ImageRow } from './repository.js';
 import { sniffImageType } from './sniff.js';
+import type { ImageView } from './schemas.js';
 import { objectKeys, type ObjectStorage } from './storage/index.js';
 
-export interface ImageView {
-  id: string;
-  filename: string;
-  contentType: string;
-  width: number;
-  height: number;
-  sizeBytes: number;
-  createdAt: string;
-}
+export type { ImageView } from './schemas.js';
 
 export const toView = (row: ImageRow): ImageView => ({
   id: row.id,
