@@ -35,7 +35,7 @@ export interface ChaosRoutesOptions {
 /** The /chaos routes of the management port, each behind the admin token (only when enabled). */
 export function chaosRoutes(options: ChaosRoutesOptions) {
   const { controller, log } = options;
-  return async (scope: FastifyInstance): Promise<void> => {
+  return async function chaosRoutes(scope: FastifyInstance): Promise<void> {
     scope.addHook('onRequest', async (request, reply) => {
       const presented = presentedToken(request);
       if (presented === undefined || !tokenMatches(presented, options.token)) {

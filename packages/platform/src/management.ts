@@ -37,6 +37,8 @@ export function createManagementApp(platform: Platform, options: ManagementOptio
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 
-  if (options.register) void app.register(async (scope) => options.register?.(scope));
+  if (options.register) void app.register(async function managementRoutes(scope) {
+    await options.register?.(scope);
+  });
   return app;
 }

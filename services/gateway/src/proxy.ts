@@ -102,7 +102,7 @@ export function proxyScope({ upstream, metrics, config, prefix, bodyLimit, stric
     return gatewayErrors.GATEWAY_PAYLOAD_TOO_LARGE(`The request body is larger than ${bodyLimit} bytes.`);
   };
 
-  return async (scope: FastifyInstance) => {
+  return async function proxyRoutes(scope: FastifyInstance) {
     await scope.register(replyFrom, {
       undici: {
         connectTimeout: config.UPSTREAM_CONNECT_TIMEOUT_MS,

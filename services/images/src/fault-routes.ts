@@ -21,7 +21,7 @@ const stallBody = z
  * use), so a test can SIGKILL the process there (test/crash-steps.test.ts).
  */
 export function faultRoutes(stall: UploadStall) {
-  return (scope: FastifyInstance): void => {
+  return function faultRoutes(scope: FastifyInstance): void {
     scope.withTypeProvider<ZodTypeProvider>().post(
       '/fault/stall-uploads',
       {

@@ -35,7 +35,7 @@ export function imagesRoutes(deps: ImagesRouteDeps) {
   const { config, admission, service, repository, storage, metrics } = deps;
   const schemas = routeSchemas(config.LIST_MAX_LIMIT);
 
-  return async (scope: FastifyInstance): Promise<void> => {
+  return async function imageRoutes(scope: FastifyInstance): Promise<void> {
     const api = scope.withTypeProvider<ZodTypeProvider>();
     api.addHook('onRequest', authenticate(deps.verifier));
     api.addHook('preHandler', async () => {

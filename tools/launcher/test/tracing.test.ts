@@ -96,6 +96,9 @@ describe('tracing across the platform', () => {
       assert.ok(ancestors(span, byId).includes(imagesServer), `${what} span hangs under the images request span`);
     }
     assert.equal(gatewayServer.attributes['deployment.environment'], undefined, 'resource attributes are not span attributes');
+    // @fastify/otel names hook spans after their plugin: an anonymous plugin is named by its source text.
+    const unreadable = spans.filter((s) => s.name.length > 120).map((s) => s.name.slice(0, 80));
+    assert.deepEqual(unreadable, [], 'every span name is readable (name the plugin functions)');
     assert.equal(store.list({ order: 'recent', limit: 1000 }).filter((t) => (store.get(t.traceId) ?? []).some((s) => s.service === 'images' && s.kind === 'server' && s.name.startsWith('POST'))).length, 1, 'the upload is one trace');
 
     // The logs of both hops carry this trace (and a span id), so the trace leads to its log lines.
