@@ -5,7 +5,6 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort, requireTool, waitFor } from '@sre/testkit';
 import { repoRoot } from '../lib/paths.js';
@@ -210,10 +209,9 @@ const quiet = () => new Writable({ write: (_c, _e, cb) => cb() });
  * service is still being written.
  */
 export async function buildLiveService(name: (typeof SERVICE_NAMES)[number], workDir: string): Promise<LiveService> {
-  const src = join(repoRoot, 'services', name, 'src');
   const platform = (await import('@sre/platform')) as { parseConfig: (s: string, schema: unknown, env: Record<string, string>) => unknown };
-  const configModule = (await import(pathToFileURL(join(src, 'config.ts')).href)) as { configSchema: unknown };
-  const appModule = (await import(pathToFileURL(join(src, 'app.ts')).href)) as {
+  const configModule = (await import(`@sre/${name}/config`)) as { configSchema: unknown };
+  const appModule = (await import(`@sre/${name}/app`)) as {
     buildApp: (config: unknown, deps: Record<string, unknown>) => unknown;
   };
   const env: Record<string, string> = { LOG_LEVEL: 'silent', READINESS_CACHE_MS: '0', DRAIN_DELAY_MS: '0' };

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { scaledRules } from '../../tools/observe/src/config.js';
+import { scaledRules } from '@sre/observe/config';
 import { normaliseRepositoryUrl, repositoryUrl, rewriteRunbookLinks, runbookBaseUrl } from '../lib/links.js';
 import { RUNBOOK_BASE_URL, rulesDir } from '../lib/paths.js';
 import { ALERT_WINDOWS, BURN_RATE_ALERTS, budgetShareAtAlert } from '../lib/slo/policy.js';

@@ -10,7 +10,7 @@
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { findRunningPlatform, type RecordedState } from '../launcher/src/state-file.js';
+import { findRunningPlatform, type RecordedState } from '@sre/launcher/state-file';
 import { REPO_ROOT, type ScrapeTarget } from './src/config.js';
 import { missingBinaries, missingBinariesMessage, startObserve } from './src/stack.js';
 
