@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CHAOS_ADMIN_TOKEN_MIN_LENGTH } from './chaos-config.js';
-import { envBool, envOptionalSecret, isPlaceholder } from './config.js';
+import { CHAOS_ADMIN_TOKEN_MIN_LENGTH, chaosConfigShape, type ChaosConfig } from './chaos-config.js';
+import { isPlaceholder } from './config.js';
 import { defineErrorCatalogue, errorBody } from './errors.js';
 import { Counter, Gauge } from './metrics.js';
 import type { Platform } from './platform.js';
@@ -16,20 +16,7 @@ import type { Platform } from './platform.js';
  * k8s/components/chaos turns it on.
  */
 
-/** Spread into a service's config schema: `...chaosConfigShape`. */
-export const chaosConfigShape = {
-  CHAOS_ENABLED: envBool(false),
-  /**
-   * Shared secret for the /chaos routes; required (>= 16 characters) when CHAOS_ENABLED=true. A value
-   * copied from secrets.example.yaml (CHANGE_ME…) is refused like every other secret (issue 15, item 3).
-   */
-  CHAOS_ADMIN_TOKEN: envOptionalSecret(),
-} as const;
-
-export interface ChaosConfig {
-  CHAOS_ENABLED: boolean;
-  CHAOS_ADMIN_TOKEN?: string | undefined;
-}
+export { chaosConfigShape, type ChaosConfig };
 
 export const chaosErrors = defineErrorCatalogue({
   CHAOS_INJECTED_FAULT: { status: 503, message: 'The service is failing on purpose (fault injection); retry.' },

@@ -12,6 +12,7 @@ import {
 } from '@sre/platform';
 import { isDatabaseUnavailable, openDatabase, runMigrationsWithRetry, type Database, type MigrationRunner } from '@sre/platform/db';
 import type { Config } from './config.js';
+import type { AuthContext } from './context.js';
 import { migrations } from './db/migrations.js';
 import type { AuthDatabase } from './db/schema.js';
 import { authErrors } from './errors.js';
@@ -36,16 +37,7 @@ export interface AuthDeps {
   migrationRetry?: { initialDelayMs?: number; maxDelayMs?: number };
 }
 
-export interface AuthContext {
-  readonly config: Readonly<Config>;
-  readonly database: Database<AuthDatabase>;
-  readonly migrations: MigrationRunner;
-  readonly keys: SigningKeys;
-  readonly verifier: AccessTokenVerifier;
-  readonly passwords: PasswordHasher;
-  readonly throttle: LoginThrottle;
-  readonly metrics: AuthMetrics;
-}
+export type { AuthContext };
 
 export interface AuthService extends AuthContext {
   readonly app: FastifyInstance;
