@@ -7,22 +7,21 @@ import {
   createPlatform,
   installChaos,
   staticKeySource,
-  type AccessTokenVerifier,
   type Platform,
 } from '@sre/platform';
-import { isDatabaseUnavailable, openDatabase, runMigrationsWithRetry, type Database, type MigrationRunner } from '@sre/platform/db';
+import { isDatabaseUnavailable, openDatabase, runMigrationsWithRetry } from '@sre/platform/db';
 import type { Config } from './config.js';
 import type { AuthContext } from './context.js';
 import { migrations } from './db/migrations.js';
 import type { AuthDatabase } from './db/schema.js';
 import { authErrors } from './errors.js';
-import { loadSigningKeys, type SigningKeys } from './keys.js';
+import { loadSigningKeys } from './keys.js';
 import { purgeExpired, type PurgeResult } from './maintenance.js';
-import { createAuthMetrics, type AuthMetrics } from './metrics.js';
+import { createAuthMetrics } from './metrics.js';
 import { createPasswordHasher, type PasswordHasher } from './passwords.js';
 import { installCredentialRateLimit } from './rate-limit.js';
 import { registerRoutes } from './routes.js';
-import { createLoginThrottle, type LoginThrottle } from './throttle.js';
+import { createLoginThrottle } from './throttle.js';
 
 export const SERVICE_NAME = 'auth';
 
