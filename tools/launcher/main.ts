@@ -7,7 +7,8 @@
  *   npm start -- --help
  */
 import { parseArgs } from 'node:util';
-import { Launcher, SERVICES, type ServiceName } from './src/launcher.js';
+import { Launcher, REPO_ROOT, SERVICES, type ServiceName } from './src/launcher.js';
+import { nodeVersionWarning, readNvmrc } from './src/node-version.js';
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -84,6 +85,8 @@ if (args.help) {
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+const olderNode = nodeVersionWarning(process.versions.node, readNvmrc(REPO_ROOT));
+if (olderNode) process.stderr.write(`${olderNode}\n`);
 const launcher = new Launcher({
   port: parsePort(args.port, 8080, '--port', true),
   managementPort: parsePort(args['management-port'], 9464, '--management-port'),

@@ -12,7 +12,7 @@
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { findRunningPlatform, type RecordedState } from '../launcher/src/state-file.js';
+import { findRunningPlatform, type RecordedState } from '@sre/launcher/state-file';
 import { REPO_ROOT, type ScrapeTarget } from './src/config.js';
 import { prometheusPage } from './src/links.js';
 import { DEFAULT_OTLP_PORT, DEFAULT_VIEWER_PORT, startLocalViews } from './src/views.js';

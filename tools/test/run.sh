@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as `npm test` runs it: system packages, npm dependencies, a private
 # PostgreSQL, then lint, typecheck and every *.test.ts under Node's test runner.
-# Usage: npm test [-- FILE_OR_DIR ...]   (no arguments: everything)
+# Usage: npm test [-- FILE_OR_DIR ...]   (no arguments: everything, with format check, lint, cycles, typecheck)
 #        npm run test:unit               (--only-node-tests: the platform's and services' own tests; needs only
 #                                         the PostgreSQL server binaries, not podman, Chromium or kubectl)
 set -euo pipefail
@@ -16,7 +16,11 @@ if [[ ${1:-} == --only-node-tests ]]; then
   (($# == 0)) || { echo "test: --only-node-tests takes no files (use npm test -- FILE ...)" >&2; exit 2; }
 fi
 
-if ((only_node_tests)); then
+# The whole suite installs every system package it uses. Named files (and test:unit) need only the
+# PostgreSQL server binaries up front: a test that needs another tool names it itself (requireTool:
+# skipped with the install command, or failed under CI=true), so one file does not wait on apt for
+# podman, Chromium or kubectl it never touches.
+if ((only_node_tests)) || (($# > 0)); then
   bash tools/test/prepare.sh initdb
 else
   bash tools/test/prepare.sh
@@ -39,8 +43,12 @@ if ((only_node_tests)); then
   # The inner loop: no lint or typecheck pass (the editor and `npm test` run those).
   mapfile -t files < <(git ls-files --cached --others --exclude-standard -- 'packages/*/test/*.test.ts' 'services/*/test/*.test.ts' | sort)
 elif (($# == 0)); then
-  echo "test: lint"
+  echo "test: format (prettier --check; fix with npm run format)"
+  npx prettier --check --log-level warn .
+  echo "test: lint (type-aware, package boundaries)"
   npx eslint --max-warnings 0 .
+  echo "test: import cycles"
+  npm run --silent lint:cycles
   echo "test: typecheck"
   npx tsc -p tsconfig.json
   mapfile -t files < <(git ls-files --cached --others --exclude-standard -- '*.test.ts' | sort)

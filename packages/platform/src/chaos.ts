@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CHAOS_ADMIN_TOKEN_MIN_LENGTH } from './chaos-config.js';
+import { CHAOS_ADMIN_TOKEN_MIN_LENGTH, chaosConfigShape, type ChaosConfig } from './chaos-config.js';
 import { CHAOS_FAULTS, chaosErrors, type ActiveFault, type ChaosController, type ChaosFault, type ChaosFaultSettings } from './chaos-contract.js';
 import { chaosRoutes } from './chaos-routes.js';
-import { envBool, envOptionalSecret, isPlaceholder } from './config.js';
+import { isPlaceholder } from './config.js';
 import { errorBody } from './errors.js';
 import { Counter, Gauge } from './metrics.js';
 import type { Platform } from './platform.js';
@@ -17,20 +17,7 @@ import type { Platform } from './platform.js';
  * k8s/components/chaos turns it on.
  */
 
-/** Spread into a service's config schema: `...chaosConfigShape`. */
-export const chaosConfigShape = {
-  CHAOS_ENABLED: envBool(false),
-  /**
-   * Shared secret for the /chaos routes; required (>= 16 characters) when CHAOS_ENABLED=true. A value
-   * copied from secrets.example.yaml (CHANGE_ME…) is refused like every other secret (issue 15, item 3).
-   */
-  CHAOS_ADMIN_TOKEN: envOptionalSecret(),
-} as const;
-
-export interface ChaosConfig {
-  CHAOS_ENABLED: boolean;
-  CHAOS_ADMIN_TOKEN?: string | undefined;
-}
+export { chaosConfigShape, type ChaosConfig };
 
 export interface ChaosOptions {
   config: ChaosConfig;

@@ -45,7 +45,9 @@ export function openDatabase<DB>(options: DatabaseOptions): Database<DB> {
     return {
       db,
       kind: 'postgres',
-      ping: async () => void (await sql`select 1`.execute(db)),
+      ping: async () => {
+      await sql`select 1`.execute(db);
+    },
       close: () => db.destroy(),
     };
   }
@@ -55,7 +57,9 @@ export function openDatabase<DB>(options: DatabaseOptions): Database<DB> {
   return {
     db,
     kind: 'pglite',
-    ping: async () => void (await sql`select 1`.execute(db)),
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
     close: () => db.destroy(),
   };
 }

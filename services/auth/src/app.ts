@@ -7,21 +7,21 @@ import {
   createPlatform,
   installChaos,
   staticKeySource,
-  type AccessTokenVerifier,
   type Platform,
 } from '@sre/platform';
-import { isDatabaseUnavailable, openDatabase, runMigrationsWithRetry, type Database, type MigrationRunner } from '@sre/platform/db';
+import { isDatabaseUnavailable, openDatabase, runMigrationsWithRetry } from '@sre/platform/db';
 import type { Config } from './config.js';
+import type { AuthContext } from './context.js';
 import { migrations } from './db/migrations.js';
 import type { AuthDatabase } from './db/schema.js';
 import { authErrors } from './errors.js';
-import { loadSigningKeys, type SigningKeys } from './keys.js';
+import { loadSigningKeys } from './keys.js';
 import { purgeExpired, type PurgeResult } from './maintenance.js';
-import { createAuthMetrics, type AuthMetrics } from './metrics.js';
+import { createAuthMetrics } from './metrics.js';
 import { createPasswordHasher, type PasswordHasher } from './passwords.js';
 import { installCredentialRateLimit } from './rate-limit.js';
 import { registerRoutes } from './routes.js';
-import { createLoginThrottle, type LoginThrottle } from './throttle.js';
+import { createLoginThrottle } from './throttle.js';
 
 export const SERVICE_NAME = 'auth';
 
@@ -36,16 +36,7 @@ export interface AuthDeps {
   migrationRetry?: { initialDelayMs?: number; maxDelayMs?: number };
 }
 
-export interface AuthContext {
-  readonly config: Readonly<Config>;
-  readonly database: Database<AuthDatabase>;
-  readonly migrations: MigrationRunner;
-  readonly keys: SigningKeys;
-  readonly verifier: AccessTokenVerifier;
-  readonly passwords: PasswordHasher;
-  readonly throttle: LoginThrottle;
-  readonly metrics: AuthMetrics;
-}
+export type { AuthContext };
 
 export interface AuthService extends AuthContext {
   readonly app: FastifyInstance;

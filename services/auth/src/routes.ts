@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { authenticate, tokenFailureError, type ZodTypeProvider } from '@sre/platform';
-import type { AuthContext } from './app.js';
+import type { AuthContext } from './context.js';
 import { authErrors } from './errors.js';
 import { PASSWORD_MAX, passwordPolicyError } from './password-policy.js';
 import { passwordLength } from './passwords.js';

@@ -28,8 +28,12 @@ export const CONTENT_SECURITY_POLICY = {
 export function staticSecurityHeaders(): Readonly<Record<string, string>> {
   const headers: OutgoingHttpHeaders = {};
   const recorder = {
-    setHeader: (name: string, value: string) => void (headers[name] = value),
-    removeHeader: (name: string) => void delete headers[name],
+    setHeader: (name: string, value: string) => {
+      headers[name] = value;
+    },
+    removeHeader: (name: string) => {
+      delete headers[name];
+    },
   };
   let failure: unknown;
   helmet({

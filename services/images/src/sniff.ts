@@ -1,7 +1,8 @@
 import { fileTypeFromBuffer } from 'file-type';
 import { MalformedImageError, parseJpeg } from './strip/index.js';
+import type { AcceptedType } from './accepted-type.js';
 
-export type AcceptedType = 'image/jpeg' | 'image/png' | 'image/webp' | 'image/gif' | 'image/avif';
+export type { AcceptedType };
 const ACCEPTED = new Set<string>(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif']);
 
 /**

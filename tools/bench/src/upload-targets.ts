@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Launcher } from '../../launcher/src/launcher.js';
+import { Launcher } from '@sre/launcher/launcher';
 import { freePort, waitFor } from './measure.js';
 
 /** Where an upload goes and where its liveness is probed, plus how to stop it. */

@@ -2,7 +2,6 @@
  * What the platform's cross-cutting HTTP behaviour (request ids, trace-aware logging, metrics by
  * route, limits, error shape) costs per request, against bare Fastify measured in the same run on the
  * same machine. Rounds alternate baseline and candidate so machine noise hits both. Loopback only.
- * (Was tools/bench/http-overhead.ts.)
  */
 import { Writable } from 'node:stream';
 import autocannon from 'autocannon';

@@ -11,7 +11,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { processImage } from '../../../services/images/src/processing.js';
+import { processImage } from '@sre/images/processing';
 import { largeJpeg, smallJpegWithGps } from '../src/images.js';
 import { percentile, probeWhile, runDriver } from '../src/measure.js';
 import { describeMeans, meanMsBetween, scrape } from '../src/service-metrics.js';

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { parseAllDocuments, stringify } from 'yaml';
 import { createTestDatabase, freePort, requireTool, testPostgresUrl, waitFor, type TestDatabase } from '@sre/testkit';
+import { NODE_BASE_IMAGE, NODE_IMAGE_VERSION } from '../src/dockerfiles.js';
 
 /**
  * The container images, proven without Docker: each image is built with podman from its real
@@ -145,12 +146,12 @@ const toolChecks = [
 const skip = toolChecks.find((c) => c.skip)?.skip ?? false;
 
 describe('Dockerfiles', () => {
-  it('every Dockerfile starts from the pinned node image of this machine’s Node version', () => {
+  it('every Dockerfile starts from the pinned node image of the current LTS line', () => {
     for (const service of SERVICES) {
       const dockerfile = readFileSync(join(repoRoot, service.dir, 'Dockerfile'), 'utf8');
       const froms = [...dockerfile.matchAll(/^FROM\s+(\S+)/gim)].map((m) => m[1]);
       const external = froms.filter((f) => f !== undefined && f.includes(':'));
-      assert.deepEqual(external, [`node:${process.versions.node}-bookworm-slim`], `${service.dir}/Dockerfile`);
+      assert.deepEqual(external, [NODE_BASE_IMAGE], `${service.dir}/Dockerfile`);
     }
   });
 
@@ -208,7 +209,7 @@ describe('container images, built and run with podman', { skip }, () => {
       const started = Date.now();
       await run('bash', ['tools/containers/podman-setup.sh']);
       // Once per machine: skipped when the base image exists (it takes ~30 s and Debian's archive).
-      const baseTag = `docker.io/library/node:${process.versions.node}-bookworm-slim`;
+      const baseTag = `docker.io/library/${NODE_BASE_IMAGE}`;
       if ((await podmanStatus('image', 'exists', baseTag)) !== 0) {
         const debootstrap = requireTool('debootstrap', 'apt-get install -y debootstrap');
         if (debootstrap.skip) throw new Error(debootstrap.skip);
@@ -245,6 +246,11 @@ describe('container images, built and run with podman', { skip }, () => {
       assert.equal(config.Labels['org.opencontainers.image.licenses'], 'Apache-2.0');
       assert.match(config.Labels['org.opencontainers.image.revision'] ?? '', /^[0-9a-f]{12}/);
       assert.match(config.Labels['org.opencontainers.image.source'] ?? '', /^https:\/\//);
+    });
+
+    it(`${service.name}: runs the images' Node.js (${NODE_IMAGE_VERSION}), not this machine's`, async () => {
+      const { stdout } = await run('podman', ['run', '--rm', '--pull=never', '--network=none', imageRef(service), 'node', '-p', 'process.versions.node']);
+      assert.equal(stdout.trim(), NODE_IMAGE_VERSION);
     });
 
     it(`${service.name}: compiled JavaScript and production dependencies only`, async () => {

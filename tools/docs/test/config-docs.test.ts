@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { configSchema as authSchema } from '@sre/auth/config';
+import { configSchema as gatewaySchema } from '@sre/gateway/config';
+import { configSchema as imagesSchema } from '@sre/images/config';
 import { baseConfigShape } from '@sre/platform';
 import { TRACING_VARIABLES } from '@sre/platform/tracing';
 
 /** The config reference is prose; this keeps it honest against the schemas it documents. */
 const root = fileURLToPath(new URL('../../..', import.meta.url));
-const services = ['auth', 'images', 'gateway'] as const;
+const services = { auth: authSchema, images: imagesSchema, gateway: gatewaySchema } as const;
 const shared = new Set(Object.keys(baseConfigShape));
 
 function mentioned(doc: string, variable: string): boolean {
@@ -29,11 +32,8 @@ describe('configuration reference', () => {
     );
   });
 
-  for (const service of services) {
-    it(`services/${service}/README.md documents every variable of its schema`, async () => {
-      const configPath = `${root}/services/${service}/src/config.ts`;
-      assert.ok(existsSync(configPath), `${configPath} is missing`);
-      const { configSchema } = (await import(configPath)) as { configSchema: { shape: Record<string, unknown> } };
+  for (const [service, configSchema] of Object.entries(services)) {
+    it(`services/${service}/README.md documents every variable of its schema`, () => {
       const readme = readFileSync(`${root}/services/${service}/README.md`, 'utf8');
       const own = Object.keys(configSchema.shape).filter((v) => !shared.has(v));
       assert.ok(own.length > 0, 'a service schema with no own variables is suspicious');

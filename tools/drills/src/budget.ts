@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { MONITORING_DIR, parseDuration } from '../../observe/src/config.js';
+import { MONITORING_DIR, parseDuration } from '@sre/observe/config';
 import { promQuery } from './observability.js';
 import { fmtDuration } from './bounds/derive.js';
 

@@ -1,6 +1,8 @@
 import { bound, type BoundDeriver, type BoundPart } from './bounds/derive.js';
 import { ALERTS, alertFires, alertSilent, promql, traffic } from './scenarios.js';
-import type { Expectation, PromqlExpectation, RecordedQuery, ResolveExpectation, ScenarioName, TargetName } from './types.js';
+import type { Expectation, PromqlExpectation, RecordedQuery, ResolveExpectation, ScenarioName, Shared, TargetName } from './types.js';
+
+export type { Shared };
 
 /**
  * Each scenario's expectations, written once for every target (issue 10: the Kubernetes target had
@@ -29,13 +31,6 @@ export interface Vocabulary {
   workload?(service: ServiceName): string;
 }
 
-export interface Shared {
-  readonly expectations: Expectation[];
-  readonly queries: RecordedQuery[];
-  readonly resolves: ResolveExpectation[];
-  readonly afterRollback: PromqlExpectation[];
-  readonly budget?: { readonly service: string; readonly slo: string };
-}
 
 /** The 2 % error rate of error-budget-burn: 20× what a 99.9 % objective allows, below the old 5 % threshold. */
 export const BUDGET_BURN_ERROR_SHARE = 0.02;

@@ -5,12 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import S3rver from 's3rver';
-import { Launcher, type LauncherState, type ServiceName } from '../../launcher/src/launcher.js';
-import { startLocalPostgres, type LocalPostgres } from '../../launcher/src/postgres.js';
-import { startObserve, type ObserveStack } from '../../observe/src/stack.js';
-import { startLocalViews, type LocalViews } from '../../observe/src/views.js';
+import { Launcher, type LauncherState, type ServiceName } from '@sre/launcher/launcher';
+import { startLocalPostgres, type LocalPostgres } from '@sre/launcher/postgres';
+import { startObserve, type ObserveStack } from '@sre/observe/stack';
+import { startLocalViews, type LocalViews } from '@sre/observe/views';
 import { startConsoleSummary } from './console-summary.js';
-import type { ScrapeTarget } from '../../observe/src/config.js';
+import type { ScrapeTarget } from '@sre/observe/config';
 
 /**
  * The platform a local drill runs against: the services exactly as `npm start` runs them (the

@@ -1,5 +1,5 @@
 import { labelsMatch, promQuery } from './observability.js';
-import { fmtMs } from './runner.js';
+import { fmtMs } from './format.js';
 import type { DrillContext, ExpectationResult, Journal, ScenarioPlan, Target, TrafficClass } from './types.js';
 import type { Traffic } from './traffic.js';
 

@@ -3,6 +3,7 @@ import { budgetRemaining, measureBudget } from './budget.js';
 import { recover } from './recover.js';
 import { failedRequestTraces } from './report/failed-traces.js';
 import { describeSummary, startTraffic, summarize, type Traffic } from './traffic.js';
+import { fmtMs } from './format.js';
 import type {
   DrillContext,
   Expectation,
@@ -96,11 +97,6 @@ export function describeExpectation(e: Expectation, sink = true): { check: strin
   }
 }
 
-export function fmtMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 120_000) return `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`;
-  return `${(ms / 60_000).toFixed(1)} min`;
-}
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {

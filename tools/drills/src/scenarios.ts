@@ -1,5 +1,4 @@
-import type { Shared } from './definitions.js';
-import type { AlertExpectation, Expectation, NoAlertExpectation, ProbeExpectation, PromqlExpectation, ScenarioName, ScenarioPlan, Step, TargetName, TrafficClass, TrafficExpectation } from './types.js';
+import type { AlertExpectation, Expectation, NoAlertExpectation, ProbeExpectation, PromqlExpectation, ScenarioName, ScenarioPlan, Shared, Step, TargetName, TrafficClass, TrafficExpectation } from './types.js';
 
 /**
  * What each drill is about, independent of where it runs. The targets (targets/*.ts) turn these

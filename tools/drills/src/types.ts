@@ -269,3 +269,12 @@ export interface Target {
   /** Before the steady-state check, wait this long at most for alerts of an earlier drill to resolve. */
   readonly settleMs?: number;
 }
+
+/** What every target of a scenario shares (definitions.ts builds it; scenarios.ts assembles the plan from it). */
+export interface Shared {
+  readonly expectations: Expectation[];
+  readonly queries: RecordedQuery[];
+  readonly resolves: ResolveExpectation[];
+  readonly afterRollback: PromqlExpectation[];
+  readonly budget?: { readonly service: string; readonly slo: string };
+}

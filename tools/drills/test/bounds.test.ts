@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { MONITORING_DIR } from '../../observe/src/config.js';
+import { MONITORING_DIR } from '@sre/observe/config';
 import { BoundDeriver, routeFor } from '../src/bounds/derive.js';
 import { expressionWindows, rangeSelectorsMs, splitSetOperators } from '../src/bounds/promql-windows.js';
 

@@ -5,7 +5,7 @@
  * comes up without load.
  */
 import { join } from 'node:path';
-import type { ClusterOptions, Step } from './plan.js';
+import type { ClusterOptions, Step } from './types.js';
 
 export const LOADGENERATOR = {
   image: 'loadgenerator',

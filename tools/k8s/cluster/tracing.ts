@@ -6,7 +6,7 @@
  * is a no-op. Then it waits for the workloads the component adds or rolls out again.
  */
 import { join } from 'node:path';
-import type { ClusterOptions, Step } from './plan.js';
+import type { ClusterOptions, Step } from './types.js';
 
 export const TRACING = {
   component: 'k8s/components/tracing',

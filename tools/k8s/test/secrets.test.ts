@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { requireTool } from '@sre/testkit';
-import { configSchema as authSchema } from '../../../services/auth/src/config.js';
-import { envSecret } from '../../../packages/platform/src/config.js';
+import { configSchema as authSchema } from '@sre/auth/config';
+import { envSecret } from '@sre/platform';
 import { parseManifests } from '../verify/render.js';
 import { EXAMPLE_SECRETS_PATH, generateSecrets, main, parseSecretsYaml, REPO_ROOT, renderSecretsYaml, rotateJwt, type SecretManifest } from '../secrets.js';
 

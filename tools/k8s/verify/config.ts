@@ -2,7 +2,7 @@
  * Config consistency between a service's own schema (services/<dir>/src/config.ts, `configSchema`)
  * and the Deployment that runs it: the schema is read, never a copied list of variable names.
  */
-import type { z } from '../../../packages/platform/src/config.js';
+import type { z } from '@sre/platform';
 import { field, find, podTemplates, resolveEnv, type IContainer, type K8sObject, type PodTemplate } from './objects.js';
 
 /** What the suite needs of a service's schema: a zod object (its shape lists every variable). */

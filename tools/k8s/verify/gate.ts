@@ -5,7 +5,7 @@
  * (empty = pass); the tests run every rule on the real manifests and on a deliberately broken copy.
  */
 // The platform's config module only (not its index, which loads the HTTP and database stack).
-import { baseConfigShape, z } from '../../../packages/platform/src/config.js';
+import { baseConfigShape, z } from '@sre/platform';
 import {
   allContainers,
   field,

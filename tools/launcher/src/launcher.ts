@@ -9,14 +9,14 @@ import { canBind, GATEWAY_SOURCE_ADDRESS, proxyTrust, TLS_PROXY_ADDRESS } from '
 import { assertPortFree, pickFreePort } from './ports.js';
 import { hasPostgresServer, postgresCanReach, startLocalPostgres, type LocalPostgres } from './postgres.js';
 import { SupervisedProcess } from './supervisor.js';
+import { SERVICES, type InstanceInfo, type LauncherState, type ServiceName } from './state.js';
 import { removeStateFile, STATE_FILE } from './state-file.js';
 import { ensureCertificate, startTlsProxy } from './tls.js';
 import { ensureWebBuilt, WEB_DIST } from './web.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-export const SERVICES = ['auth', 'images', 'gateway'] as const;
-export type ServiceName = (typeof SERVICES)[number];
+export { SERVICES, type ServiceName };
 
 export interface LauncherOptions {
   /** Data folder (PGlite, local objects, keys, certificate, logs). Default: <repo>/.data */
@@ -45,20 +45,7 @@ export interface LauncherOptions {
   readyTimeoutMs?: number;
 }
 
-export interface InstanceInfo {
-  label: string;
-  port: number;
-  managementPort: number;
-  pid: number | undefined;
-  managementUrl: string;
-}
-
-export interface LauncherState {
-  appUrl: string;
-  httpsUrl?: string;
-  dataDir: string;
-  services: Record<ServiceName, { url: string; instances: InstanceInfo[] }>;
-}
+export type { InstanceInfo, LauncherState };
 
 interface Instance {
   label: string;

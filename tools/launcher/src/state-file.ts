@@ -1,6 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LauncherState } from './launcher.js';
+import type { LauncherState } from './state.js';
 import { isLiveNodeProcess } from './process-alive.js';
 
 /** `<data-dir>/launcher.json`: where a running `npm start` says what it runs (observe, drills, tests). */

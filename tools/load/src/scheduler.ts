@@ -45,7 +45,9 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
       }
       stats.flowsStarted++;
       const flow = runFlow(pickFlow(options.mix), client, pool).then(
-        () => void stats.flowsCompleted++,
+        () => {
+          stats.flowsCompleted++;
+        },
         (err: unknown) => {
           stats.flowsFailed++;
           if (!(err instanceof StepFailed)) stats.errorClasses[`internal ${(err as Error).message}`] = (stats.errorClasses[`internal ${(err as Error).message}`] ?? 0) + 1;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { startPlatform, type RunningPlatform } from '../../launcher/test/helpers.js';
+import { startPlatform, type RunningPlatform } from '@sre/launcher/testing';
 import type { LoadReport } from '../src/report.js';
 import { runLoad } from '../src/scheduler.js';
 

@@ -77,6 +77,17 @@ describe('observe: configuration generated from monitoring/', () => {
     assert.deepEqual(cfg.rule_files, ['/r.yml']);
   });
 
+  it('carries the cluster’s metric relabelling of the platform job (one source: monitoring/lib/local.ts)', () => {
+    type Job = { job_name: string; metric_relabel_configs?: unknown[] };
+    const cluster = parse(readFileSync(join(MONITORING_DIR, 'prometheus', 'prometheus.yml'), 'utf8')) as { scrape_configs: Job[] };
+    const expected = cluster.scrape_configs.find((j) => j.job_name === 'platform')?.metric_relabel_configs;
+    assert.ok(expected && expected.length > 0, 'the cluster configuration relabels the platform job');
+    const text = prometheusConfig({ targets: [{ address: '127.0.0.1:9465', service: 'auth', pod: 'auth' }], alertmanagerAddress: '127.0.0.1:9093', prometheusAddress: '127.0.0.1:9090', slackUrl: '', outDir: scratch, scrapeIntervalSeconds: 1, timeScale: 1 }, ['/r.yml']);
+    const local = parse(text) as { scrape_configs: Job[]; global: Record<string, unknown> };
+    assert.deepEqual(local.scrape_configs.find((j) => j.job_name === 'platform')?.metric_relabel_configs, expected);
+    assert.deepEqual(local.global.external_labels, { environment: 'local' });
+  });
+
   it('the generated configuration passes promtool and amtool', { skip: requireTool('promtool', 'apt-get install prometheus').skip || requireTool('amtool', 'apt-get install prometheus-alertmanager').skip }, async () => {
     const { writeFileSync, mkdirSync } = await import('node:fs');
     const dir = join(scratch, 'check');

@@ -1,4 +1,4 @@
-import type { AcceptedType } from '../sniff.js';
+import type { AcceptedType } from '../accepted-type.js';
 import { stripGif } from './gif.js';
 import { stripJpeg } from './jpeg.js';
 import { stripPng } from './png.js';

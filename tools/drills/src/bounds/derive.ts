@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { MONITORING_DIR, parseDuration, scaleDuration, scaleExprRanges } from '../../../observe/src/config.js';
+import { MONITORING_DIR, parseDuration, scaleDuration, scaleExprRanges } from '@sre/observe/config';
 import { expressionWindows, type RecordingRules } from './promql-windows.js';
 
 /**

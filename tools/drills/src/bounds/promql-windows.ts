@@ -12,7 +12,7 @@
  * upper bound either way.
  */
 
-import { parseDuration } from '../../../observe/src/config.js';
+import { parseDuration } from '@sre/observe/config';
 
 export interface Windows {
   /** Longest time for the condition to take in a step change (ms). */

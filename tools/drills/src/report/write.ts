@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { budgetLines } from '../budget.js';
-import { fmtMs } from '../runner.js';
+import { fmtMs } from '../format.js';
 import { describeSummary, summarize } from '../traffic.js';
 import type { Journal } from '../types.js';
 import { alertChart, latencyChart, queryChart, successChart } from './charts.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clearFault, curlLine, setFault, type FaultName, type FaultSettings } from '../chaos-client.js';
 import { parse } from 'yaml';
-import { MONITORING_DIR, parseDuration } from '../../../observe/src/config.js';
+import { MONITORING_DIR, parseDuration } from '@sre/observe/config';
 import { BoundDeriver } from '../bounds/derive.js';
 import { BUDGET_BURN_ERROR_SHARE, LOAD_SPIKE_REPLICAS, sharedExpectations, type Vocabulary } from '../definitions.js';
 import { assemble, type TargetPart } from '../scenarios.js';
