@@ -10,9 +10,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, isSeq, parseDocument, stringify } from 'yaml';
-import { CONFIG_HASH_ANNOTATION, configHash, configMapsUsed } from '../../tools/k8s/config-hash.js';
-import { parseManifests } from '../../tools/k8s/verify/render.js';
-import { field, type IPodSpec, type K8sObject } from '../../tools/k8s/verify/objects.js';
+import { CONFIG_HASH_ANNOTATION, configHash, configMapsUsed } from '@sre/k8s-tools/config-hash';
+import { parseManifests } from '@sre/k8s-tools/verify/render';
+import { field, type IPodSpec, type K8sObject } from '@sre/k8s-tools/verify/objects';
 import { grafanaDir, k8sMonitoringDir, repoRoot } from './paths.js';
 
 export const TRACING_COMPONENT_DIR = join(repoRoot, 'k8s', 'components', 'tracing');

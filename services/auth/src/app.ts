@@ -109,8 +109,9 @@ export function buildApp(config: Readonly<Config>, deps: AuthDeps = {}): AuthSer
   });
   // The limiter's onRoute hook must exist before the routes are added, hence routes inside a plugin.
   installCredentialRateLimit(app, config);
-  void app.register(async function authRoutes(scope) {
-    await registerRoutes(scope, context);
+  void app.register(function authRoutes(scope, _options, done) {
+    registerRoutes(scope, context);
+    done();
   });
   const management = createManagementApp(platform);
   // Opt-in drills (CHAOS_ENABLED=true): readiness, latency, error, CPU and memory faults.

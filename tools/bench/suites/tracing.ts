@@ -9,8 +9,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { otlpHttpHandler } from '../../observe/src/traces/otlp.js';
-import { TraceStore } from '../../observe/src/traces/store.js';
+import { otlpHttpHandler } from '@sre/observe/otlp';
+import { TraceStore } from '@sre/observe/traces';
 import type { Suite } from '../src/rows.js';
 
 const connections = 16;

@@ -5,7 +5,7 @@
  * and records everything in a Journal, which the reporters (report/) turn into Markdown and HTML.
  */
 
-import type { StoredSpan } from '../../observe/src/traces/store.js';
+import type { StoredSpan } from '@sre/observe/traces';
 import type { BudgetMeasurement } from './budget.js';
 import type { FailedRequestTrace } from './report/failed-traces.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { describe, it } from 'node:test';
-import type { StoredSpan } from '../../observe/src/traces/store.js';
+import type { StoredSpan } from '@sre/observe/traces';
 import { failedRequestTraces, failingHop } from '../src/report/failed-traces.js';
 import { toHtml, toMarkdown } from '../src/report/write.js';
 import { startTraffic } from '../src/traffic.js';

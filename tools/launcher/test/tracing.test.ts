@@ -10,9 +10,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startS3Server, type S3Server } from '../../../services/images/test/helpers.js';
-import { otlpHttpHandler } from '../../observe/src/traces/otlp.js';
-import { TraceStore, type StoredSpan } from '../../observe/src/traces/store.js';
+import { startS3Server, type S3Server } from '@sre/images/testing';
+import { otlpHttpHandler } from '@sre/observe/otlp';
+import { TraceStore, type StoredSpan } from '@sre/observe/traces';
 import { LOCAL_OTLP_ENDPOINT, localTracingDefaults } from '../src/launcher.js';
 import { pngImage, registerAndLogin, startPlatform, upload, type RunningPlatform } from './helpers.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { requireTool } from '@sre/testkit';
-import { startPrometheus, type ServerProcess } from '../../../monitoring/test/helpers.js';
+import { startPrometheus, type ServerProcess } from '@sre/monitoring/testing';
 import { prometheusPage } from '../src/links.js';
 import { startLocalViews, type LocalViews } from '../src/views.js';
 import { DASHBOARDS_DIR, clusterSources, listDashboards, readDashboard } from '../src/viewer/dashboards.js';

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { parseConfig } from '@sre/platform';
-import { buildApp as buildGateway, configSchema as gatewayConfigSchema } from '@sre/gateway';
+import { buildApp as buildGateway } from '@sre/gateway/app';
+import { configSchema as gatewayConfigSchema } from '@sre/gateway/config';
 import { DOCUMENT_FILES, buildService, generateDocuments, toJson, type BuiltService, type OpenApiDocument, type ServiceName } from '../src/documents.js';
 import { WEB_TYPES_FILE, webApiTypes } from '../src/web-types.js';
 

@@ -1,4 +1,4 @@
-import type { StoredSpan } from '../../../observe/src/traces/store.js';
+import type { StoredSpan } from '@sre/observe/traces';
 import type { TrafficSample } from '../types.js';
 
 /**

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StoredSpan } from '../../../observe/src/traces/store.js';
+import type { StoredSpan } from '@sre/observe/traces';
 import { clearFault, curlLine, setFault, type FaultName, type FaultSettings } from '../chaos-client.js';
 import { tailLog, type InstanceRef, type LocalPlatform } from '../local-platform.js';
 import { BoundDeriver } from '../bounds/derive.js';

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { metricNames } from '../../../../monitoring/lib/promql.js';
+import { metricNames } from '@sre/monitoring/promql';
 import { MONITORING_DIR } from '../config.js';
 
 /**
