@@ -7,7 +7,6 @@
 
 import type { StoredSpan } from '@sre/observe/traces';
 import type { BudgetMeasurement } from './budget.js';
-import type { FailedRequestTrace } from './report/failed-traces.js';
 
 export const SCENARIOS = [
   'secret-deletion',
@@ -277,4 +276,19 @@ export interface Shared {
   readonly resolves: ResolveExpectation[];
   readonly afterRollback: PromqlExpectation[];
   readonly budget?: { readonly service: string; readonly slo: string };
+}
+
+/** A request that failed during the fault, and what its trace shows (report/failed-traces.ts). */
+export interface FailedRequestTrace {
+  /** ms since the drill started */
+  readonly t: number;
+  readonly route: string;
+  readonly status: number;
+  readonly traceId: string;
+  /** Spans received for the trace (0: none arrived — tracing off, or the request never reached the gateway). */
+  readonly spanCount: number;
+  /** "service: span name — status message" of the deepest error span, when one was received. */
+  readonly failingHop?: string;
+  /** The services the trace went through, in order of their first span. */
+  readonly path: string[];
 }

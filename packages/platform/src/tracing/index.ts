@@ -8,13 +8,8 @@
  * off with OTEL_SDK_DISABLED=true. Off means the SDK is not even loaded: no context manager, no
  * patched module, nothing per request.
  */
-export interface TracingHandle {
-  readonly enabled: boolean;
-  /** Why tracing is on or off, for the line the service logs at start. */
-  readonly reason: string;
-  /** Flushes the spans still queued (bounded by OTEL_BSP_EXPORT_TIMEOUT) and stops the SDK. */
-  shutdown(): Promise<void>;
-}
+export type { TracingHandle } from './handle.js';
+import type { TracingHandle } from './handle.js';
 
 /** The variables the SDK reads (documented in docs/configuration.md; tools/docs/test checks). */
 export const TRACING_VARIABLES = [

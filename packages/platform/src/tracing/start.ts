@@ -8,7 +8,7 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { otlpExporterFromEnv, WarnOnceExporter } from './exporter.js';
 
-import type { TracingHandle } from './index.js';
+import type { TracingHandle } from './handle.js';
 
 /** The management port's routes: scraped every few seconds, they would drown the real traces. */
 const UNTRACED_PATHS = new Set(['/metrics', '/livez', '/readyz']);

@@ -1,5 +1,5 @@
 import type { StoredSpan } from '@sre/observe/traces';
-import type { TrafficSample } from '../types.js';
+import type { FailedRequestTrace, TrafficSample } from '../types.js';
 
 /**
  * For the requests that failed while the fault was on, the trace that shows which hop failed.
@@ -9,19 +9,7 @@ import type { TrafficSample } from '../types.js';
  * because of it, while it failed on its own (a refused connection, a database error, an injected fault).
  */
 
-export interface FailedRequestTrace {
-  /** ms since the drill started */
-  readonly t: number;
-  readonly route: string;
-  readonly status: number;
-  readonly traceId: string;
-  /** Spans received for the trace (0: none arrived — tracing off, or the request never reached the gateway). */
-  readonly spanCount: number;
-  /** "service: span name — status message" of the deepest error span, when one was received. */
-  readonly failingHop?: string;
-  /** The services the trace went through, in order of their first span. */
-  readonly path: string[];
-}
+export type { FailedRequestTrace };
 
 export function failingHop(spans: readonly StoredSpan[]): StoredSpan | undefined {
   const byId = new Map(spans.map((s) => [s.spanId, s]));
