@@ -4,7 +4,18 @@ import { stringify } from 'yaml';
 import { buildDashboard } from '../grafana/src/builder.js';
 import { dashboards } from '../grafana/src/dashboards.js';
 import { rewriteRunbookLinks } from './links.js';
-import { RUNBOOK_BASE_URL, alertmanagerConfigFile, alertmanagerTemplatesDir, dashboardsDir, grafanaDir, k8sMonitoringDir, monitoringDir, prometheusConfigFile, repoRoot, rulesDir } from './paths.js';
+import {
+  RUNBOOK_BASE_URL,
+  alertmanagerConfigFile,
+  alertmanagerTemplatesDir,
+  dashboardsDir,
+  grafanaDir,
+  k8sMonitoringDir,
+  monitoringDir,
+  prometheusConfigFile,
+  repoRoot,
+  rulesDir,
+} from './paths.js';
 import { ruleFiles } from './rules.js';
 import { SLO_ALERTS_FILE, SLO_RULES_FILE, sloAlertRulesYaml, sloRecordingRulesYaml } from './slo/rules.js';
 import { loadSlos } from './slo/schema.js';
@@ -52,7 +63,10 @@ export function generatedFiles(): Map<string, string> {
       { lineWidth: 0 },
     );
 
-  files.set(rel(join(k8sMonitoringDir, 'prometheus-config.yaml')), configMap('prometheus-config', 'prometheus', [rel(prometheusConfigFile)], { 'prometheus.yml': read(prometheusConfigFile) }));
+  files.set(
+    rel(join(k8sMonitoringDir, 'prometheus-config.yaml')),
+    configMap('prometheus-config', 'prometheus', [rel(prometheusConfigFile)], { 'prometheus.yml': read(prometheusConfigFile) }),
+  );
 
   const rules = [...new Set([...ruleFiles(), ...sloRules.keys()])].sort();
   const ruleText = (f: string) => sloRules.get(f) ?? linkedText(f);
@@ -61,7 +75,9 @@ export function generatedFiles(): Map<string, string> {
     configMap('prometheus-rules', 'prometheus', rules.map(rel), Object.fromEntries(rules.map((f) => [basename(f), ruleText(f)]))),
   );
 
-  const templates = readdirSync(alertmanagerTemplatesDir).filter((f) => f.endsWith('.tmpl')).sort();
+  const templates = readdirSync(alertmanagerTemplatesDir)
+    .filter((f) => f.endsWith('.tmpl'))
+    .sort();
   files.set(
     rel(join(k8sMonitoringDir, 'alertmanager-config.yaml')),
     configMap('alertmanager-config', 'alertmanager', [rel(alertmanagerConfigFile)], { 'alertmanager.yml': read(alertmanagerConfigFile) }) +
@@ -84,7 +100,12 @@ export function generatedFiles(): Map<string, string> {
   );
   files.set(
     rel(join(k8sMonitoringDir, 'grafana-dashboards.yaml')),
-    configMap('grafana-dashboards', 'grafana', ['monitoring/grafana/src/dashboards.ts', 'monitoring/grafana/src/slo-dashboard.ts', 'monitoring/slos.yaml'], Object.fromEntries(dashboardJson)),
+    configMap(
+      'grafana-dashboards',
+      'grafana',
+      ['monitoring/grafana/src/dashboards.ts', 'monitoring/grafana/src/slo-dashboard.ts', 'monitoring/slos.yaml'],
+      Object.fromEntries(dashboardJson),
+    ),
   );
   // The tracing component's Grafana patch: the same datasource file plus the exemplar link and Jaeger.
   files.set(
@@ -108,7 +129,10 @@ export function linkedFiles(): Map<string, string> {
   const testsDir = join(monitoringDir, 'test', 'rules');
   const sources = [
     ...ruleFiles().filter((f) => ![SLO_RULES_FILE, SLO_ALERTS_FILE].includes(basename(f))),
-    ...readdirSync(testsDir).filter((f) => f.endsWith('.test.yml')).sort().map((f) => join(testsDir, f)),
+    ...readdirSync(testsDir)
+      .filter((f) => f.endsWith('.test.yml'))
+      .sort()
+      .map((f) => join(testsDir, f)),
   ];
   return new Map(sources.map((f) => [relative(repoRoot, f), linkedText(f)]));
 }

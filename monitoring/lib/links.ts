@@ -25,13 +25,19 @@ export const GRAFANA_BASE_URL = 'http://localhost:3000';
 /** `git+https://host/o/r.git`, `git@host:o/r.git`, `github:o/r` → `https://host/o/r`. */
 export function normaliseRepositoryUrl(value: string): string {
   let url = value.trim();
-  url = url.replace(/^git\+/, '').replace(/^git@([^:]+):/, 'https://$1/').replace(/^github:/, 'https://github.com/');
+  url = url
+    .replace(/^git\+/, '')
+    .replace(/^git@([^:]+):/, 'https://$1/')
+    .replace(/^github:/, 'https://github.com/');
   url = url.replace(/\.git$/, '').replace(/\/+$/, '');
   if (!/^https:\/\/[^\s/]+\/\S+$/.test(url)) throw new Error(`package.json repository "${value}" is not an https (or git@) repository address`);
   return url;
 }
 
-export function repositoryUrl(env: Record<string, string | undefined> = process.env, packageJsonFile = join(import.meta.dirname, '..', '..', 'package.json')): string {
+export function repositoryUrl(
+  env: Record<string, string | undefined> = process.env,
+  packageJsonFile = join(import.meta.dirname, '..', '..', 'package.json'),
+): string {
   const parsed = linksEnvSchema.safeParse(env);
   if (!parsed.success) throw new Error(`invalid monitoring setting: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
   if (parsed.data.MONITORING_REPOSITORY_URL) return normaliseRepositoryUrl(parsed.data.MONITORING_REPOSITORY_URL);

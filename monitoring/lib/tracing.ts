@@ -50,7 +50,12 @@ export function tracingDatasourcesPatch(input: {
   const traces = (parseDocument(input.jaegerYaml).toJS() as { datasources: Datasource[] }).datasources.find((d) => d.type === 'jaeger');
   if (!traces) throw new Error(`${JAEGER_DATASOURCE_FILE} has no jaeger datasource`);
   const data = { 'prometheus.yaml': withExemplarLink(input.prometheusYaml, traces.uid), 'jaeger.yaml': input.jaegerYaml };
-  const configMap = (name: string, cmData: Record<string, string>): K8sObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'monitoring' }, data: cmData });
+  const configMap = (name: string, cmData: Record<string, string>): K8sObject => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: 'monitoring' },
+    data: cmData,
+  });
   // The patch replaces the datasources ConfigMap's keys, so the merged ConfigMap holds `data` exactly.
   const configMaps = [...Object.entries(input.otherConfigMaps).map(([name, d]) => configMap(name, d)), configMap('grafana-datasources', data)];
   const grafanaFile = join(k8sMonitoringDir, 'grafana.yaml');

@@ -6,7 +6,19 @@ import { waitFor } from '@sre/testkit';
 import { renderLocalAlertmanagerConfig } from '../lib/local.js';
 import { RUNBOOK_BASE_URL, alertmanagerConfigFile } from '../lib/paths.js';
 import { loadRules } from '../lib/rules.js';
-import { exposedMetricNames, externalSection, getJson, needAlertmanager, needAmtool, run, startAlertmanager, startFakeSlack, tempDir, type ServerProcess, type SlackMessage } from './helpers.js';
+import {
+  exposedMetricNames,
+  externalSection,
+  getJson,
+  needAlertmanager,
+  needAmtool,
+  run,
+  startAlertmanager,
+  startFakeSlack,
+  tempDir,
+  type ServerProcess,
+  type SlackMessage,
+} from './helpers.js';
 
 /**
  * Alertmanager: the configuration is valid, each severity reaches its receiver, and — against the real
@@ -55,8 +67,16 @@ describe('Alertmanager configuration (amtool)', () => {
     ['critical goes to slack-critical', ['alertname=ServiceDown', 'severity=critical', 'service=auth'], 'slack-critical'],
     ['warning goes to slack-warning', ['alertname=ServiceInstanceDown', 'severity=warning', 'service=auth'], 'slack-warning'],
     // SLO burn-rate alerts: the page (14.4x/1h, 6x/6h) wakes someone, the ticket (3x/1d, 1x/3d) waits for working hours.
-    ['an SLO page goes to slack-critical', ['alertname=SLOAvailabilityBudgetBurn', 'severity=critical', 'service=gateway', 'slo=availability', 'long_window=1h', 'short_window=5m'], 'slack-critical'],
-    ['an SLO ticket goes to slack-warning', ['alertname=SLOLatencyBudgetBurn', 'severity=warning', 'service=images', 'slo=latency', 'long_window=3d', 'short_window=6h'], 'slack-warning'],
+    [
+      'an SLO page goes to slack-critical',
+      ['alertname=SLOAvailabilityBudgetBurn', 'severity=critical', 'service=gateway', 'slo=availability', 'long_window=1h', 'short_window=5m'],
+      'slack-critical',
+    ],
+    [
+      'an SLO ticket goes to slack-warning',
+      ['alertname=SLOLatencyBudgetBurn', 'severity=warning', 'service=images', 'slo=latency', 'long_window=3d', 'short_window=6h'],
+      'slack-warning',
+    ],
     ['Watchdog goes to the watchdog route', ['alertname=Watchdog', 'severity=none'], 'watchdog'],
     ['an unknown severity falls back to slack-warning', ['alertname=Something', 'severity=info'], 'slack-warning'],
     ['an alert without severity falls back to slack-warning', ['alertname=Something'], 'slack-warning'],
@@ -91,7 +111,10 @@ describe('Alertmanager delivering to Slack (real prometheus-alertmanager, local 
     const config = join(dir.path, 'alertmanager.yml');
     writeFileSync(
       config,
-      renderLocalAlertmanagerConfig({ slackWebhookUrlFile: join(dir.path, 'slack-webhook-url'), timers: { groupWait: '1s', groupInterval: '1s', repeatInterval: '1h' } }),
+      renderLocalAlertmanagerConfig({
+        slackWebhookUrlFile: join(dir.path, 'slack-webhook-url'),
+        timers: { groupWait: '1s', groupInterval: '1s', repeatInterval: '1h' },
+      }),
     );
     am = await startAlertmanager(config, join(dir.path, 'data'));
   });
@@ -114,7 +137,9 @@ describe('Alertmanager delivering to Slack (real prometheus-alertmanager, local 
   it('inhibits the warnings of a service with a critical alert, and only of that service', needAlertmanager(), async () => {
     // The critical first (as when ServiceDown has fired before the instance warnings reach Alertmanager).
     await post([alertFromRule('ServiceDown', { namespace: 'app', service: 'auth' })]);
-    await waitFor(async () => (await getJson<unknown[]>(`${am!.url}/api/v2/alerts?filter=alertname%3D%22ServiceDown%22`)).length === 1, { what: 'ServiceDown in Alertmanager' });
+    await waitFor(async () => (await getJson<unknown[]>(`${am!.url}/api/v2/alerts?filter=alertname%3D%22ServiceDown%22`)).length === 1, {
+      what: 'ServiceDown in Alertmanager',
+    });
     await post([
       alertFromRule('ServiceInstanceDown', { namespace: 'app', service: 'auth', pod: 'auth-service-a', instance: '10.0.0.1:9464', job: 'platform' }),
       alertFromRule('ServiceInstanceDown', { namespace: 'app', service: 'images', pod: 'images-service-a', instance: '10.0.0.3:9464', job: 'platform' }),
@@ -141,12 +166,23 @@ describe('Alertmanager delivering to Slack (real prometheus-alertmanager, local 
     await waitMessage('ServiceDown', (m) => /ServiceDown/.test(m.attachments?.[0]?.title ?? ''));
     await waitMessage('images ServiceInstanceDown', (m) => /ServiceInstanceDown · warning · images/.test(m.attachments?.[0]?.title ?? ''));
     await waitMessage('PrometheusTargetDown', (m) => /PrometheusTargetDown/.test(m.attachments?.[0]?.title ?? ''));
-    assert.equal(find((m) => /ServiceInstanceDown · warning · auth/.test(m.attachments?.[0]?.title ?? '')), undefined);
+    assert.equal(
+      find((m) => /ServiceInstanceDown · warning · auth/.test(m.attachments?.[0]?.title ?? '')),
+      undefined,
+    );
     assert.deepEqual(slack!.rejected, []);
   });
 
   it('sends a firing message with channel, status, severity, summary, affected service and pod, runbook and dashboard links', needAlertmanager(), async () => {
-    await post([alertFromRule('KubeContainerConfigError', { namespace: 'app', service: 'auth', pod: 'auth-service-c', container: 'auth-service', reason: 'CreateContainerConfigError' })]);
+    await post([
+      alertFromRule('KubeContainerConfigError', {
+        namespace: 'app',
+        service: 'auth',
+        pod: 'auth-service-c',
+        container: 'auth-service',
+        reason: 'CreateContainerConfigError',
+      }),
+    ]);
     const message = await waitMessage('KubeContainerConfigError firing', (m) => /^\[FIRING:1\] KubeContainerConfigError/.test(m.attachments?.[0]?.title ?? ''));
     assert.equal(message.channel, '#all-sre-project');
     const attachment = message.attachments![0]!;
@@ -161,11 +197,13 @@ describe('Alertmanager delivering to Slack (real prometheus-alertmanager, local 
     assert.ok(text.includes('<http://localhost:3000/d/sre-kubernetes/kubernetes?var-namespace=app|Dashboard>'), text);
   });
 
-  it('an SLO page reaches the critical receiver with its burn windows and runbook, and inhibits the same SLO\'s ticket', needAlertmanager(), async () => {
+  it("an SLO page reaches the critical receiver with its burn windows and runbook, and inhibits the same SLO's ticket", needAlertmanager(), async () => {
     const page = alertFromRule('SLOAvailabilityBudgetBurn', { namespace: 'dev', service: 'gateway' });
     const ticket = { ...page, labels: { ...page.labels, severity: 'warning', long_window: '3d', short_window: '6h' } };
     await post([page]);
-    await waitFor(async () => (await getJson<unknown[]>(`${am!.url}/api/v2/alerts?filter=alertname%3D%22SLOAvailabilityBudgetBurn%22`)).length === 1, { what: 'the page in Alertmanager' });
+    await waitFor(async () => (await getJson<unknown[]>(`${am!.url}/api/v2/alerts?filter=alertname%3D%22SLOAvailabilityBudgetBurn%22`)).length === 1, {
+      what: 'the page in Alertmanager',
+    });
     await post([ticket]);
     const message = await waitMessage('SLO page', (m) => /^\[FIRING:1\] SLOAvailabilityBudgetBurn · critical · gateway$/.test(m.attachments?.[0]?.title ?? ''));
     const attachment = message.attachments![0]!;
@@ -175,10 +213,16 @@ describe('Alertmanager delivering to Slack (real prometheus-alertmanager, local 
     assert.ok((attachment.text ?? '').includes('<http://localhost:3000/d/sre-slo/slo?var-service=gateway&var-slo=availability|Dashboard>'), attachment.text);
     type ApiAlert = { labels: Record<string, string>; status: { state: string } };
     await waitFor(
-      async () => (await getJson<ApiAlert[]>(`${am!.url}/api/v2/alerts?filter=alertname%3D%22SLOAvailabilityBudgetBurn%22`)).some((a) => a.labels.severity === 'warning' && a.status.state === 'suppressed'),
+      async () =>
+        (await getJson<ApiAlert[]>(`${am!.url}/api/v2/alerts?filter=alertname%3D%22SLOAvailabilityBudgetBurn%22`)).some(
+          (a) => a.labels.severity === 'warning' && a.status.state === 'suppressed',
+        ),
       { timeoutMs: 20_000, what: 'the ticket inhibited by the page' },
     );
-    assert.equal(find((m) => /SLOAvailabilityBudgetBurn · warning/.test(m.attachments?.[0]?.title ?? '')), undefined);
+    assert.equal(
+      find((m) => /SLOAvailabilityBudgetBurn · warning/.test(m.attachments?.[0]?.title ?? '')),
+      undefined,
+    );
   });
 
   it('sends a resolved message when the alert ends', needAlertmanager(), async () => {
@@ -198,7 +242,8 @@ describe('Alertmanager delivering to Slack (real prometheus-alertmanager, local 
 
   it('exports the notification metrics the self-monitoring alerts read', needAlertmanager(), async () => {
     const names = exposedMetricNames(await (await fetch(`${am!.url}/metrics`)).text());
-    for (const name of externalSection('Alertmanager 0.25 (Debian, tests) and v0.27.0 (cluster): /metrics')) assert.ok(names.has(name), `Alertmanager does not export ${name}`);
+    for (const name of externalSection('Alertmanager 0.25 (Debian, tests) and v0.27.0 (cluster): /metrics'))
+      assert.ok(names.has(name), `Alertmanager does not export ${name}`);
   });
 
   it('delivers the Watchdog heartbeat through its own route', needAlertmanager(), async () => {

@@ -53,29 +53,73 @@ describe('dashboards', () => {
     for (const { json } of built) assert.match(String(json.description), /Generated from monitoring\/grafana\/src\/[\w-]+\.ts .* do not edit\./);
   });
 
-  it('covers RED, Kubernetes, system health and business with the issue\'s panels', () => {
-    const exprsOf = (uid: string) => queries.filter((q) => q.dashboard === uid).map((q) => q.expr).join('\n');
+  it("covers RED, Kubernetes, system health and business with the issue's panels", () => {
+    const exprsOf = (uid: string) =>
+      queries
+        .filter((q) => q.dashboard === uid)
+        .map((q) => q.expr)
+        .join('\n');
     const red = exprsOf('sre-service-red');
-    for (const needle of ['histogram_quantile(0.5,', 'histogram_quantile(0.9,', 'histogram_quantile(0.99,', 'by (service, method, route)', 'gateway_circuit_state', 'gateway_upstream_requests_total', 'status_code=~"5.."']) assert.ok(red.includes(needle), needle);
+    for (const needle of [
+      'histogram_quantile(0.5,',
+      'histogram_quantile(0.9,',
+      'histogram_quantile(0.99,',
+      'by (service, method, route)',
+      'gateway_circuit_state',
+      'gateway_upstream_requests_total',
+      'status_code=~"5.."',
+    ])
+      assert.ok(red.includes(needle), needle);
     const k8s = exprsOf('sre-kubernetes');
-    for (const needle of ['kube_pod_container_status_restarts_total', 'kube_pod_status_ready', 'kube_horizontalpodautoscaler_status_desired_replicas', 'changes(kube_horizontalpodautoscaler_status_desired_replicas', 'container_cpu_usage_seconds_total', 'resource="cpu"', 'container_memory_working_set_bytes', 'resource="memory"', 'kube_pod_container_resource_limits']) assert.ok(k8s.includes(needle), needle);
+    for (const needle of [
+      'kube_pod_container_status_restarts_total',
+      'kube_pod_status_ready',
+      'kube_horizontalpodautoscaler_status_desired_replicas',
+      'changes(kube_horizontalpodautoscaler_status_desired_replicas',
+      'container_cpu_usage_seconds_total',
+      'resource="cpu"',
+      'container_memory_working_set_bytes',
+      'resource="memory"',
+      'kube_pod_container_resource_limits',
+    ])
+      assert.ok(k8s.includes(needle), needle);
     const health = exprsOf('sre-system-health');
-    for (const needle of ['up{', 'service_health_check_status', 'ratio_rate2m', 'p99_2m', 'ALERTS{alertstate="firing"']) assert.ok(health.includes(needle), needle);
+    for (const needle of ['up{', 'service_health_check_status', 'ratio_rate2m', 'p99_2m', 'ALERTS{alertstate="firing"'])
+      assert.ok(health.includes(needle), needle);
     const business = exprsOf('sre-business');
-    for (const needle of ['auth_registrations_total', 'auth_logins_total', 'images_uploads_total', 'images_upload_bytes_sum', 'images_stored']) assert.ok(business.includes(needle), needle);
+    for (const needle of ['auth_registrations_total', 'auth_logins_total', 'images_uploads_total', 'images_upload_bytes_sum', 'images_stored'])
+      assert.ok(business.includes(needle), needle);
   });
 
   it('the SLO dashboard shows objective, SLI, budget remaining, burn rate per alert window and what burned it', () => {
-    const slo = queries.filter((q) => q.dashboard === 'sre-slo').map((q) => q.expr).join('\n');
-    for (const needle of ['slo:objective:ratio', 'slo:sli_error:ratio_rate30d', 'slo:error_budget_remaining:ratio', 'status_code=~"5.."', 'by (service, route, status_code)', 'le="2.5"', 'ALERTS{alertname=~"SLO.*BudgetBurn"']) assert.ok(slo.includes(needle), needle);
-    for (const w of ['5m', '30m', '1h', '2h', '6h', '1d', '3d']) assert.ok(slo.includes(`slo:sli_error:ratio_rate${w}{service=~"$service", slo=~"$slo"} / on (service, slo) group_left slo:error_budget:ratio`), w);
+    const slo = queries
+      .filter((q) => q.dashboard === 'sre-slo')
+      .map((q) => q.expr)
+      .join('\n');
+    for (const needle of [
+      'slo:objective:ratio',
+      'slo:sli_error:ratio_rate30d',
+      'slo:error_budget_remaining:ratio',
+      'status_code=~"5.."',
+      'by (service, route, status_code)',
+      'le="2.5"',
+      'ALERTS{alertname=~"SLO.*BudgetBurn"',
+    ])
+      assert.ok(slo.includes(needle), needle);
+    for (const w of ['5m', '30m', '1h', '2h', '6h', '1d', '3d'])
+      assert.ok(slo.includes(`slo:sli_error:ratio_rate${w}{service=~"$service", slo=~"$slo"} / on (service, slo) group_left slo:error_budget:ratio`), w);
   });
 
   it('every panel and variable query is valid PromQL (promtool check rules)', needPromtool(), async () => {
     const all = [...queries, ...variables];
     for (const q of all) assert.doesNotMatch(substituteGrafanaVariables(q.expr), /\$/, `${q.dashboard} / ${q.panel}: unsubstituted variable`);
     const file = join(dir.path, 'dashboard-queries.yml');
-    writeFileSync(file, stringify({ groups: [{ name: 'dashboard-queries', rules: all.map((q, i) => ({ record: `dashboard:query:${i}`, expr: substituteGrafanaVariables(q.expr) })) }] }));
+    writeFileSync(
+      file,
+      stringify({
+        groups: [{ name: 'dashboard-queries', rules: all.map((q, i) => ({ record: `dashboard:query:${i}`, expr: substituteGrafanaVariables(q.expr) })) }],
+      }),
+    );
     const result = await run('promtool', ['check', 'rules', file]);
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.match(result.stdout, new RegExp(`SUCCESS: ${all.length} rules found`));
@@ -83,14 +127,39 @@ describe('dashboards', () => {
 
   it('promtool rejects an invalid panel query (the check can fail)', needPromtool(), async () => {
     const file = join(dir.path, 'broken.yml');
-    writeFileSync(file, stringify({ groups: [{ name: 'x', rules: [{ record: 'x:y', expr: substituteGrafanaVariables('sum by (service) (rate(http_requests_total{service=~"$service"}[$__rate_interval])') }] }] }));
+    writeFileSync(
+      file,
+      stringify({
+        groups: [
+          {
+            name: 'x',
+            rules: [{ record: 'x:y', expr: substituteGrafanaVariables('sum by (service) (rate(http_requests_total{service=~"$service"}[$__rate_interval])') }],
+          },
+        ],
+      }),
+    );
     assert.notEqual((await run('promtool', ['check', 'rules', file])).code, 0);
   });
 
   it('the services export every service metric the issues name (live /metrics)', () => {
     const expected: Record<string, string[]> = {
-      auth: ['http_requests_total', 'http_request_duration_seconds_bucket', 'service_health_check_status', 'process_resident_memory_bytes', 'auth_logins_total', 'auth_registrations_total', 'auth_tokens_issued_total', 'auth_refresh_reuse_detected_total'],
-      images: ['images_uploads_total', 'images_upload_bytes_bucket', 'images_processing_duration_seconds_bucket', 'images_storage_operation_duration_seconds_bucket', 'images_stored'],
+      auth: [
+        'http_requests_total',
+        'http_request_duration_seconds_bucket',
+        'service_health_check_status',
+        'process_resident_memory_bytes',
+        'auth_logins_total',
+        'auth_registrations_total',
+        'auth_tokens_issued_total',
+        'auth_refresh_reuse_detected_total',
+      ],
+      images: [
+        'images_uploads_total',
+        'images_upload_bytes_bucket',
+        'images_processing_duration_seconds_bucket',
+        'images_storage_operation_duration_seconds_bucket',
+        'images_stored',
+      ],
       gateway: ['gateway_upstream_requests_total', 'gateway_upstream_duration_seconds_bucket', 'gateway_circuit_state'],
     };
     for (const [service, names] of Object.entries(expected)) {
@@ -110,14 +179,24 @@ describe('dashboards', () => {
       ...alerts.map((a) => ({ where: `alert ${a.alert}`, expr: a.expr })),
       ...records.map((r) => ({ where: `record ${r.record}`, expr: r.expr })),
     ];
-    const unknown = users.flatMap((u) => metricNames(substituteGrafanaVariables(u.expr)).filter((n) => !known(n)).map((n) => `${u.where}: ${n}`));
+    const unknown = users.flatMap((u) =>
+      metricNames(substituteGrafanaVariables(u.expr))
+        .filter((n) => !known(n))
+        .map((n) => `${u.where}: ${n}`),
+    );
     if (serviceNames.size < SERVICE_NAMES.length) return; // a service not built yet: its names are unknown
     assert.deepEqual(unknown, []);
   });
 
   it('the metric-name check can fail: a misspelt metric is not known', () => {
-    assert.deepEqual(metricNames('sum by (service) (rate(http_request_total{job="platform", le="+Inf"}[5m])) / on (service) group_left (pod) up offset 5m'), ['http_request_total', 'up']);
-    assert.deepEqual(metricNames('histogram_quantile(0.99, sum by (le) (rate(a_bucket[5m]))) > 2 and on (namespace) b:c:rate2m > 0.1'), ['a_bucket', 'b:c:rate2m']);
+    assert.deepEqual(metricNames('sum by (service) (rate(http_request_total{job="platform", le="+Inf"}[5m])) / on (service) group_left (pod) up offset 5m'), [
+      'http_request_total',
+      'up',
+    ]);
+    assert.deepEqual(metricNames('histogram_quantile(0.99, sum by (le) (rate(a_bucket[5m]))) > 2 and on (namespace) b:c:rate2m > 0.1'), [
+      'a_bucket',
+      'b:c:rate2m',
+    ]);
     assert.deepEqual(metricNames('label_replace(kube_pod_labels, "service", "$1", "label_x", "(.*)")'), ['kube_pod_labels']);
     const live = new Set([...serviceNames.values()].flatMap((s) => [...s]));
     assert.ok(!live.has('http_request_total') && !externalNames.has('http_request_total'));
@@ -130,7 +209,10 @@ describe('dashboards', () => {
       const dashboard = built.find((b) => b.spec.uid === uid);
       assert.ok(dashboard, `${a.alert}: no dashboard ${uid}`);
       for (const key of url.searchParams.keys()) {
-        assert.ok(dashboard.spec.variables.some((v) => `var-${v.name}` === key), `${a.alert}: ${uid} has no variable ${key}`);
+        assert.ok(
+          dashboard.spec.variables.some((v) => `var-${v.name}` === key),
+          `${a.alert}: ${uid} has no variable ${key}`,
+        );
       }
     }
   });

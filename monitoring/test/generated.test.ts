@@ -35,25 +35,34 @@ describe('generated files', () => {
       if (path.endsWith('.json')) assert.match((JSON.parse(content) as { description: string }).description, /do not edit/);
       else assert.match(content, /^# Generated from monitoring\/[^\n]*(\n#[^\n]*)*do not edit/);
     }
-    for (const f of readdirSync(dashboardsDir)) assert.ok(files.has(`monitoring/grafana/dashboards/${f}`), `monitoring/grafana/dashboards/${f} is not generated: remove it`);
+    for (const f of readdirSync(dashboardsDir))
+      assert.ok(files.has(`monitoring/grafana/dashboards/${f}`), `monitoring/grafana/dashboards/${f} is not generated: remove it`);
   });
 
   it('k8s/monitoring/Kustomization lists exactly the manifests of the folder', () => {
     const kustomization = parse(readFileSync(join(k8sMonitoringDir, 'Kustomization'), 'utf8')) as { resources: string[] };
-    const yamlFiles = readdirSync(k8sMonitoringDir).filter((f) => f.endsWith('.yaml')).sort();
+    const yamlFiles = readdirSync(k8sMonitoringDir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort();
     assert.deepEqual([...kustomization.resources].sort(), yamlFiles);
     assert.ok(!existsSync(join(k8sMonitoringDir, 'kustomization.yaml')), 'a kustomization.yaml would break `kubectl apply -f k8s/monitoring/`');
   });
 
   it('every manifest of k8s/monitoring is in namespace monitoring or cluster-scoped', () => {
     // Except Prometheus' pod-discovery grant, which is a Role in each namespace its pod discovery names.
-    const config = parse(readFileSync(prometheusConfigFile, 'utf8')) as { scrape_configs: { kubernetes_sd_configs?: { role: string; namespaces?: { names: string[] } }[] }[] };
-    const discovered = config.scrape_configs.flatMap((j) => j.kubernetes_sd_configs ?? []).filter((c) => c.role === 'pod').flatMap((c) => c.namespaces?.names ?? []);
+    const config = parse(readFileSync(prometheusConfigFile, 'utf8')) as {
+      scrape_configs: { kubernetes_sd_configs?: { role: string; namespaces?: { names: string[] } }[] }[];
+    };
+    const discovered = config.scrape_configs
+      .flatMap((j) => j.kubernetes_sd_configs ?? [])
+      .filter((c) => c.role === 'pod')
+      .flatMap((c) => c.namespaces?.names ?? []);
     for (const f of readdirSync(k8sMonitoringDir).filter((x) => x.endsWith('.yaml'))) {
       for (const doc of parseAllDocuments(readFileSync(join(k8sMonitoringDir, f), 'utf8'))) {
         const o = doc.toJS() as { kind: string; metadata: { name: string; namespace?: string } };
         if (['ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) assert.equal(o.metadata.namespace, undefined);
-        else if (['Role', 'RoleBinding'].includes(o.kind) && o.metadata.name === 'prometheus-discovery') assert.ok(discovered.includes(o.metadata.namespace ?? ''), `${f}: ${o.kind} in ${o.metadata.namespace}`);
+        else if (['Role', 'RoleBinding'].includes(o.kind) && o.metadata.name === 'prometheus-discovery')
+          assert.ok(discovered.includes(o.metadata.namespace ?? ''), `${f}: ${o.kind} in ${o.metadata.namespace}`);
         else assert.equal(o.metadata.namespace, 'monitoring', `${f}: ${o.kind} ${o.metadata.name}`);
       }
     }

@@ -28,7 +28,11 @@ export interface RunResult {
 /** Runs a command to completion (bounded by `timeoutMs`); never throws on a non-zero exit. */
 export async function run(cmd: string, args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
   try {
-    const { stdout, stderr } = await execFileAsync(cmd, args, { cwd: options.cwd ?? repoRoot, timeout: options.timeoutMs ?? 60_000, maxBuffer: 32 * 1024 * 1024 });
+    const { stdout, stderr } = await execFileAsync(cmd, args, {
+      cwd: options.cwd ?? repoRoot,
+      timeout: options.timeoutMs ?? 60_000,
+      maxBuffer: 32 * 1024 * 1024,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number | string; stdout?: string; stderr?: string };
@@ -88,7 +92,13 @@ async function startServerProcess(cmd: string, args: (port: number) => string[],
 export function startAlertmanager(configFile: string, storageDir: string): Promise<ServerProcess> {
   return startServerProcess(
     'prometheus-alertmanager',
-    (port) => [`--config.file=${configFile}`, `--storage.path=${storageDir}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'],
+    (port) => [
+      `--config.file=${configFile}`,
+      `--storage.path=${storageDir}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+      '--log.level=warn',
+    ],
     '/-/ready',
     'Alertmanager',
   );
@@ -126,7 +136,8 @@ export async function startFakeSlack(): Promise<{ url: string; messages: SlackMe
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       try {
-        if (req.method !== 'POST' || req.url !== hookPath || !String(req.headers['content-type']).startsWith('application/json')) throw new Error(`${req.method} ${req.url}`);
+        if (req.method !== 'POST' || req.url !== hookPath || !String(req.headers['content-type']).startsWith('application/json'))
+          throw new Error(`${req.method} ${req.url}`);
         messages.push(JSON.parse(body) as SlackMessage);
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       } catch (err) {

@@ -7,7 +7,20 @@ import { freePort, waitFor } from '@sre/testkit';
 import { renderLocalPrometheusConfig } from '../lib/local.js';
 import { prometheusConfigFile, rulesDir } from '../lib/paths.js';
 import { ruleFiles } from '../lib/rules.js';
-import { SERVICE_NAMES, buildLiveService, exposedMetricNames, externalSection, getJson, needPrometheus, needPromtool, run, serviceAvailable, startPrometheus, tempDir, type LiveService } from './helpers.js';
+import {
+  SERVICE_NAMES,
+  buildLiveService,
+  exposedMetricNames,
+  externalSection,
+  getJson,
+  needPrometheus,
+  needPromtool,
+  run,
+  serviceAvailable,
+  startPrometheus,
+  tempDir,
+  type LiveService,
+} from './helpers.js';
 
 /**
  * The Prometheus configuration: valid for promtool, and — with the real Prometheus scraping the real
@@ -19,7 +32,12 @@ import { SERVICE_NAMES, buildLiveService, exposedMetricNames, externalSection, g
  * targets the __meta_kubernetes_* labels Kubernetes SD produces for our pods, so the relabelling itself runs.
  */
 
-type ScrapeConfig = Record<string, unknown> & { job_name: string; kubernetes_sd_configs?: unknown; file_sd_configs?: unknown; authorization?: { credentials_file?: string } };
+type ScrapeConfig = Record<string, unknown> & {
+  job_name: string;
+  kubernetes_sd_configs?: unknown;
+  file_sd_configs?: unknown;
+  authorization?: { credentials_file?: string };
+};
 interface PromConfig {
   global: Record<string, string>;
   rule_files: string[];
@@ -62,7 +80,11 @@ describe('Prometheus configuration (promtool)', () => {
     const file = join(dir.path, 'local.yml');
     writeFileSync(
       file,
-      renderLocalPrometheusConfig({ targets: [{ service: 'auth', pod: 'auth-1', address: '127.0.0.1:9465' }], alertmanagers: ['127.0.0.1:9093'], prometheusAddress: '127.0.0.1:9090' }),
+      renderLocalPrometheusConfig({
+        targets: [{ service: 'auth', pod: 'auth-1', address: '127.0.0.1:9465' }],
+        alertmanagers: ['127.0.0.1:9093'],
+        prometheusAddress: '127.0.0.1:9090',
+      }),
     );
     const result = await run('promtool', ['check', 'config', file]);
     assert.equal(result.code, 0, result.stdout + result.stderr);
@@ -131,7 +153,10 @@ describe('Prometheus scraping the real services', () => {
     const prom = await startPrometheus(file, join(dir.path, 'tsdb-local'), promPort);
     try {
       let up: Series = [];
-      await waitFor(async () => (up = await query(prom.url, 'up{job="platform"} == 1')).length === services.length, { timeoutMs: 20_000, what: 'every service scraped' });
+      await waitFor(async () => (up = await query(prom.url, 'up{job="platform"} == 1')).length === services.length, {
+        timeoutMs: 20_000,
+        what: 'every service scraped',
+      });
       assert.deepEqual(up.map((s) => s.metric.service).sort(), services.map((s) => s.name).sort());
       for (const s of up) assert.match(s.metric.pod ?? '', new RegExp(`^${s.metric.service}-\\d$`));
       const requests = await query(prom.url, 'http_requests_total{job="platform"}');
@@ -166,17 +191,29 @@ describe('Prometheus scraping the real services', () => {
       },
     });
     const targets = [
-      ...services.map((s) => pod(`${s.name}-pod-a`, s.name, { __meta_kubernetes_pod_annotation_prometheus_io_scrape: 'true', __meta_kubernetes_pod_annotation_prometheus_io_port: String(managementPorts.get(s.name)) })),
+      ...services.map((s) =>
+        pod(`${s.name}-pod-a`, s.name, {
+          __meta_kubernetes_pod_annotation_prometheus_io_scrape: 'true',
+          __meta_kubernetes_pod_annotation_prometheus_io_port: String(managementPorts.get(s.name)),
+        }),
+      ),
       // Not annotated: not scraped.
       pod('postgres-0', 'database', { __meta_kubernetes_pod_annotation_prometheus_io_port: '9187' }),
       // A finished Job's pod: not scraped.
-      pod('minio-setup-x', 'object-storage', { __meta_kubernetes_pod_annotation_prometheus_io_scrape: 'true', __meta_kubernetes_pod_annotation_prometheus_io_port: '9000', __meta_kubernetes_pod_phase: 'Succeeded' }),
+      pod('minio-setup-x', 'object-storage', {
+        __meta_kubernetes_pod_annotation_prometheus_io_scrape: 'true',
+        __meta_kubernetes_pod_annotation_prometheus_io_port: '9000',
+        __meta_kubernetes_pod_phase: 'Succeeded',
+      }),
     ];
     writeFileSync(sdFile('platform'), JSON.stringify(targets));
     const prom = await startPrometheus(file, join(dir.path, 'tsdb-cluster'));
     try {
       let up: Series = [];
-      await waitFor(async () => (up = await query(prom.url, 'up{job="platform"} == 1')).length === services.length, { timeoutMs: 20_000, what: 'every service scraped' });
+      await waitFor(async () => (up = await query(prom.url, 'up{job="platform"} == 1')).length === services.length, {
+        timeoutMs: 20_000,
+        what: 'every service scraped',
+      });
       for (const s of up) {
         assert.equal(s.metric.namespace, 'app');
         assert.equal(s.metric.pod, `${s.metric.service}-pod-a`);
@@ -189,7 +226,8 @@ describe('Prometheus scraping the real services', () => {
       // The committed names of Prometheus' own metrics (test/fixtures/external-metrics.json) against the real binary.
       // (This configuration has an Alertmanager, so the notification metrics have series.)
       const own = exposedMetricNames(await (await fetch(`${prom.url}/metrics`)).text());
-      for (const name of externalSection('Prometheus 2.42 (Debian, tests) and v2.53.2 (cluster): /metrics')) assert.ok(own.has(name), `Prometheus does not export ${name}`);
+      for (const name of externalSection('Prometheus 2.42 (Debian, tests) and v2.53.2 (cluster): /metrics'))
+        assert.ok(own.has(name), `Prometheus does not export ${name}`);
       // Generated series: ALERTS (the Watchdog fires at once) and up.
       await waitFor(async () => (await query(prom.url, 'ALERTS{alertname="Watchdog", alertstate="firing"}')).length === 1, { what: 'the Watchdog firing' });
     } finally {

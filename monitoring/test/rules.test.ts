@@ -57,7 +57,11 @@ describe('Prometheus rules', () => {
       if (name !== 'Watchdog') assert.ok(silent.length > 0, `${name} has no promtool test where it stays silent`);
       for (const t of firing) {
         for (const expected of t.exp_alerts ?? []) {
-          assert.deepEqual(Object.keys(expected.exp_annotations ?? {}).sort(), ['dashboard_url', 'description', 'runbook_url', 'summary'], `${name} in "${t.test}": expect every annotation`);
+          assert.deepEqual(
+            Object.keys(expected.exp_annotations ?? {}).sort(),
+            ['dashboard_url', 'description', 'runbook_url', 'summary'],
+            `${name} in "${t.test}": expect every annotation`,
+          );
           assert.ok(expected.exp_labels?.severity, `${name} in "${t.test}": expect the severity label`);
         }
       }
@@ -69,7 +73,10 @@ describe('Prometheus rules', () => {
     for (const prefix of ['seed scenario 1', 'seed scenario 3']) {
       const fired = scenarios.filter((t) => t.test.startsWith(prefix));
       assert.ok(fired.length > 0, `${prefix} expects no firing alert`);
-      assert.ok(fired.every((t) => seconds(t.eval_time) <= 120), `${prefix}: an expected alert fires later than 2 minutes`);
+      assert.ok(
+        fired.every((t) => seconds(t.eval_time) <= 120),
+        `${prefix}: an expected alert fires later than 2 minutes`,
+      );
     }
   });
 
@@ -79,7 +86,8 @@ describe('Prometheus rules', () => {
       assert.ok(a.annotations.summary && a.annotations.description, `${a.alert}: summary and description`);
       assert.equal(a.annotations.runbook_url, `${RUNBOOK_BASE_URL}${a.alert}.md`, `${a.alert}: runbook_url`);
       assert.ok(a.annotations.dashboard_url?.startsWith(`${GRAFANA_BASE_URL}/d/sre-`), `${a.alert}: dashboard_url`);
-      if (a.alert !== 'Watchdog' && a.alert !== 'KubeContainerOOMKilled') assert.ok(a.for && a.for !== '0m', `${a.alert} pages on a single evaluation (no for:)`);
+      if (a.alert !== 'Watchdog' && a.alert !== 'KubeContainerOOMKilled')
+        assert.ok(a.for && a.for !== '0m', `${a.alert} pages on a single evaluation (no for:)`);
     }
   });
 

@@ -27,7 +27,8 @@ describe('runbooks', () => {
     for (const alert of alerts) {
       const text = readFileSync(join(runbooksDir, `${alert}.md`), 'utf8');
       assert.match(text, new RegExp(`^# ${alert}\\n`), alert);
-      for (const section of ['## What it means', '## Why this `for:`', '## Impact', '## Diagnose', '## Fix']) assert.ok(text.includes(section), `${alert}: ${section}`);
+      for (const section of ['## What it means', '## Why this `for:`', '## Impact', '## Diagnose', '## Fix'])
+        assert.ok(text.includes(section), `${alert}: ${section}`);
       const rules = loadRules().alerts.filter((a) => a.alert === alert);
       for (const rule of rules) {
         assert.ok(text.includes(rule.labels.severity ?? '?'), `${alert}: severity ${rule.labels.severity}`);

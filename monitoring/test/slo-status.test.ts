@@ -32,20 +32,22 @@ describe('npm run slo', () => {
       scrapes += 1;
       const n = scrapes;
       const l = 'service="gateway",method="GET",route="/api/images"';
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(
-        [
-          '# TYPE http_requests_total counter',
-          `http_requests_total{${l},status_code="200"} ${n * 980}`,
-          `http_requests_total{${l},status_code="404"} ${n * 10}`,
-          `http_requests_total{${l},status_code="503"} ${n * 10}`,
-          '# TYPE http_request_duration_seconds histogram',
-          `http_request_duration_seconds_bucket{${l},status_code="200",le="1"} ${n * 900}`,
-          `http_request_duration_seconds_bucket{${l},status_code="200",le="+Inf"} ${n * 1000}`,
-          `http_request_duration_seconds_sum{${l},status_code="200"} ${n * 500}`,
-          `http_request_duration_seconds_count{${l},status_code="200"} ${n * 1000}`,
-          '',
-        ].join('\n'),
-      );
+      res
+        .writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
+        .end(
+          [
+            '# TYPE http_requests_total counter',
+            `http_requests_total{${l},status_code="200"} ${n * 980}`,
+            `http_requests_total{${l},status_code="404"} ${n * 10}`,
+            `http_requests_total{${l},status_code="503"} ${n * 10}`,
+            '# TYPE http_request_duration_seconds histogram',
+            `http_request_duration_seconds_bucket{${l},status_code="200",le="1"} ${n * 900}`,
+            `http_request_duration_seconds_bucket{${l},status_code="200",le="+Inf"} ${n * 1000}`,
+            `http_request_duration_seconds_sum{${l},status_code="200"} ${n * 500}`,
+            `http_request_duration_seconds_count{${l},status_code="200"} ${n * 1000}`,
+            '',
+          ].join('\n'),
+        );
     });
     await new Promise<void>((resolve) => exporter?.listen(0, '127.0.0.1', resolve));
     const address = exporter.address();
@@ -70,10 +72,16 @@ describe('npm run slo', () => {
     prometheus = await startPrometheus(config, join(dir.path, 'tsdb'), port);
     type Result = { data: { result: unknown[] } };
     const ready = async (q: string) => (await getJson<Result>(`${prometheus?.url}/api/v1/query?query=${encodeURIComponent(q)}`)).data.result.length;
-    await waitFor(async () => (await ready('slo:error_budget_remaining:ratio{service="gateway"}')) === 2 && (await ready('slo:sli_error:ratio_rate3d{service="gateway"}')) === 2 && (await ready('ALERTS{service="gateway"}')) === 6, {
-      timeoutMs: 60_000,
-      what: 'the SLO rules evaluated on two scrapes',
-    });
+    await waitFor(
+      async () =>
+        (await ready('slo:error_budget_remaining:ratio{service="gateway"}')) === 2 &&
+        (await ready('slo:sli_error:ratio_rate3d{service="gateway"}')) === 2 &&
+        (await ready('ALERTS{service="gateway"}')) === 6,
+      {
+        timeoutMs: 60_000,
+        what: 'the SLO rules evaluated on two scrapes',
+      },
+    );
   });
   after(async () => {
     await prometheus?.stop();
@@ -85,14 +93,17 @@ describe('npm run slo', () => {
     const result = await cli(['--prometheus', prometheus?.url ?? '', '--json']);
     assert.equal(result.code, 0, result.stderr);
     const rows = JSON.parse(result.stdout) as SloStatus[];
-    assert.deepEqual(rows.map((r) => `${r.name}/${r.slo}/${r.namespace ?? '-'}`), [
-      'api-service/availability/local',
-      'api-service/latency/local',
-      'auth-service/availability/-',
-      'auth-service/latency/-',
-      'images-service/availability/-',
-      'images-service/latency/-',
-    ]);
+    assert.deepEqual(
+      rows.map((r) => `${r.name}/${r.slo}/${r.namespace ?? '-'}`),
+      [
+        'api-service/availability/local',
+        'api-service/latency/local',
+        'auth-service/availability/-',
+        'auth-service/latency/-',
+        'images-service/availability/-',
+        'images-service/latency/-',
+      ],
+    );
     const [availability, latency, auth] = rows;
     assert.ok(availability && latency && auth);
     assert.equal(availability.objective, 0.999);
@@ -113,7 +124,10 @@ describe('npm run slo', () => {
     const lines = result.stdout.trim().split('\n');
     assert.match(lines[0] ?? '', /^SLOs from http:\/\/127\.0\.0\.1:\d+$/);
     assert.match(lines[1] ?? '', /^SERVICE +SLO +OBJECTIVE +WINDOW +SLI +BUDGET LEFT +BURN 5m +BURN 30m +BURN 1h +BURN 2h +BURN 6h +BURN 1d +BURN 3d +ALERTS$/);
-    assert.match(lines[2] ?? '', /^api-service \(gateway, local\) +availability +99\.9% +30d +99\.000% +-900\.0% +10\.0 +10\.0 +10\.0 +10\.0 +10\.0 +10\.0 +10\.0 +page 6h\/30m \(pending\), ticket 1d\/2h \(pending\), ticket 3d\/6h \(pending\)$/);
+    assert.match(
+      lines[2] ?? '',
+      /^api-service \(gateway, local\) +availability +99\.9% +30d +99\.000% +-900\.0% +10\.0 +10\.0 +10\.0 +10\.0 +10\.0 +10\.0 +10\.0 +page 6h\/30m \(pending\), ticket 1d\/2h \(pending\), ticket 3d\/6h \(pending\)$/,
+    );
     assert.match(lines[3] ?? '', /^api-service \(gateway, local\) +latency +99% +30d +90\.000% +-900\.0% +(10\.0 +){7}page 6h\/30m/);
     assert.match(lines[4] ?? '', /^auth-service \(auth\) +availability +99\.9% +30d +— +— +(— +){7}no traffic$/);
   });
@@ -122,7 +136,10 @@ describe('npm run slo', () => {
     const port = await freePort();
     const down = await cli(['--prometheus', `http://127.0.0.1:${port}`]);
     assert.equal(down.code, 1);
-    assert.match(down.stderr, new RegExp(`npm run slo: cannot reach Prometheus at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\): start it with \`npm run observe\``));
+    assert.match(
+      down.stderr,
+      new RegExp(`npm run slo: cannot reach Prometheus at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\): start it with \`npm run observe\``),
+    );
     if (exporterUrl) {
       const wrong = await cli(['--prometheus', exporterUrl]);
       assert.equal(wrong.code, 1);

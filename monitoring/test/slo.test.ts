@@ -39,7 +39,14 @@ describe('monitoring/slos.yaml', () => {
     const slos = loadSlos();
     assert.deepEqual(
       slos.map((s) => `${s.name}/${s.service}/${s.slo}`),
-      ['api-service/gateway/availability', 'api-service/gateway/latency', 'auth-service/auth/availability', 'auth-service/auth/latency', 'images-service/images/availability', 'images-service/images/latency'],
+      [
+        'api-service/gateway/availability',
+        'api-service/gateway/latency',
+        'auth-service/auth/availability',
+        'auth-service/auth/latency',
+        'images-service/images/availability',
+        'images-service/images/latency',
+      ],
     );
     for (const s of slos) {
       assert.ok(['28d', '30d'].includes(s.window) && s.owner && s.description.length > 20, s.name);
@@ -56,7 +63,11 @@ describe('monitoring/slos.yaml', () => {
   });
 
   it('reports every problem at once, with its path in the file', () => {
-    const bad = valid.replace('objective: 99.9', 'objective: 100').replace('thresholdSeconds: 1', 'thresholdSeconds: 0.75').replace('window: 28d', 'window: 7d').replace('owner: platform-team,', 'ownr: x,');
+    const bad = valid
+      .replace('objective: 99.9', 'objective: 100')
+      .replace('thresholdSeconds: 1', 'thresholdSeconds: 0.75')
+      .replace('window: 28d', 'window: 7d')
+      .replace('owner: platform-team,', 'ownr: x,');
     assert.throws(
       () => parseSlos(bad),
       (err: unknown) => {
@@ -76,7 +87,10 @@ describe('monitoring/slos.yaml', () => {
   it('refuses a duplicate service, an empty service and broken YAML', () => {
     const twice = valid + valid.replace('services:\n', '');
     assert.throws(() => parseSlos(twice), /services\[1\]: duplicate name api-service/);
-    assert.throws(() => parseSlos('services:\n  - name: a\n    service: a\n    slos: {}\n'), /services\[0\]\.slos: needs at least one of availability, latency/);
+    assert.throws(
+      () => parseSlos('services:\n  - name: a\n    service: a\n    slos: {}\n'),
+      /services\[0\]\.slos: needs at least one of availability, latency/,
+    );
     assert.throws(() => parseSlos('services: [\n'), /not valid YAML/);
   });
 });
@@ -90,7 +104,8 @@ describe('generated SLO rules', () => {
     for (const s of slos) {
       const names = records.filter((r) => r.labels?.service === s.service && r.labels.slo === s.slo).map((r) => r.record);
       for (const w of [...ALERT_WINDOWS, s.window]) assert.ok(names.includes(`slo:sli_error:ratio_rate${w}`), `${s.service}/${s.slo}: ratio_rate${w}`);
-      for (const n of ['slo:objective:ratio', 'slo:error_budget:ratio', 'slo:error_budget_remaining:ratio']) assert.ok(names.includes(n), `${s.service}/${s.slo}: ${n}`);
+      for (const n of ['slo:objective:ratio', 'slo:error_budget:ratio', 'slo:error_budget_remaining:ratio'])
+        assert.ok(names.includes(n), `${s.service}/${s.slo}: ${n}`);
     }
   });
 
@@ -106,7 +121,13 @@ describe('generated SLO rules', () => {
         const policy = BURN_RATE_ALERTS[i];
         assert.ok(policy);
         assert.equal(a.alert, s.slo === 'availability' ? 'SLOAvailabilityBudgetBurn' : 'SLOLatencyBudgetBurn');
-        assert.deepEqual(a.labels, { severity: policy.severity, service: s.service, slo: s.slo, long_window: policy.longWindow, short_window: policy.shortWindow });
+        assert.deepEqual(a.labels, {
+          severity: policy.severity,
+          service: s.service,
+          slo: s.slo,
+          long_window: policy.longWindow,
+          short_window: policy.shortWindow,
+        });
         assert.equal(a.expr.match(new RegExp(`/ ${s.errorBudget} > ${policy.factor}\\n`, 'g'))?.length, 2, a.expr);
         assert.equal(a.annotations?.runbook_url, `${RUNBOOK_BASE_URL}${a.alert}.md`);
         assert.match(a.annotations?.dashboard_url ?? '', /^http:\/\/localhost:3000\/d\/sre-slo\/slo\?var-service=\{\{ \$labels\.service \}\}&var-slo=/);
@@ -123,8 +144,14 @@ describe('runbook links from the repository URL (issue 15, item 16)', () => {
   });
 
   it('MONITORING_REPOSITORY_URL overrides it, and a bad value is refused clearly', () => {
-    assert.equal(runbookBaseUrl({ MONITORING_REPOSITORY_URL: 'https://git.example.org/acme/platform/' }), 'https://git.example.org/acme/platform/blob/main/docs/runbooks/');
-    assert.throws(() => repositoryUrl({ MONITORING_REPOSITORY_URL: 'acme/platform' }), /MONITORING_REPOSITORY_URL must be the https:\/\/ address of the repository/);
+    assert.equal(
+      runbookBaseUrl({ MONITORING_REPOSITORY_URL: 'https://git.example.org/acme/platform/' }),
+      'https://git.example.org/acme/platform/blob/main/docs/runbooks/',
+    );
+    assert.throws(
+      () => repositoryUrl({ MONITORING_REPOSITORY_URL: 'acme/platform' }),
+      /MONITORING_REPOSITORY_URL must be the https:\/\/ address of the repository/,
+    );
   });
 
   it('accepts the usual package.json spellings', () => {
@@ -136,7 +163,10 @@ describe('runbook links from the repository URL (issue 15, item 16)', () => {
 
   it('reach generated alerts and hand-written rules alike', () => {
     const base = 'https://git.example.org/acme/platform/blob/main/docs/runbooks/';
-    assert.match(sloAlertRulesYaml(loadSlos(), base), /runbook_url: https:\/\/git\.example\.org\/acme\/platform\/blob\/main\/docs\/runbooks\/SLOLatencyBudgetBurn\.md/);
+    assert.match(
+      sloAlertRulesYaml(loadSlos(), base),
+      /runbook_url: https:\/\/git\.example\.org\/acme\/platform\/blob\/main\/docs\/runbooks\/SLOLatencyBudgetBurn\.md/,
+    );
     const rewritten = rewriteRunbookLinks(readFileSync(join(rulesDir, 'services.alerts.yml'), 'utf8'), base);
     assert.match(rewritten, /runbook_url: https:\/\/git\.example\.org\/acme\/platform\/blob\/main\/docs\/runbooks\/ServiceDown\.md\n/);
     assert.doesNotMatch(rewritten, /github\.com\/sre-platform/);

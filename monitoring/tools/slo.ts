@@ -13,7 +13,13 @@ import { SloFileError, loadSlos } from '../lib/slo/schema.js';
 async function main(): Promise<number> {
   let values: { prometheus?: string; json?: boolean; help?: boolean };
   try {
-    ({ values } = parseArgs({ options: { prometheus: { type: 'string', default: DEFAULT_PROMETHEUS_URL }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } }));
+    ({ values } = parseArgs({
+      options: {
+        prometheus: { type: 'string', default: DEFAULT_PROMETHEUS_URL },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
   } catch (err) {
     console.error(`npm run slo: ${(err as Error).message}\nusage: npm run slo [-- --prometheus URL] [--json]`);
     return 2;

@@ -94,7 +94,9 @@ async function main(): Promise<number> {
     } else {
       console.log(`starting the local platform for drills (launcher, Images ×2, PostgreSQL, S3, Prometheus, Alertmanager; time scale 1/${timeScale}) …`);
       platform = await startLocalPlatform({ dataDir: join(process.cwd(), '.data', 'drills', 'platform'), timeScale, say: (line) => console.log(`  ${line}`) });
-      console.log(`  gateway ${platform.gatewayUrl} · Prometheus ${platform.observe.prometheusUrl} · Alertmanager ${platform.observe.alertmanagerUrl}${platform.observe.sinkUrl ? ` · Slack sink ${platform.observe.sinkUrl}/notifications` : ''}`);
+      console.log(
+        `  gateway ${platform.gatewayUrl} · Prometheus ${platform.observe.prometheusUrl} · Alertmanager ${platform.observe.alertmanagerUrl}${platform.observe.sinkUrl ? ` · Slack sink ${platform.observe.sinkUrl}/notifications` : ''}`,
+      );
       target = new LocalTarget(controlFor(platform));
     }
   } else {

@@ -109,8 +109,7 @@ function appSecrets(secrets: SecretManifest[]): Record<string, string> {
   return app.stringData;
 }
 
-const publicKeyOf = (privateKeyPem: string) =>
-  createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
+const publicKeyOf = (privateKeyPem: string) => createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
 
 export type RotationStep = 'prepare' | 'activate' | 'finish';
 

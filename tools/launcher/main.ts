@@ -125,7 +125,9 @@ try {
     ...(state.httpsUrl ? [`  HTTPS:  ${state.httpsUrl}   (self-signed certificate in ${state.dataDir}/tls/)`] : []),
     '  Management (GET /livez, /readyz, /metrics):',
     ...SERVICES.flatMap((name) => state.services[name].instances.map((i) => `    ${i.label.padEnd(10)} ${i.managementUrl}/readyz`)),
-    ...SERVICES.filter((name) => state.services[name].instances.length > 1).map((name) => `  ${name}: ${state.services[name].instances.length} instances behind ${state.services[name].url}`),
+    ...SERVICES.filter((name) => state.services[name].instances.length > 1).map(
+      (name) => `  ${name}: ${state.services[name].instances.length} instances behind ${state.services[name].url}`,
+    ),
     `  Data:   ${state.dataDir}   (logs in ${state.dataDir}/logs/)`,
     '',
     'Press Ctrl-C to stop.',

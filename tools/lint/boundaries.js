@@ -16,7 +16,18 @@ const deepImports = [
 ];
 
 const services = ['@sre/auth', '@sre/gateway', '@sre/images'];
-const tools = ['@sre/bench', '@sre/containers', '@sre/docs-check', '@sre/drills', '@sre/k8s-tools', '@sre/launcher', '@sre/load', '@sre/observe', '@sre/secret-scan', '@sre/monitoring'];
+const tools = [
+  '@sre/bench',
+  '@sre/containers',
+  '@sre/docs-check',
+  '@sre/drills',
+  '@sre/k8s-tools',
+  '@sre/launcher',
+  '@sre/load',
+  '@sre/observe',
+  '@sre/secret-scan',
+  '@sre/monitoring',
+];
 const withSubpaths = (names) => names.flatMap((n) => [n, `${n}/*`]);
 
 /** @param {string[]} forbidden @param {string} why */

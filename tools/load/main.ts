@@ -28,7 +28,9 @@ process.once('SIGINT', () => controller.abort());
 process.once('SIGTERM', () => controller.abort());
 const startedAt = new Date().toISOString();
 const tty = process.stdout.isTTY;
-console.log(`load: ${options.ratePerSec} flows/s for ${options.durationMs / 1000} s against ${options.target.origin} (at most ${options.maxFlows} flows, ${options.maxInFlight} in flight)`);
+console.log(
+  `load: ${options.ratePerSec} flows/s for ${options.durationMs / 1000} s against ${options.target.origin} (at most ${options.maxFlows} flows, ${options.maxInFlight} in flight)`,
+);
 const summary = await runLoad(options, {
   signal: controller.signal,
   onTick: tty
@@ -44,7 +46,13 @@ const files = writeReport(options.outDir, {
   tool: 'sre-platform load',
   target: options.target.origin,
   startedAt,
-  settings: { ratePerSec: options.ratePerSec, durationSec: options.durationMs / 1000, mix: options.mix, maxInFlight: options.maxInFlight, maxFlows: options.maxFlows },
+  settings: {
+    ratePerSec: options.ratePerSec,
+    durationSec: options.durationMs / 1000,
+    mix: options.mix,
+    maxInFlight: options.maxInFlight,
+    maxFlows: options.maxFlows,
+  },
   summary,
 });
 console.log(`reports: ${files.json}, ${files.html}`);

@@ -18,11 +18,14 @@ import { prometheusPage } from './src/links.js';
 import { DEFAULT_OTLP_PORT, DEFAULT_VIEWER_PORT, startLocalViews } from './src/views.js';
 import { missingBinaries, missingBinariesMessage, startObserve } from './src/stack.js';
 
-const USAGE = 'usage: npm run observe [-- --data-dir DIR] [--time-scale N] [--scrape-interval S] [--port 3000] [--otlp-port 4318] [--prometheus-port 9090] [--alertmanager-port 9093] [--sink-port 9099]';
+const USAGE =
+  'usage: npm run observe [-- --data-dir DIR] [--time-scale N] [--scrape-interval S] [--port 3000] [--otlp-port 4318] [--prometheus-port 9090] [--alertmanager-port 9093] [--sink-port 9099]';
 
 /** The management port of every instance the launcher runs. */
 function targetsOf(state: RecordedState): ScrapeTarget[] {
-  return Object.entries(state.services).flatMap(([service, s]) => s.instances.map((i) => ({ address: `127.0.0.1:${i.managementPort}`, service, pod: i.label.replace('#', '-') })));
+  return Object.entries(state.services).flatMap(([service, s]) =>
+    s.instances.map((i) => ({ address: `127.0.0.1:${i.managementPort}`, service, pod: i.label.replace('#', '-') })),
+  );
 }
 
 async function main(): Promise<number> {
@@ -68,7 +71,12 @@ async function main(): Promise<number> {
   });
   let views;
   try {
-    views = await startLocalViews({ prometheusUrl: stack.prometheusUrl, scrapeIntervalSeconds: stack.scrapeIntervalSeconds, viewerPort: Number(values.port), otlpPort: Number(values['otlp-port']) });
+    views = await startLocalViews({
+      prometheusUrl: stack.prometheusUrl,
+      scrapeIntervalSeconds: stack.scrapeIntervalSeconds,
+      viewerPort: Number(values.port),
+      otlpPort: Number(values['otlp-port']),
+    });
   } catch (err) {
     await stack.stop();
     throw err;
@@ -81,10 +89,16 @@ async function main(): Promise<number> {
   });
   const [alerts, targetsPage] = await Promise.all([prometheusPage(stack.prometheusUrl, 'alerts'), prometheusPage(stack.prometheusUrl, 'targets')]);
   console.log(`Dashboards    ${views.viewerUrl}  (monitoring/grafana/dashboards, from this Prometheus)`);
-  console.log(`Traces        ${views.viewerUrl}/traces  (OTLP/HTTP in: ${views.otlpEndpoint}; start the platform with OTEL_EXPORTER_OTLP_ENDPOINT=${views.otlpEndpoint})`);
+  console.log(
+    `Traces        ${views.viewerUrl}/traces  (OTLP/HTTP in: ${views.otlpEndpoint}; start the platform with OTEL_EXPORTER_OTLP_ENDPOINT=${views.otlpEndpoint})`,
+  );
   console.log(`Prometheus    ${stack.prometheusUrl}  (alerts: ${alerts}, targets: ${targetsPage})`);
   console.log(`Alertmanager  ${stack.alertmanagerUrl}`);
-  console.log(stack.sinkUrl ? `Slack sink    ${stack.sinkUrl}/notifications  (SLACK_WEBHOOK_URL is not set: notifications are printed here)` : 'Slack         SLACK_WEBHOOK_URL (real Slack)');
+  console.log(
+    stack.sinkUrl
+      ? `Slack sink    ${stack.sinkUrl}/notifications  (SLACK_WEBHOOK_URL is not set: notifications are printed here)`
+      : 'Slack         SLACK_WEBHOOK_URL (real Slack)',
+  );
   console.log(`scraping      ${targets.map((t) => `${t.pod}=${t.address}`).join(', ')}${timeScale !== 1 ? `; time scale 1/${timeScale}` : ''}`);
   console.log('Ctrl-C stops the viewer, Prometheus and Alertmanager.');
 

@@ -18,7 +18,10 @@ export const SECRET_RULES: readonly SecretRule[] = [
   { id: 'slack-token', pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}/ },
   { id: 'github-token', pattern: /\b(?:ghp|gho|ghs|ghu|github_pat)_[A-Za-z0-9_]{30,}/ },
   { id: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,}/ },
-  { id: 'url-with-password', pattern: /\b(?:postgres(?:ql)?|mysql|redis|amqp|https?):\/\/[^\s:/@'"]+:(?!\$|\{|<|CHANGE_ME|password@|changeme|\*)[^\s@'"]{8,}@/i },
+  {
+    id: 'url-with-password',
+    pattern: /\b(?:postgres(?:ql)?|mysql|redis|amqp|https?):\/\/[^\s:/@'"]+:(?!\$|\{|<|CHANGE_ME|password@|changeme|\*)[^\s@'"]{8,}@/i,
+  },
 ];
 
 export interface Finding {

@@ -133,7 +133,16 @@ function buildPanel(p: PanelSpec, id: number, gridPos: { x: number; y: number; w
       : [],
     color: { mode: p.mappings || p.thresholds ? 'thresholds' : 'palette-classic' },
     ...(p.kind === 'timeseries'
-      ? { custom: { drawStyle: 'line', lineWidth: 1, fillOpacity: p.stack ? 30 : 10, showPoints: 'never', spanNulls: false, stacking: { mode: p.stack ? 'normal' : 'none', group: 'A' } } }
+      ? {
+          custom: {
+            drawStyle: 'line',
+            lineWidth: 1,
+            fillOpacity: p.stack ? 30 : 10,
+            showPoints: 'never',
+            spanNulls: false,
+            stacking: { mode: p.stack ? 'normal' : 'none', group: 'A' },
+          },
+        }
       : {}),
   };
   const options: Json =

@@ -31,7 +31,7 @@ const latency = (q: number, by: string, selector: string) =>
 export const serviceRed: DashboardSpec = {
   uid: 'sre-service-red',
   title: 'Service RED',
-  description: 'Rate, errors and duration per service and route; the gateway\'s upstreams and circuit breakers.',
+  description: "Rate, errors and duration per service and route; the gateway's upstreams and circuit breakers.",
   tags: ['sre-platform', 'services'],
   source: SOURCE,
   variables: [{ name: 'service', label: 'Service', metric: 'up{job="platform"}', labelName: 'service' }],
@@ -39,14 +39,23 @@ export const serviceRed: DashboardSpec = {
     {
       title: 'Per service',
       panels: [
-        { title: 'Request rate', kind: 'timeseries', unit: 'reqps', width: 8, queries: [{ expr: `sum by (service) (rate(http_requests_total{${svc}}[${RATE}]))`, legend: '{{service}}' }] },
+        {
+          title: 'Request rate',
+          kind: 'timeseries',
+          unit: 'reqps',
+          width: 8,
+          queries: [{ expr: `sum by (service) (rate(http_requests_total{${svc}}[${RATE}]))`, legend: '{{service}}' }],
+        },
         {
           title: 'Error ratio (5xx)',
           kind: 'timeseries',
           unit: 'percentunit',
           width: 8,
           min: 0,
-          thresholds: [[null, 'green'], [0.05, 'red']],
+          thresholds: [
+            [null, 'green'],
+            [0.05, 'red'],
+          ],
           queries: [
             {
               expr: `sum by (service) (rate(http_requests_total{${svc}, status_code=~"5.."}[${RATE}])) / sum by (service) (rate(http_requests_total{${svc}}[${RATE}]))`,
@@ -65,14 +74,34 @@ export const serviceRed: DashboardSpec = {
             { expr: latency(0.99, 'service', svc), legend: '{{service}} p99' },
           ],
         },
-        { title: 'Responses by status code', kind: 'timeseries', unit: 'reqps', width: 12, stack: true, queries: [{ expr: `sum by (service, status_code) (rate(http_requests_total{${svc}}[${RATE}]))`, legend: '{{service}} {{status_code}}' }] },
-        { title: 'Instances up', kind: 'timeseries', unit: 'short', width: 12, min: 0, queries: [{ expr: `sum by (service) (up{${svc}})`, legend: '{{service}}' }] },
+        {
+          title: 'Responses by status code',
+          kind: 'timeseries',
+          unit: 'reqps',
+          width: 12,
+          stack: true,
+          queries: [{ expr: `sum by (service, status_code) (rate(http_requests_total{${svc}}[${RATE}]))`, legend: '{{service}} {{status_code}}' }],
+        },
+        {
+          title: 'Instances up',
+          kind: 'timeseries',
+          unit: 'short',
+          width: 12,
+          min: 0,
+          queries: [{ expr: `sum by (service) (up{${svc}})`, legend: '{{service}}' }],
+        },
       ],
     },
     {
       title: 'Per route',
       panels: [
-        { title: 'Request rate by route', kind: 'timeseries', unit: 'reqps', width: 8, queries: [{ expr: `sum by (service, method, route) (rate(http_requests_total{${svc}}[${RATE}]))`, legend: '{{service}} {{method}} {{route}}' }] },
+        {
+          title: 'Request rate by route',
+          kind: 'timeseries',
+          unit: 'reqps',
+          width: 8,
+          queries: [{ expr: `sum by (service, method, route) (rate(http_requests_total{${svc}}[${RATE}]))`, legend: '{{service}} {{method}} {{route}}' }],
+        },
         {
           title: 'Error ratio by route (5xx)',
           kind: 'timeseries',
@@ -102,13 +131,26 @@ export const serviceRed: DashboardSpec = {
     {
       title: 'Gateway upstreams',
       panels: [
-        { title: 'Upstream requests by status', kind: 'timeseries', unit: 'reqps', width: 8, queries: [{ expr: `sum by (upstream, status_code) (rate(gateway_upstream_requests_total{job="platform"}[${RATE}]))`, legend: '{{upstream}} {{status_code}}' }] },
+        {
+          title: 'Upstream requests by status',
+          kind: 'timeseries',
+          unit: 'reqps',
+          width: 8,
+          queries: [
+            { expr: `sum by (upstream, status_code) (rate(gateway_upstream_requests_total{job="platform"}[${RATE}]))`, legend: '{{upstream}} {{status_code}}' },
+          ],
+        },
         {
           title: 'Upstream latency p99',
           kind: 'timeseries',
           unit: 's',
           width: 8,
-          queries: [{ expr: `histogram_quantile(0.99, sum by (upstream, le) (rate(gateway_upstream_duration_seconds_bucket{job="platform"}[${RATE}])))`, legend: '{{upstream}}' }],
+          queries: [
+            {
+              expr: `histogram_quantile(0.99, sum by (upstream, le) (rate(gateway_upstream_duration_seconds_bucket{job="platform"}[${RATE}])))`,
+              legend: '{{upstream}}',
+            },
+          ],
         },
         {
           title: 'Circuit state',
@@ -133,12 +175,49 @@ export const kubernetes: DashboardSpec = {
     {
       title: 'Pods',
       panels: [
-        { title: 'Container restarts (1h)', kind: 'bargauge', width: 8, queries: [{ expr: `sum by (pod) (increase(kube_pod_container_status_restarts_total{${ns}}[1h]))`, legend: '{{pod}}', instant: true }] },
-        { title: 'Pods ready', kind: 'state-timeline', width: 8, mappings: [{ value: '0', text: 'not ready', color: 'red' }, { value: '1', text: 'ready', color: 'green' }], queries: [{ expr: `max by (pod) (kube_pod_status_ready{${ns}, condition="true"})`, legend: '{{pod}}' }] },
-        { title: 'Containers waiting, by reason', kind: 'table', width: 8, queries: [{ expr: `max by (pod, container, reason) (kube_pod_container_status_waiting_reason{${ns}}) > 0` }] },
-        { title: 'Pod phases', kind: 'timeseries', width: 12, stack: true, queries: [{ expr: `sum by (phase) (kube_pod_status_phase{${ns}})`, legend: '{{phase}}' }] },
-        { title: 'Probe failures (kubelet)', kind: 'timeseries', unit: 'short', width: 12, queries: [{ expr: `sum by (pod, probe_type) (rate(prober_probe_total{${ns}, result!="successful"}[${RATE}]))`, legend: '{{pod}} {{probe_type}}' }] },
-        { title: 'Last termination reason', kind: 'table', width: 24, height: 6, queries: [{ expr: `max by (pod, container, reason) (kube_pod_container_status_last_terminated_reason{${ns}}) > 0` }] },
+        {
+          title: 'Container restarts (1h)',
+          kind: 'bargauge',
+          width: 8,
+          queries: [{ expr: `sum by (pod) (increase(kube_pod_container_status_restarts_total{${ns}}[1h]))`, legend: '{{pod}}', instant: true }],
+        },
+        {
+          title: 'Pods ready',
+          kind: 'state-timeline',
+          width: 8,
+          mappings: [
+            { value: '0', text: 'not ready', color: 'red' },
+            { value: '1', text: 'ready', color: 'green' },
+          ],
+          queries: [{ expr: `max by (pod) (kube_pod_status_ready{${ns}, condition="true"})`, legend: '{{pod}}' }],
+        },
+        {
+          title: 'Containers waiting, by reason',
+          kind: 'table',
+          width: 8,
+          queries: [{ expr: `max by (pod, container, reason) (kube_pod_container_status_waiting_reason{${ns}}) > 0` }],
+        },
+        {
+          title: 'Pod phases',
+          kind: 'timeseries',
+          width: 12,
+          stack: true,
+          queries: [{ expr: `sum by (phase) (kube_pod_status_phase{${ns}})`, legend: '{{phase}}' }],
+        },
+        {
+          title: 'Probe failures (kubelet)',
+          kind: 'timeseries',
+          unit: 'short',
+          width: 12,
+          queries: [{ expr: `sum by (pod, probe_type) (rate(prober_probe_total{${ns}, result!="successful"}[${RATE}]))`, legend: '{{pod}} {{probe_type}}' }],
+        },
+        {
+          title: 'Last termination reason',
+          kind: 'table',
+          width: 24,
+          height: 6,
+          queries: [{ expr: `max by (pod, container, reason) (kube_pod_container_status_last_terminated_reason{${ns}}) > 0` }],
+        },
       ],
     },
     {
@@ -158,8 +237,14 @@ export const kubernetes: DashboardSpec = {
           kind: 'timeseries',
           width: 8,
           queries: [
-            { expr: `max by (horizontalpodautoscaler) (kube_horizontalpodautoscaler_status_current_replicas{${ns}})`, legend: '{{horizontalpodautoscaler}} current' },
-            { expr: `max by (horizontalpodautoscaler) (kube_horizontalpodautoscaler_status_desired_replicas{${ns}})`, legend: '{{horizontalpodautoscaler}} desired' },
+            {
+              expr: `max by (horizontalpodautoscaler) (kube_horizontalpodautoscaler_status_current_replicas{${ns}})`,
+              legend: '{{horizontalpodautoscaler}} current',
+            },
+            {
+              expr: `max by (horizontalpodautoscaler) (kube_horizontalpodautoscaler_status_desired_replicas{${ns}})`,
+              legend: '{{horizontalpodautoscaler}} desired',
+            },
             { expr: `max by (horizontalpodautoscaler) (kube_horizontalpodautoscaler_spec_max_replicas{${ns}})`, legend: '{{horizontalpodautoscaler}} max' },
           ],
         },
@@ -168,7 +253,12 @@ export const kubernetes: DashboardSpec = {
           kind: 'timeseries',
           width: 8,
           description: 'Changes of the desired replica count: each step is a scale-up or scale-down decision.',
-          queries: [{ expr: `sum by (horizontalpodautoscaler) (changes(kube_horizontalpodautoscaler_status_desired_replicas{${ns}}[10m]))`, legend: '{{horizontalpodautoscaler}}' }],
+          queries: [
+            {
+              expr: `sum by (horizontalpodautoscaler) (changes(kube_horizontalpodautoscaler_status_desired_replicas{${ns}}[10m]))`,
+              legend: '{{horizontalpodautoscaler}}',
+            },
+          ],
         },
         {
           title: 'PDB healthy / desired',
@@ -186,8 +276,18 @@ export const kubernetes: DashboardSpec = {
           width: 12,
           min: 0,
           max: 1,
-          thresholds: [[null, 'red'], [0.03, 'orange'], [0.15, 'green']],
-          queries: [{ expr: `max by (persistentvolumeclaim) (kubelet_volume_stats_available_bytes{${ns}} / kubelet_volume_stats_capacity_bytes{${ns}})`, legend: '{{persistentvolumeclaim}}', instant: true }],
+          thresholds: [
+            [null, 'red'],
+            [0.03, 'orange'],
+            [0.15, 'green'],
+          ],
+          queries: [
+            {
+              expr: `max by (persistentvolumeclaim) (kubelet_volume_stats_available_bytes{${ns}} / kubelet_volume_stats_capacity_bytes{${ns}})`,
+              legend: '{{persistentvolumeclaim}}',
+              instant: true,
+            },
+          ],
         },
       ],
     },
@@ -253,8 +353,20 @@ export const systemHealth: DashboardSpec = {
           overrides: [
             { matcher: { id: 'byName', options: 'Value #A' }, properties: [{ id: 'displayName', value: 'instances up' }] },
             { matcher: { id: 'byName', options: 'Value #B' }, properties: [{ id: 'displayName', value: 'ready (all checks)' }] },
-            { matcher: { id: 'byName', options: 'Value #C' }, properties: [{ id: 'displayName', value: 'error ratio (2m)' }, { id: 'unit', value: 'percentunit' }] },
-            { matcher: { id: 'byName', options: 'Value #D' }, properties: [{ id: 'displayName', value: 'p99 (2m)' }, { id: 'unit', value: 's' }] },
+            {
+              matcher: { id: 'byName', options: 'Value #C' },
+              properties: [
+                { id: 'displayName', value: 'error ratio (2m)' },
+                { id: 'unit', value: 'percentunit' },
+              ],
+            },
+            {
+              matcher: { id: 'byName', options: 'Value #D' },
+              properties: [
+                { id: 'displayName', value: 'p99 (2m)' },
+                { id: 'unit', value: 's' },
+              ],
+            },
           ],
           queries: [
             { expr: `sum by (service) (up{${svc}})` },
@@ -268,7 +380,12 @@ export const systemHealth: DashboardSpec = {
     {
       title: 'Alerts and dependencies',
       panels: [
-        { title: 'Firing alerts', kind: 'table', width: 12, queries: [{ expr: 'sum by (alertname, severity, service, pod) (ALERTS{alertstate="firing", alertname!="Watchdog"})' }] },
+        {
+          title: 'Firing alerts',
+          kind: 'table',
+          width: 12,
+          queries: [{ expr: 'sum by (alertname, severity, service, pod) (ALERTS{alertstate="firing", alertname!="Watchdog"})' }],
+        },
         {
           title: 'Readiness checks (dependencies)',
           kind: 'state-timeline',
@@ -276,8 +393,23 @@ export const systemHealth: DashboardSpec = {
           mappings: okMappings,
           queries: [{ expr: `min by (service, check) (service_health_check_status{${svc}})`, legend: '{{service}} {{check}}' }],
         },
-        { title: 'Gateway circuits', kind: 'state-timeline', width: 12, mappings: circuitMappings, queries: [{ expr: 'max by (upstream) (gateway_circuit_state{job="platform"})', legend: '{{upstream}}' }] },
-        { title: 'Instances up', kind: 'state-timeline', width: 12, mappings: [{ value: '0', text: 'down', color: 'red' }, { value: '1', text: 'up', color: 'green' }], queries: [{ expr: `max by (service, pod) (up{${svc}})`, legend: '{{service}} {{pod}}' }] },
+        {
+          title: 'Gateway circuits',
+          kind: 'state-timeline',
+          width: 12,
+          mappings: circuitMappings,
+          queries: [{ expr: 'max by (upstream) (gateway_circuit_state{job="platform"})', legend: '{{upstream}}' }],
+        },
+        {
+          title: 'Instances up',
+          kind: 'state-timeline',
+          width: 12,
+          mappings: [
+            { value: '0', text: 'down', color: 'red' },
+            { value: '1', text: 'up', color: 'green' },
+          ],
+          queries: [{ expr: `max by (service, pod) (up{${svc}})`, legend: '{{service}} {{pod}}' }],
+        },
         {
           title: 'Process memory (RSS) per instance',
           kind: 'timeseries',
@@ -308,8 +440,20 @@ export const business: DashboardSpec = {
     {
       title: 'Accounts (auth)',
       panels: [
-        { title: 'Registrations per hour', kind: 'timeseries', width: 8, queries: [{ expr: 'sum(increase(auth_registrations_total{job="platform"}[1h]))', legend: 'registrations' }] },
-        { title: 'Logins by result', kind: 'timeseries', unit: 'reqps', width: 8, stack: true, queries: [{ expr: `sum by (result) (rate(auth_logins_total{job="platform"}[${RATE}]))`, legend: '{{result}}' }] },
+        {
+          title: 'Registrations per hour',
+          kind: 'timeseries',
+          width: 8,
+          queries: [{ expr: 'sum(increase(auth_registrations_total{job="platform"}[1h]))', legend: 'registrations' }],
+        },
+        {
+          title: 'Logins by result',
+          kind: 'timeseries',
+          unit: 'reqps',
+          width: 8,
+          stack: true,
+          queries: [{ expr: `sum by (result) (rate(auth_logins_total{job="platform"}[${RATE}]))`, legend: '{{result}}' }],
+        },
         {
           title: 'Tokens issued and refresh-token reuse',
           kind: 'timeseries',
@@ -325,13 +469,26 @@ export const business: DashboardSpec = {
     {
       title: 'Images',
       panels: [
-        { title: 'Uploads by result', kind: 'timeseries', unit: 'ops', width: 8, stack: true, queries: [{ expr: `sum by (result) (rate(images_uploads_total{job="platform"}[${RATE}]))`, legend: '{{result}}' }] },
-        { title: 'Bytes uploaded per hour', kind: 'timeseries', unit: 'bytes', width: 8, queries: [{ expr: 'sum(increase(images_upload_bytes_sum{job="platform"}[1h]))', legend: 'bytes received' }] },
+        {
+          title: 'Uploads by result',
+          kind: 'timeseries',
+          unit: 'ops',
+          width: 8,
+          stack: true,
+          queries: [{ expr: `sum by (result) (rate(images_uploads_total{job="platform"}[${RATE}]))`, legend: '{{result}}' }],
+        },
+        {
+          title: 'Bytes uploaded per hour',
+          kind: 'timeseries',
+          unit: 'bytes',
+          width: 8,
+          queries: [{ expr: 'sum(increase(images_upload_bytes_sum{job="platform"}[1h]))', legend: 'bytes received' }],
+        },
         {
           title: 'Images stored / bytes stored',
           kind: 'stat',
           width: 8,
-          description: 'Images: the services\' own count. Bytes: MinIO\'s usage (Kubernetes only; the local storage driver has no such metric).',
+          description: "Images: the services' own count. Bytes: MinIO's usage (Kubernetes only; the local storage driver has no such metric).",
           queries: [
             { expr: 'max(images_stored{job="platform"})', legend: 'images stored', instant: true },
             { expr: 'max(minio_cluster_usage_total_bytes{job="platform"})', legend: 'bytes stored', instant: true },
@@ -342,14 +499,24 @@ export const business: DashboardSpec = {
           kind: 'timeseries',
           unit: 's',
           width: 12,
-          queries: [{ expr: `histogram_quantile(0.99, sum by (operation, le) (rate(images_processing_duration_seconds_bucket{job="platform"}[${RATE}])))`, legend: '{{operation}}' }],
+          queries: [
+            {
+              expr: `histogram_quantile(0.99, sum by (operation, le) (rate(images_processing_duration_seconds_bucket{job="platform"}[${RATE}])))`,
+              legend: '{{operation}}',
+            },
+          ],
         },
         {
           title: 'Object storage operations p99 by operation and result',
           kind: 'timeseries',
           unit: 's',
           width: 12,
-          queries: [{ expr: `histogram_quantile(0.99, sum by (operation, result, le) (rate(images_storage_operation_duration_seconds_bucket{job="platform"}[${RATE}])))`, legend: '{{operation}} {{result}}' }],
+          queries: [
+            {
+              expr: `histogram_quantile(0.99, sum by (operation, result, le) (rate(images_storage_operation_duration_seconds_bucket{job="platform"}[${RATE}])))`,
+              legend: '{{operation}} {{result}}',
+            },
+          ],
         },
       ],
     },

@@ -17,7 +17,10 @@ export function sloDashboard(slos: readonly Slo[]): DashboardSpec {
   // One window per SLO today (30d); several would each have their own series.
   const windowRatio = [...new Set(slos.map((s) => s.window))].map((w) => `slo:sli_error:ratio_rate${w}{${pick}}`).join(' or ');
   const factors = [...new Set(BURN_RATE_ALERTS.map((a) => a.factor))].sort((a, b) => a - b);
-  const burnThresholds: Array<readonly [number | null, string]> = [[null, 'green'], ...factors.map((f, i) => [f, ['yellow', 'orange', 'red', 'dark-red'][i] ?? 'red'] as const)];
+  const burnThresholds: Array<readonly [number | null, string]> = [
+    [null, 'green'],
+    ...factors.map((f, i) => [f, ['yellow', 'orange', 'red', 'dark-red'][i] ?? 'red'] as const),
+  ];
 
   const slowByRoute: PanelSpec = {
     title: 'Slow requests by route (above the SLO threshold)',
@@ -41,7 +44,8 @@ export function sloDashboard(slos: readonly Slo[]): DashboardSpec {
   return {
     uid: SLO_DASHBOARD_UID,
     title: 'SLOs',
-    description: 'Service level objectives from monitoring/slos.yaml: objective, SLI and error budget remaining over the window, burn rate per alert window, and the failed or slow requests that burned it.',
+    description:
+      'Service level objectives from monitoring/slos.yaml: objective, SLI and error budget remaining over the window, burn rate per alert window, and the failed or slow requests that burned it.',
     tags: ['sre-platform', 'slo'],
     source: 'monitoring/grafana/src/slo-dashboard.ts (from monitoring/slos.yaml)',
     timeFrom: 'now-7d',
@@ -58,12 +62,40 @@ export function sloDashboard(slos: readonly Slo[]): DashboardSpec {
             kind: 'table',
             width: 24,
             mergeTable: true,
-            description: 'SLI = share of good events over the SLO window (30 days, or what Prometheus holds of it). Budget remaining = 1 - bad share / (1 - objective); negative when overspent.',
+            description:
+              'SLI = share of good events over the SLO window (30 days, or what Prometheus holds of it). Budget remaining = 1 - bad share / (1 - objective); negative when overspent.',
             overrides: [
-              { matcher: { id: 'byName', options: 'Value #A' }, properties: [{ id: 'displayName', value: 'objective' }, { id: 'unit', value: 'percentunit' }, { id: 'decimals', value: 2 }] },
-              { matcher: { id: 'byName', options: 'Value #B' }, properties: [{ id: 'displayName', value: 'SLI (window)' }, { id: 'unit', value: 'percentunit' }, { id: 'decimals', value: 3 }] },
-              { matcher: { id: 'byName', options: 'Value #C' }, properties: [{ id: 'displayName', value: 'budget remaining' }, { id: 'unit', value: 'percentunit' }, { id: 'decimals', value: 1 }] },
-              { matcher: { id: 'byName', options: 'Value #D' }, properties: [{ id: 'displayName', value: 'burn rate (1h)' }, { id: 'decimals', value: 1 }] },
+              {
+                matcher: { id: 'byName', options: 'Value #A' },
+                properties: [
+                  { id: 'displayName', value: 'objective' },
+                  { id: 'unit', value: 'percentunit' },
+                  { id: 'decimals', value: 2 },
+                ],
+              },
+              {
+                matcher: { id: 'byName', options: 'Value #B' },
+                properties: [
+                  { id: 'displayName', value: 'SLI (window)' },
+                  { id: 'unit', value: 'percentunit' },
+                  { id: 'decimals', value: 3 },
+                ],
+              },
+              {
+                matcher: { id: 'byName', options: 'Value #C' },
+                properties: [
+                  { id: 'displayName', value: 'budget remaining' },
+                  { id: 'unit', value: 'percentunit' },
+                  { id: 'decimals', value: 1 },
+                ],
+              },
+              {
+                matcher: { id: 'byName', options: 'Value #D' },
+                properties: [
+                  { id: 'displayName', value: 'burn rate (1h)' },
+                  { id: 'decimals', value: 1 },
+                ],
+              },
             ],
             queries: [
               { expr: `max by (service, slo) (slo:objective:ratio{${pick}})` },
@@ -77,7 +109,11 @@ export function sloDashboard(slos: readonly Slo[]): DashboardSpec {
             kind: 'timeseries',
             unit: 'percentunit',
             width: 12,
-            thresholds: [[null, 'red'], [0, 'orange'], [0.25, 'green']],
+            thresholds: [
+              [null, 'red'],
+              [0, 'orange'],
+              [0.25, 'green'],
+            ],
             queries: [{ expr: `slo:error_budget_remaining:ratio{${pick}}`, legend: '{{service}} {{slo}}' }],
           },
           {
@@ -123,7 +159,12 @@ export function sloDashboard(slos: readonly Slo[]): DashboardSpec {
             width: 12,
             stack: true,
             description: 'Failed requests (5xx), the bad events of the availability SLOs.',
-            queries: [{ expr: `sum by (service, route, status_code) (rate(http_requests_total{job="platform", service=~"$service", status_code=~"5.."}[${RATE}]))`, legend: '{{service}} {{route}} {{status_code}}' }],
+            queries: [
+              {
+                expr: `sum by (service, route, status_code) (rate(http_requests_total{job="platform", service=~"$service", status_code=~"5.."}[${RATE}]))`,
+                legend: '{{service}} {{route}} {{status_code}}',
+              },
+            ],
           },
           slowByRoute,
           {

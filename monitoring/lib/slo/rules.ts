@@ -71,7 +71,11 @@ function recordingGroup(slo: Slo) {
   });
   rules.push({ record: 'slo:objective:ratio', expr: `vector(${slo.objective})`, labels: labels(slo) });
   rules.push({ record: 'slo:error_budget:ratio', expr: `vector(${slo.errorBudget})`, labels: labels(slo) });
-  rules.push({ record: 'slo:error_budget_remaining:ratio', expr: `1 - slo:sli_error:ratio_rate${slo.window}${sel(slo)} / ${slo.errorBudget}`, labels: labels(slo) });
+  rules.push({
+    record: 'slo:error_budget_remaining:ratio',
+    expr: `1 - slo:sli_error:ratio_rate${slo.window}${sel(slo)} / ${slo.errorBudget}`,
+    labels: labels(slo),
+  });
   return { name: `slo-${slo.service}-${slo.slo}`, rules };
 }
 
@@ -111,7 +115,10 @@ const HEADER = (what: string) =>
   '# yamllint disable rule:line-length\n';
 
 export function sloRecordingRulesYaml(slos: readonly Slo[]): string {
-  return HEADER('SLI ratios per window, SLO constants and error budget remaining, one group per SLO') + stringify({ groups: slos.map(recordingGroup) }, { lineWidth: 0 });
+  return (
+    HEADER('SLI ratios per window, SLO constants and error budget remaining, one group per SLO') +
+    stringify({ groups: slos.map(recordingGroup) }, { lineWidth: 0 })
+  );
 }
 
 export function sloAlertRulesYaml(slos: readonly Slo[], runbookBase: string): string {

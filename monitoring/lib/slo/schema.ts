@@ -47,17 +47,15 @@ const service = z.strictObject({
     .refine((s) => s.availability || s.latency, { error: 'needs at least one of availability, latency' }),
 });
 
-export const slosSchema = z
-  .strictObject({ services: z.array(service).min(1, { error: 'must list at least one service' }) })
-  .superRefine((doc, ctx) => {
-    const seen = new Set<string>();
-    doc.services.forEach((s, i) => {
-      for (const key of [s.name, `service label ${s.service}`]) {
-        if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['services', i], message: `duplicate ${key.startsWith('service') ? key : `name ${key}`}` });
-        seen.add(key);
-      }
-    });
+export const slosSchema = z.strictObject({ services: z.array(service).min(1, { error: 'must list at least one service' }) }).superRefine((doc, ctx) => {
+  const seen = new Set<string>();
+  doc.services.forEach((s, i) => {
+    for (const key of [s.name, `service label ${s.service}`]) {
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['services', i], message: `duplicate ${key.startsWith('service') ? key : `name ${key}`}` });
+      seen.add(key);
+    }
   });
+});
 
 export type SlosDocument = z.infer<typeof slosSchema>;
 export type SloKind = 'availability' | 'latency';

@@ -84,10 +84,12 @@ export async function fetchSloStatus(prometheusUrl: string, slos: readonly Slo[]
         window: slo.window,
         ...(windowRatio !== undefined ? { sli: 1 - windowRatio } : {}),
         ...(remainingByKey.get(k) !== undefined ? { errorBudgetRemaining: remainingByKey.get(k) } : {}),
-        burnRates: Object.fromEntries(ALERT_WINDOWS.map((w) => {
-          const r = ratioByWindow.get(w)?.get(k);
-          return [w, r === undefined ? undefined : r / slo.errorBudget];
-        })),
+        burnRates: Object.fromEntries(
+          ALERT_WINDOWS.map((w) => {
+            const r = ratioByWindow.get(w)?.get(k);
+            return [w, r === undefined ? undefined : r / slo.errorBudget];
+          }),
+        ),
         alerts: alerts
           .filter((a) => key(a.metric) === k)
           .map((a) => `${a.metric.severity === 'critical' ? 'page' : 'ticket'} ${a.metric.long_window}/${a.metric.short_window} (${a.metric.alertstate})`)
@@ -115,6 +117,10 @@ export function formatSloTable(rows: readonly SloStatus[]): string {
     r.alerts.length ? r.alerts.join(', ') : r.sli === undefined ? 'no traffic' : '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i >= 2 && i < cells.length - 1 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= 2 && i < cells.length - 1 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...body.map(line)].join('\n');
 }

@@ -169,7 +169,10 @@ export function remoteKeySource(options: RemoteKeySourceOptions): KeySource {
         if (current) return current;
         // No keys at all yet (Auth still starting): try again soon rather than at the next refresh, or an
         // instance that saw no request before Auth went down would have no keys for the whole outage.
-        const retry = setTimeout(() => void (closed ? undefined : fetchKeys().catch(() => undefined)), Math.min(startRetryMs, options.refreshIntervalMs ?? 5 * 60_000));
+        const retry = setTimeout(
+          () => void (closed ? undefined : fetchKeys().catch(() => undefined)),
+          Math.min(startRetryMs, options.refreshIntervalMs ?? 5 * 60_000),
+        );
         retry.unref();
         startRetryMs = Math.min(startRetryMs * 2, 5000);
         throw err;

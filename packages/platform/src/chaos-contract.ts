@@ -31,9 +31,22 @@ export interface ChaosController {
 /** Upper bounds of the settings: enough for any drill, not enough to take the node down. */
 const MAX = { latencyMs: 120_000, workers: 8, mbPerSecond: 512, maxMb: 8192 } as const;
 
-const int = (min: number, max: number) => z.number().int(`must be an integer from ${min} to ${max}`).min(min, `must be an integer from ${min} to ${max}`).max(max, `must be an integer from ${min} to ${max}`);
-const share = z.number().gt(0, 'must be a number in (0, 1]').lte(1, 'must be a number in (0, 1]').meta({ description: 'Share of public requests affected (default 1).' });
-const pathPrefix = z.string().startsWith('/', 'must be a path starting with /').max(200, 'must be a path starting with /').meta({ description: 'Only requests whose path starts with this.' });
+const int = (min: number, max: number) =>
+  z
+    .number()
+    .int(`must be an integer from ${min} to ${max}`)
+    .min(min, `must be an integer from ${min} to ${max}`)
+    .max(max, `must be an integer from ${min} to ${max}`);
+const share = z
+  .number()
+  .gt(0, 'must be a number in (0, 1]')
+  .lte(1, 'must be a number in (0, 1]')
+  .meta({ description: 'Share of public requests affected (default 1).' });
+const pathPrefix = z
+  .string()
+  .startsWith('/', 'must be a path starting with /')
+  .max(200, 'must be a path starting with /')
+  .meta({ description: 'Only requests whose path starts with this.' });
 
 /**
  * Settings accepted by `PUT /chaos/faults/:fault` (JSON body), one strict schema per fault: a

@@ -41,7 +41,10 @@ export function chaosRoutes(options: ChaosRoutesOptions) {
       if (presented === undefined || !tokenMatches(presented, options.token)) {
         log.warn({ ip: request.ip, url: request.url }, 'chaos request refused: bad or missing token');
         const e = chaosErrors.CHAOS_UNAUTHORIZED();
-        return reply.code(e.statusCode).header('www-authenticate', 'Bearer').send(errorBody(e.code, e.message, request.id));
+        return reply
+          .code(e.statusCode)
+          .header('www-authenticate', 'Bearer')
+          .send(errorBody(e.code, e.message, request.id));
       }
       return undefined;
     });

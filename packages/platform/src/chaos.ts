@@ -70,10 +70,20 @@ export function installChaos(platform: Platform, app: FastifyInstance, managemen
     new Gauge({ name: 'chaos_fault_active', help: 'Injected faults switched on: 1 on, 0 off.', labelNames: ['fault'], registers: [registry] });
   const togglesTotal =
     (registry.getSingleMetric('chaos_fault_toggles_total') as Counter<'fault' | 'action'> | undefined) ??
-    new Counter({ name: 'chaos_fault_toggles_total', help: 'Fault injection switches, by fault and action (on, off, expired).', labelNames: ['fault', 'action'], registers: [registry] });
+    new Counter({
+      name: 'chaos_fault_toggles_total',
+      help: 'Fault injection switches, by fault and action (on, off, expired).',
+      labelNames: ['fault', 'action'],
+      registers: [registry],
+    });
   const injectedTotal =
     (registry.getSingleMetric('chaos_injected_requests_total') as Counter<'fault'> | undefined) ??
-    new Counter({ name: 'chaos_injected_requests_total', help: 'Public requests delayed or failed on purpose, by fault.', labelNames: ['fault'], registers: [registry] });
+    new Counter({
+      name: 'chaos_injected_requests_total',
+      help: 'Public requests delayed or failed on purpose, by fault.',
+      labelNames: ['fault'],
+      registers: [registry],
+    });
   const enabledGauge =
     (registry.getSingleMetric('chaos_enabled') as Gauge | undefined) ??
     new Gauge({ name: 'chaos_enabled', help: '1 when fault injection can be switched on (CHAOS_ENABLED=true).', registers: [registry] });

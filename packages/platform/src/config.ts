@@ -127,11 +127,7 @@ function deepFreeze<T>(value: T): Readonly<T> {
  * Parses `env` against `schema`, reporting every problem at once. Messages name variables and
  * rules, never values.
  */
-export function parseConfig<S extends z.ZodType>(
-  service: string,
-  schema: S,
-  env: Record<string, string | undefined>,
-): Readonly<z.output<S>> {
+export function parseConfig<S extends z.ZodType>(service: string, schema: S, env: Record<string, string | undefined>): Readonly<z.output<S>> {
   const result = schema.safeParse(env);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {

@@ -46,8 +46,8 @@ export function openDatabase<DB>(options: DatabaseOptions): Database<DB> {
       db,
       kind: 'postgres',
       ping: async () => {
-      await sql`select 1`.execute(db);
-    },
+        await sql`select 1`.execute(db);
+      },
       close: () => db.destroy(),
     };
   }
@@ -86,7 +86,12 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const { code, message } = e as { code?: unknown; message?: unknown };
     if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
-    if (typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed|Query read timeout/i.test(message)) {
+    if (
+      typeof message === 'string' &&
+      /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed|Query read timeout/i.test(
+        message,
+      )
+    ) {
       return true;
     }
     if (e instanceof AggregateError && e.errors.some(isDatabaseUnavailable)) return true;

@@ -53,7 +53,9 @@ export type ErrorFactory = (message?: string, options?: { headers?: Record<strin
  * Turns a catalogue into factories: `errors.AUTH_EMAIL_TAKEN()` builds the AppError with the
  * catalogued status and message. The catalogue stays the one place codes and statuses live.
  */
-export function defineErrorCatalogue<const C extends Record<string, ErrorDefinition>>(catalogue: C): {
+export function defineErrorCatalogue<const C extends Record<string, ErrorDefinition>>(
+  catalogue: C,
+): {
   readonly [K in keyof C]: ErrorFactory;
 } & { readonly catalogue: C } {
   const factories: Record<string, unknown> = { catalogue };

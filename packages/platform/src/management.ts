@@ -15,7 +15,10 @@ export interface ManagementOptions {
  * Keeping them off the public port means a NetworkPolicy can open them to `monitoring` only.
  */
 export function createManagementApp(platform: Platform, options: ManagementOptions = {}): FastifyInstance {
-  const app = Fastify({ loggerInstance: platform.logger.child({ port: 'management' }) as FastifyBaseLogger, logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }) });
+  const app = Fastify({
+    loggerInstance: platform.logger.child({ port: 'management' }) as FastifyBaseLogger,
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
+  });
   installErrorHandling(app);
   withZod(app);
 
@@ -37,8 +40,9 @@ export function createManagementApp(platform: Platform, options: ManagementOptio
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 
-  if (options.register) void app.register(async function managementRoutes(scope) {
-    await options.register?.(scope);
-  });
+  if (options.register)
+    void app.register(async function managementRoutes(scope) {
+      await options.register?.(scope);
+    });
   return app;
 }

@@ -36,9 +36,17 @@ export function answerClientError(err: Error & { code?: string }, socket: Socket
   const e = clientErrorFor(err.code);
   const requestId = randomUUID();
   const body = JSON.stringify(errorBody(e.code, e.message, requestId));
-  const headers = { ...FRAMEWORK_ERROR_HEADERS, 'x-request-id': requestId, 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), connection: 'close' };
+  const headers = {
+    ...FRAMEWORK_ERROR_HEADERS,
+    'x-request-id': requestId,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    connection: 'close',
+  };
   if (socket.writable) {
-    const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\r\n');
+    const head = Object.entries(headers)
+      .map(([name, value]) => `${name}: ${value}`)
+      .join('\r\n');
     socket.write(`HTTP/1.1 ${e.statusCode} ${STATUS_CODES[e.statusCode] ?? 'Error'}\r\n${head}\r\n\r\n${body}`);
   }
   socket.destroy();
@@ -48,6 +56,11 @@ export function answerClientError(err: Error & { code?: string }, socket: Socket
 export function answerUnsupportedExpectation(req: IncomingMessage, res: ServerResponse): void {
   const e = errors.EXPECTATION_FAILED();
   const requestId = requestIdFrom(req);
-  res.writeHead(e.statusCode, { ...FRAMEWORK_ERROR_HEADERS, 'x-request-id': requestId, 'content-type': 'application/json; charset=utf-8', connection: 'close' });
+  res.writeHead(e.statusCode, {
+    ...FRAMEWORK_ERROR_HEADERS,
+    'x-request-id': requestId,
+    'content-type': 'application/json; charset=utf-8',
+    connection: 'close',
+  });
   res.end(JSON.stringify(errorBody(e.code, e.message, requestId)));
 }

@@ -61,9 +61,7 @@ interface ValidationIssue {
 export function invalidRequestAs(codes: Partial<Record<RequestPart, ErrorFactory>>) {
   return (issues: ValidationIssue[], part: string): Error => {
     const factory = codes[part as RequestPart];
-    const detail = issues
-      .map((i) => `${(i.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.') || part}: ${i.message ?? 'invalid'}`)
-      .join('; ');
+    const detail = issues.map((i) => `${(i.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.') || part}: ${i.message ?? 'invalid'}`).join('; ');
     if (factory) {
       const e: AppError = factory();
       return factory(`${e.message.replace(/\.$/, '')}: ${detail}.`);

@@ -4,7 +4,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, calculateJwkThumbprint, exportJWK, type JSONWebKeySet, type JWK } from 'jose';
-import { TokenVerificationError, bearerToken, createAccessTokenVerifier, createLogger, remoteKeySource, staticKeySource, type TokenFailure } from '../src/index.js';
+import {
+  TokenVerificationError,
+  bearerToken,
+  createAccessTokenVerifier,
+  createLogger,
+  remoteKeySource,
+  staticKeySource,
+  type TokenFailure,
+} from '../src/index.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const ISSUER = 'sre-platform-auth';
@@ -79,19 +87,39 @@ describe('createAccessTokenVerifier with local keys', () => {
     ['garbage', async () => 'not-a-jwt', 'malformed'],
     ['an expired token', () => sign(key, {}, {}, -3600), 'expired'],
     ['alg none', async () => `${b64({ alg: 'none', typ: 'at+jwt' })}.${(await sign(key)).split('.')[1]}.`, 'invalid'],
-    ['HS256 signed with the public key (algorithm confusion)', async () => {
-      const input = `${b64({ alg: 'HS256', kid: key.kid, typ: 'at+jwt' })}.${(await sign(key)).split('.')[1]}`;
-      return `${input}.${createHmac('sha256', key.publicPem).update(input).digest('base64url')}`;
-    }, 'invalid'],
-    ['a tampered payload', async () => {
-      const [h, p, s] = (await sign(key)).split('.');
-      const payload = JSON.parse(Buffer.from(p!, 'base64url').toString()) as Record<string, unknown>;
-      return `${h}.${b64({ ...payload, sub: 'someone-else' })}.${s}`;
-    }, 'invalid'],
+    [
+      'HS256 signed with the public key (algorithm confusion)',
+      async () => {
+        const input = `${b64({ alg: 'HS256', kid: key.kid, typ: 'at+jwt' })}.${(await sign(key)).split('.')[1]}`;
+        return `${input}.${createHmac('sha256', key.publicPem).update(input).digest('base64url')}`;
+      },
+      'invalid',
+    ],
+    [
+      'a tampered payload',
+      async () => {
+        const [h, p, s] = (await sign(key)).split('.');
+        const payload = JSON.parse(Buffer.from(p!, 'base64url').toString()) as Record<string, unknown>;
+        return `${h}.${b64({ ...payload, sub: 'someone-else' })}.${s}`;
+      },
+      'invalid',
+    ],
     ['the wrong issuer', () => sign(key, { iss: 'evil' }), 'invalid'],
     ['the wrong audience', () => sign(key, { aud: 'other-platform' }), 'invalid'],
     ['typ JWT instead of at+jwt', () => sign(key, {}, { typ: 'JWT' }), 'invalid'],
-    ['a missing jti', () => new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'at+jwt' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('x').setIssuedAt().setExpirationTime('5m').sign(key.privateKey), 'invalid'],
+    [
+      'a missing jti',
+      () =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'at+jwt' })
+          .setIssuer(ISSUER)
+          .setAudience(AUDIENCE)
+          .setSubject('x')
+          .setIssuedAt()
+          .setExpirationTime('5m')
+          .sign(key.privateKey),
+      'invalid',
+    ],
     ['a key nobody published', () => sign(other), 'invalid'],
     ['our kid on a foreign signature', () => sign(other, {}, { kid: key.kid }), 'invalid'],
   ];
@@ -130,7 +158,8 @@ describe('remoteKeySource', () => {
     if (server.listening) await stop();
   });
 
-  const source = (options: { unknownKeyCooldownMs: number }) => remoteKeySource({ jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json`, logger, refreshIntervalMs: 3_600_000, ...options });
+  const source = (options: { unknownKeyCooldownMs: number }) =>
+    remoteKeySource({ jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json`, logger, refreshIntervalMs: 3_600_000, ...options });
 
   it('loads keys at creation, serves them from memory while the JWKS server is down, and never fetches per request', async () => {
     const keySource = source({ unknownKeyCooldownMs: 0 });
@@ -195,7 +224,10 @@ describe('remoteKeySource', () => {
       status = 200;
       served = { keys: [] };
       const after = await keySource.onUnknownKey();
-      assert.deepEqual(after.keys.map((k) => k.kid), [k1.kid]);
+      assert.deepEqual(
+        after.keys.map((k) => k.kid),
+        [k1.kid],
+      );
       assert.equal(await reasonOf(verifier.verify(await sign(k1))), 'accepted');
     } finally {
       status = 200;
@@ -240,4 +272,3 @@ async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<
     await new Promise((r) => setTimeout(r, 10));
   }
 }
-

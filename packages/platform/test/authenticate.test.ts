@@ -47,7 +47,7 @@ describe('authenticate (one token check for every service)', () => {
     }
   });
 
-  it('answers a bad, malformed or expired token with invalid_token, and the service\'s own codes', async () => {
+  it("answers a bad, malformed or expired token with invalid_token, and the service's own codes", async () => {
     const cases: Array<[TokenFailure | { sub: string }, string, string]> = [
       ['invalid', `Bearer ${JWT}`, 'DEMO_UNAUTHORIZED'],
       [{ sub: 'u1' }, 'Basic dXNlcjpwYXNz', 'DEMO_UNAUTHORIZED'],

@@ -27,7 +27,11 @@ async function metric(management: ReturnType<typeof build>['management'], patter
 describe('fault injection (chaos)', () => {
   it('is absent (404) on the management port unless CHAOS_ENABLED=true, even with the token', async () => {
     const { management, controller } = build({ CHAOS_ENABLED: false, CHAOS_ADMIN_TOKEN: TOKEN });
-    for (const [method, url] of [['GET', '/chaos'], ['PUT', '/chaos/faults/readiness'], ['DELETE', '/chaos']] as const) {
+    for (const [method, url] of [
+      ['GET', '/chaos'],
+      ['PUT', '/chaos/faults/readiness'],
+      ['DELETE', '/chaos'],
+    ] as const) {
       const res = await management.inject({ method, url, headers: auth, payload: method === 'PUT' ? { durationMs: 1000 } : undefined });
       assert.equal(res.statusCode, 404, `${method} ${url}`);
     }
@@ -107,7 +111,10 @@ describe('fault injection (chaos)', () => {
     assert.match((await metric(management, /^chaos_fault_active\{fault="readiness"\}/)) ?? '', / 1$/);
     assert.match((await metric(management, /^service_health_check_status\{check="chaos"\}/)) ?? '', / 0$/);
     const state = (await management.inject({ method: 'GET', url: '/chaos', headers: auth })).json() as { faults: Array<{ fault: string }> };
-    assert.deepEqual(state.faults.map((f) => f.fault), ['readiness']);
+    assert.deepEqual(
+      state.faults.map((f) => f.fault),
+      ['readiness'],
+    );
     assert.ok(lines.some((l) => l.msg === 'chaos fault switched on' && l.fault === 'readiness'));
 
     const off = await management.inject({ method: 'DELETE', url: '/chaos/faults/readiness', headers: auth });
@@ -122,7 +129,10 @@ describe('fault injection (chaos)', () => {
     const { management, lines } = build({ CHAOS_ENABLED: true, CHAOS_ADMIN_TOKEN: TOKEN });
     await management.inject({ method: 'PUT', url: '/chaos/faults/readiness', headers: auth, payload: { durationMs: 300 } });
     assert.equal((await management.inject({ method: 'GET', url: '/readyz' })).statusCode, 503);
-    await waitFor(async () => (await management.inject({ method: 'GET', url: '/readyz' })).statusCode === 200, { timeoutMs: 10_000, what: 'readiness to heal' });
+    await waitFor(async () => (await management.inject({ method: 'GET', url: '/readyz' })).statusCode === 200, {
+      timeoutMs: 10_000,
+      what: 'readiness to heal',
+    });
     assert.match((await metric(management, /^chaos_fault_toggles_total\{fault="readiness",action="expired"\}/)) ?? '', / 1$/);
     assert.ok(lines.some((l) => l.msg === 'chaos fault switched off' && l.action === 'expired'));
   });
@@ -166,7 +176,10 @@ describe('fault injection (chaos)', () => {
     const wallStart = performance.now();
     await management.inject({ method: 'PUT', url: '/chaos/faults/cpu', headers: auth, payload: { durationMs: 1500, workers: 1 } });
     assert.equal((await app.inject({ method: 'GET', url: '/api/items' })).statusCode, 200);
-    await waitFor(async () => !/fault="cpu"\} 1/.test((await management.inject({ method: 'GET', url: '/metrics' })).body), { timeoutMs: 15_000, what: 'cpu fault to expire' });
+    await waitFor(async () => !/fault="cpu"\} 1/.test((await management.inject({ method: 'GET', url: '/metrics' })).body), {
+      timeoutMs: 15_000,
+      what: 'cpu fault to expire',
+    });
     const used = process.cpuUsage(before);
     const cpuMs = (used.user + used.system) / 1000;
     // The worker spun for most of its 1.5 s: far more CPU than an idle process would use.

@@ -36,7 +36,11 @@ type Body = { error: { code: string; message: string; requestId: string } };
 describe('client errors never become 500', () => {
   it('maps a plugin error carrying a 4xx status (FST_STATIC_FORBIDDEN_PATH 403, 416, 418) to a catalogued 4xx', async () => {
     const { app } = build();
-    for (const [url, status, code] of [['/static-forbidden', 403, 'FORBIDDEN'], ['/range', 416, 'RANGE_NOT_SATISFIABLE'], ['/teapot', 400, 'VALIDATION_FAILED']] as const) {
+    for (const [url, status, code] of [
+      ['/static-forbidden', 403, 'FORBIDDEN'],
+      ['/range', 416, 'RANGE_NOT_SATISFIABLE'],
+      ['/teapot', 400, 'VALIDATION_FAILED'],
+    ] as const) {
       const res = await app.inject({ method: 'GET', url });
       assert.equal(res.statusCode, status, url);
       const body = res.json() as Body;
@@ -48,7 +52,10 @@ describe('client errors never become 500', () => {
 
   it("answers the router's bad-URL 400 and overlong-segment 414 in the one shape, with request id, security headers and a metric", async () => {
     const { app, platform } = build();
-    for (const [url, status, code] of [['/items/%E0%A4%A', 400, 'BAD_URL'], [`/items/${'a'.repeat(300)}`, 414, 'URI_TOO_LONG']] as const) {
+    for (const [url, status, code] of [
+      ['/items/%E0%A4%A', 400, 'BAD_URL'],
+      [`/items/${'a'.repeat(300)}`, 414, 'URI_TOO_LONG'],
+    ] as const) {
       const res = await app.inject({ method: 'GET', url, headers: { 'x-request-id': `req-${status}` } });
       assert.equal(res.statusCode, status, url);
       const body = res.json() as Body;

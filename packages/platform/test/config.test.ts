@@ -41,7 +41,10 @@ describe('placeholder secrets', () => {
       assert.fail('should throw');
     } catch (err) {
       assert.ok(err instanceof ConfigError);
-      assert.deepEqual(err.problems.map((p) => p.split(' ')[0]), ['DATABASE_URL', 'S3_SECRET_ACCESS_KEY']);
+      assert.deepEqual(
+        err.problems.map((p) => p.split(' ')[0]),
+        ['DATABASE_URL', 'S3_SECRET_ACCESS_KEY'],
+      );
       assert.ok(!err.message.includes('postgres://'));
     }
   });

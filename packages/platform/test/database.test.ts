@@ -17,7 +17,11 @@ interface CounterDb {
 const migrations: Record<string, Migration> = {
   '0001_counters': {
     async up(db: Kysely<any>) {
-      await db.schema.createTable('counters').addColumn('name', 'text', (c) => c.primaryKey()).addColumn('value', 'integer', (c) => c.notNull()).execute();
+      await db.schema
+        .createTable('counters')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'integer', (c) => c.notNull())
+        .execute();
     },
   },
   '0002_seed': {
@@ -57,7 +61,11 @@ describe('PGlite through Kysely (embedded database, no server)', () => {
           database.db.transaction().execute(async (trx) => {
             const { value } = await trx.selectFrom('counters').select('value').where('name', '=', 'c').executeTakeFirstOrThrow();
             await new Promise((r) => setTimeout(r, 1)); // let others try to interleave
-            await trx.updateTable('counters').set({ value: value + 1 }).where('name', '=', 'c').execute();
+            await trx
+              .updateTable('counters')
+              .set({ value: value + 1 })
+              .where('name', '=', 'c')
+              .execute();
           }),
         ),
       );
@@ -152,7 +160,10 @@ describe('PostgreSQL through Kysely', { skip: adminUrl ? false : 'TEST_POSTGRES_
     const closedPort = await freePort();
     const down = openDatabase<CounterDb>({ url: `postgres://postgres@127.0.0.1:${closedPort}/x`, logger, connectTimeoutMs: 1000 });
     try {
-      const err = await down.ping().then(() => undefined, (e: unknown) => e);
+      const err = await down.ping().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err, 'ping must fail');
       assert.equal(isDatabaseUnavailable(err), true, String(err));
     } finally {
@@ -160,7 +171,10 @@ describe('PostgreSQL through Kysely', { skip: adminUrl ? false : 'TEST_POSTGRES_
     }
     const up = openDatabase<CounterDb>({ url: adminUrl!, logger });
     try {
-      const syntax = await sql`selec 1`.execute(up.db).then(() => undefined, (e: unknown) => e);
+      const syntax = await sql`selec 1`.execute(up.db).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.equal(isDatabaseUnavailable(syntax), false);
     } finally {
       await up.close();

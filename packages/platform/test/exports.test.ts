@@ -43,9 +43,18 @@ async function recordModules(name: string, args: string[], env: NodeJS.ProcessEn
 describe('package boundaries: database code stays out of processes without a database (issue 11)', () => {
   it('the recorder sees database modules where they are loaded (control)', async () => {
     const run = await recordModules('control', ['--input-type=module', '-e', "await import('@sre/platform/db');"], {});
-    assert.ok(run.modules.some((m) => /\/node_modules\/pg\//.test(m)), `pg is recorded:\n${run.output}`);
-    assert.ok(run.modules.some((m) => /\/node_modules\/@electric-sql\/pglite\//.test(m)), 'PGlite is recorded');
-    assert.ok(run.modules.some((m) => /\/node_modules\/kysely\//.test(m)), 'Kysely is recorded');
+    assert.ok(
+      run.modules.some((m) => /\/node_modules\/pg\//.test(m)),
+      `pg is recorded:\n${run.output}`,
+    );
+    assert.ok(
+      run.modules.some((m) => /\/node_modules\/@electric-sql\/pglite\//.test(m)),
+      'PGlite is recorded',
+    );
+    assert.ok(
+      run.modules.some((m) => /\/node_modules\/kysely\//.test(m)),
+      'Kysely is recorded',
+    );
   });
 
   it('a running gateway process has loaded no pg, Kysely, PGlite or platform database module', async () => {
@@ -53,12 +62,29 @@ describe('package boundaries: database code stays out of processes without a dat
     const run = await recordModules(
       'gateway',
       ['services/gateway/src/main.ts'],
-      { HOST: '127.0.0.1', PORT: String(await freePort()), MANAGEMENT_PORT: String(await freePort()), WEB_ROOT: webRoot, DRAIN_DELAY_MS: '0', LOG_LEVEL: 'info', NODE_ENV: 'development' },
+      {
+        HOST: '127.0.0.1',
+        PORT: String(await freePort()),
+        MANAGEMENT_PORT: String(await freePort()),
+        WEB_ROOT: webRoot,
+        DRAIN_DELAY_MS: '0',
+        LOG_LEVEL: 'info',
+        NODE_ENV: 'development',
+      },
       /"msg":"service started"/,
     );
     assert.match(run.output, /"msg":"service started"/);
-    assert.ok(run.modules.some((m) => m.endsWith('/services/gateway/src/app.ts')), 'the recorder saw the gateway itself');
-    assert.ok(run.modules.some((m) => m.endsWith('/packages/platform/src/index.ts')), 'and the platform');
-    assert.deepEqual(run.modules.filter((m) => DATABASE_MODULE.test(m)), []);
+    assert.ok(
+      run.modules.some((m) => m.endsWith('/services/gateway/src/app.ts')),
+      'the recorder saw the gateway itself',
+    );
+    assert.ok(
+      run.modules.some((m) => m.endsWith('/packages/platform/src/index.ts')),
+      'and the platform',
+    );
+    assert.deepEqual(
+      run.modules.filter((m) => DATABASE_MODULE.test(m)),
+      [],
+    );
   });
 });

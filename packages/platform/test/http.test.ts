@@ -11,12 +11,18 @@ function build() {
   const { lines, destination } = captureLogs();
   const platform = createPlatform({ service: 'demo', config, logDestination: destination, collectProcessMetrics: false });
   const app = createHttpApp(platform, { config });
-  const catalogue = defineErrorCatalogue({ DEMO_BROKEN: { status: 503, message: 'Broken on purpose.' }, DEMO_BAD_ID: { status: 400, message: 'The id is malformed.' } });
+  const catalogue = defineErrorCatalogue({
+    DEMO_BROKEN: { status: 503, message: 'Broken on purpose.' },
+    DEMO_BAD_ID: { status: 400, message: 'The id is malformed.' },
+  });
   const api = app.withTypeProvider<ZodTypeProvider>();
   api.post('/echo', { schema: { body: z.strictObject({ name: z.string().max(10) }) } }, async (req) => req.body);
   api.get(
     '/typed/:id',
-    { schema: { params: z.object({ id: z.string().regex(/^\d+$/, 'must be digits') }), response: { 200: z.object({ id: z.string() }) } }, schemaErrorFormatter: invalidRequestAs({ params: catalogue.DEMO_BAD_ID }) },
+    {
+      schema: { params: z.object({ id: z.string().regex(/^\d+$/, 'must be digits') }), response: { 200: z.object({ id: z.string() }) } },
+      schemaErrorFormatter: invalidRequestAs({ params: catalogue.DEMO_BAD_ID }),
+    },
     async (req) => ({ id: req.params.id, secret: 'not in the schema' }),
   );
   api.get('/wrong-shape', { schema: { response: { 200: z.object({ count: z.number() }) } } }, async () => ({ count: 'three' }) as unknown as { count: number });
@@ -41,14 +47,18 @@ describe('platform HTTP app', () => {
 
   it('logs the trace id of a valid traceparent with the request id when tracing is off', async () => {
     const { app, lines } = build();
-    await app.inject({ method: 'GET', url: '/items/1', headers: { 'x-request-id': 'r1', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } });
+    await app.inject({
+      method: 'GET',
+      url: '/items/1',
+      headers: { 'x-request-id': 'r1', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+    });
     const line = lines.find((l) => l.msg === 'request completed');
     assert.equal(line?.requestId, 'r1');
     assert.equal(line?.trace_id, '4bf92f3577b34da6a3ce929d0e0e4736');
     assert.equal(line?.service, 'demo');
   });
 
-  it('answers a route\'s own catalogued code for an invalid part, with the schema\'s message', async () => {
+  it("answers a route's own catalogued code for an invalid part, with the schema's message", async () => {
     const { app } = build();
     const res = await app.inject({ method: 'GET', url: '/typed/abc' });
     assert.equal(res.statusCode, 400);
@@ -77,7 +87,12 @@ describe('platform HTTP app', () => {
   for (const [name, input, status, code] of badBodies) {
     it(`answers ${status} ${code} for ${name}`, async () => {
       const { app } = build();
-      const res = await app.inject({ method: 'POST', url: '/echo', payload: input.payload, headers: input.contentType ? { 'content-type': input.contentType } : {} });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/echo',
+        payload: input.payload,
+        headers: input.contentType ? { 'content-type': input.contentType } : {},
+      });
       assert.equal(res.statusCode, status);
       const body = res.json() as { error: { code: string; requestId: string; message: string } };
       assert.equal(body.error.code, code);
@@ -130,7 +145,12 @@ describe('management app', () => {
   it('liveness ignores dependencies; readiness reports each check and fails while one fails', async () => {
     const { platform, management } = build();
     let dbUp = false;
-    platform.health.addCheck({ name: 'database', check: async () => { if (!dbUp) throw new Error('connect ECONNREFUSED postgres://u:p@h/db'); } });
+    platform.health.addCheck({
+      name: 'database',
+      check: async () => {
+        if (!dbUp) throw new Error('connect ECONNREFUSED postgres://u:p@h/db');
+      },
+    });
     platform.health.addCheck({ name: 'slow', check: () => new Promise((r) => setTimeout(r, 5000)) });
     assert.equal((await management.inject({ url: '/livez' })).statusCode, 200);
     const down = await management.inject({ url: '/readyz' });
@@ -161,7 +181,12 @@ describe('management app', () => {
   it('a metrics scrape alone refreshes the health-check gauge', async () => {
     const { platform, management } = build();
     let storageUp = true;
-    platform.health.addCheck({ name: 'storage', check: async () => { if (!storageUp) throw new Error('down'); } });
+    platform.health.addCheck({
+      name: 'storage',
+      check: async () => {
+        if (!storageUp) throw new Error('down');
+      },
+    });
     assert.match((await management.inject({ url: '/metrics' })).body, /service_health_check_status\{check="storage"\} 1/);
     storageUp = false;
     assert.match((await management.inject({ url: '/metrics' })).body, /service_health_check_status\{check="storage"\} 0/);
@@ -218,4 +243,3 @@ describe('limits enforced by the listening server', () => {
     }
   });
 });
-

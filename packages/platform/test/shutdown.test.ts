@@ -39,7 +39,13 @@ describe('createShutdown', () => {
 
   it('is safe to trigger twice: one run, one exit', async () => {
     const { platform, exits, events, exit } = setup();
-    const shutdown = createShutdown({ platform, drainDelayMs: 10, timeoutMs: 10_000, exit, steps: [{ name: 'once', run: async () => void events.push('once') }] });
+    const shutdown = createShutdown({
+      platform,
+      drainDelayMs: 10,
+      timeoutMs: 10_000,
+      exit,
+      steps: [{ name: 'once', run: async () => void events.push('once') }],
+    });
     const first = shutdown('SIGTERM');
     const second = shutdown('SIGINT');
     assert.equal(first, second);

@@ -26,7 +26,12 @@ const collector = createServer((req: IncomingMessage, res: ServerResponse) => {
   let body = '';
   req.on('data', (c: Buffer) => (body += c));
   req.on('end', () => {
-    const parsed = JSON.parse(body) as { resourceSpans: Array<{ resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> }; scopeSpans: Array<{ spans: typeof received }> }> };
+    const parsed = JSON.parse(body) as {
+      resourceSpans: Array<{
+        resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> };
+        scopeSpans: Array<{ spans: typeof received }>;
+      }>;
+    };
     for (const rs of parsed.resourceSpans) {
       const service = rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
       for (const ss of rs.scopeSpans) for (const s of ss.spans) received.push({ ...s, service });
@@ -93,7 +98,10 @@ async function until<T>(what: string, probe: () => T | undefined): Promise<T> {
 describe('tracing in a service', () => {
   it('is off without an endpoint and with OTEL_SDK_DISABLED=true, without loading the SDK', async () => {
     assert.equal((await startTracing('x', { env: {} })).enabled, false);
-    assert.match((await startTracing('x', { env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', OTEL_SDK_DISABLED: 'true' } })).reason, /OTEL_SDK_DISABLED/);
+    assert.match(
+      (await startTracing('x', { env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', OTEL_SDK_DISABLED: 'true' } })).reason,
+      /OTEL_SDK_DISABLED/,
+    );
     assert.equal(tracing.enabled, true);
   });
 
@@ -103,7 +111,10 @@ describe('tracing in a service', () => {
     const { traceparent } = (await res.json()) as { traceparent: string };
     assert.match(traceparent, new RegExp(`^00-${callerTrace}-[0-9a-f]{16}-01$`));
     const requestLines = lines.filter((l) => l.requestId === 'r-trace');
-    assert.deepEqual(requestLines.map((l) => l.msg), ['handling', 'request completed']);
+    assert.deepEqual(
+      requestLines.map((l) => l.msg),
+      ['handling', 'request completed'],
+    );
     for (const line of requestLines) {
       assert.equal(line.trace_id, callerTrace);
       assert.match(String(line.span_id), /^[0-9a-f]{16}$/);
@@ -116,9 +127,16 @@ describe('tracing in a service', () => {
   it('puts the trace id of a request on its latency bucket as an exemplar, in OpenMetrics only', async () => {
     const res = await get('/items/2');
     const traceId = ((await res.json()) as { traceparent: string }).traceparent.split('-')[1]!;
-    const open = await management.inject({ method: 'GET', url: '/metrics', headers: { accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5' } });
+    const open = await management.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5' },
+    });
     assert.match(String(open.headers['content-type']), /^application\/openmetrics-text/);
-    assert.match(open.body, new RegExp(`^http_request_duration_seconds_bucket\\{[^}]*route="/items/:id"[^}]*\\} \\d+ # \\{trace_id="${traceId}"\\} [0-9.e-]+ [0-9.]+$`, 'm'));
+    assert.match(
+      open.body,
+      new RegExp(`^http_request_duration_seconds_bucket\\{[^}]*route="/items/:id"[^}]*\\} \\d+ # \\{trace_id="${traceId}"\\} [0-9.e-]+ [0-9.]+$`, 'm'),
+    );
     // Counters keep the series name every rule uses: the family is named without _total, samples with it.
     assert.match(open.body, /^# TYPE http_requests counter$/m);
     assert.match(open.body, /^http_requests_total\{/m);

@@ -27,19 +27,84 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TR
 
 /** Path segments that have broken routers, static servers and decoders before. */
 const SEGMENTS = [
-  '', '.', '..', '%2e%2e', '%2E%2e%2f', '..%2f..%2f', '...', '%', '%%', '%zz', '%E0%A4%A', '%C0%AE', '%00', 'a%00b',
-  '%ff%fe', '%uD800', '\u00e9', '%C3%A9', '\u{1F600}', '%F0%9F%98%80', '\u202e', '\uff41lice', '\u0430lice', 'CON', 'aux.txt',
-  '~', '.git', '.env', 'index.html', 'assets', 'favicon.svg', ':id', '*', ';', 'a;b=c', '%3B', '%2F', '\\', '%5C..%5C',
-  'x'.repeat(201), 'n'.repeat(256), 'y'.repeat(1000), 'z'.repeat(5000),
+  '',
+  '.',
+  '..',
+  '%2e%2e',
+  '%2E%2e%2f',
+  '..%2f..%2f',
+  '...',
+  '%',
+  '%%',
+  '%zz',
+  '%E0%A4%A',
+  '%C0%AE',
+  '%00',
+  'a%00b',
+  '%ff%fe',
+  '%uD800',
+  '\u00e9',
+  '%C3%A9',
+  '\u{1F600}',
+  '%F0%9F%98%80',
+  '\u202e',
+  '\uff41lice',
+  '\u0430lice',
+  'CON',
+  'aux.txt',
+  '~',
+  '.git',
+  '.env',
+  'index.html',
+  'assets',
+  'favicon.svg',
+  ':id',
+  '*',
+  ';',
+  'a;b=c',
+  '%3B',
+  '%2F',
+  '\\',
+  '%5C..%5C',
+  'x'.repeat(201),
+  'n'.repeat(256),
+  'y'.repeat(1000),
+  'z'.repeat(5000),
 ];
 
 /** Route prefixes of our services, so fuzzed requests reach real routes and not only the 404 handler. */
 const DEFAULT_PREFIXES = ['', '/', '/api', '/api/auth', '/api/images', '/register', '/login', '/me', '/images', '/.well-known'];
 
-const QUERIES = ['', '?', '?a=1', '?limit=-1', '?limit=99999999999999999999', '?cursor=%zz', '?cursor=' + 'c'.repeat(3000), '?a[b]=1&a[c]=2', '?__proto__[x]=1', '?%00=%00', '#frag'];
+const QUERIES = [
+  '',
+  '?',
+  '?a=1',
+  '?limit=-1',
+  '?limit=99999999999999999999',
+  '?cursor=%zz',
+  '?cursor=' + 'c'.repeat(3000),
+  '?a[b]=1&a[c]=2',
+  '?__proto__[x]=1',
+  '?%00=%00',
+  '#frag',
+];
 
 const HEADER_VALUES: Array<[string, string[]]> = [
-  ['content-type', ['application/json', 'application/json; charset=utf-16', 'text/plain', 'multipart/form-data', 'multipart/form-data; boundary=', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', '*/*', 'application/json\u0001', ';;;']],
+  [
+    'content-type',
+    [
+      'application/json',
+      'application/json; charset=utf-16',
+      'text/plain',
+      'multipart/form-data',
+      'multipart/form-data; boundary=',
+      'multipart/form-data; boundary=x',
+      'application/x-www-form-urlencoded',
+      '*/*',
+      'application/json\u0001',
+      ';;;',
+    ],
+  ],
   ['accept', ['*/*', 'text/html', 'application/json;q=0', 'x/y;q=abc', '']],
   ['accept-encoding', ['gzip', 'br;q=1, *;q=0', 'identity;q=0', 'nonsense']],
   ['range', ['bytes=0-0', 'bytes=999999999-', 'bytes=-1', 'bytes=5-1', 'bytes=0-1,2-3,4-5', 'pages=1-2', 'bytes=']],
@@ -56,8 +121,18 @@ const HEADER_VALUES: Array<[string, string[]]> = [
 ];
 
 const BODIES: Array<string | Buffer> = [
-  '', '{', '{}', 'null', '[]', '"x"', '{"email":1,"password":[]}', '{"__proto__":{"admin":true}}', '{"constructor":{"prototype":{"x":1}}}',
-  '{"email":"a@b.co","password":"' + 'p'.repeat(5000) + '"}', Buffer.from([0xff, 0xfe, 0x00, 0x01]), '--x\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc\r\n--x--\r\n',
+  '',
+  '{',
+  '{}',
+  'null',
+  '[]',
+  '"x"',
+  '{"email":1,"password":[]}',
+  '{"__proto__":{"admin":true}}',
+  '{"constructor":{"prototype":{"x":1}}}',
+  '{"email":"a@b.co","password":"' + 'p'.repeat(5000) + '"}',
+  Buffer.from([0xff, 0xfe, 0x00, 0x01]),
+  '--x\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc\r\n--x--\r\n',
 ];
 
 export interface FuzzOptions {

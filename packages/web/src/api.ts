@@ -133,7 +133,10 @@ export class ApiClient {
       });
     const res = await this.#authorized(async (token) => {
       const r = await attempt(token);
-      return new Response(r.body || null, { status: r.status, headers: r.retryAfter ? { 'retry-after': r.retryAfter, 'content-type': 'application/json' } : { 'content-type': 'application/json' } });
+      return new Response(r.body || null, {
+        status: r.status,
+        headers: r.retryAfter ? { 'retry-after': r.retryAfter, 'content-type': 'application/json' } : { 'content-type': 'application/json' },
+      });
     });
     onProgress(1);
     return (await res.json()) as ImageMeta;

@@ -267,25 +267,27 @@ ui.viewer.addEventListener('close', () => {
 ui.viewerClose.addEventListener('click', () => ui.viewer.close());
 ui.viewerDelete.addEventListener('click', () => ui.confirm.showModal());
 ui.confirmCancel.addEventListener('click', () => ui.confirm.close());
-ui.confirmDelete.addEventListener('click', () =>
-  void busy(ui.confirmDelete, async () => {
-    const tile = viewing;
-    if (!tile) return;
-    try {
-      await api.deleteImage(tile.meta.id);
-    } catch (err) {
-      // Already gone is what the user wanted.
-      if (!(err instanceof ApiError && err.info.code === 'IMAGES_NOT_FOUND')) throw err;
-    }
-    const index = [...tiles.keys()].indexOf(tile.meta.id);
-    removeTile(tile.meta.id);
-    viewing = undefined;
-    ui.confirm.close();
-    ui.viewer.close();
-    showMessage(`Deleted ${tile.meta.filename}.`);
-    const next = [...tiles.values()][Math.min(index, tiles.size - 1)];
-    (next?.button ?? ui.fileInput).focus();
-  }),
+ui.confirmDelete.addEventListener(
+  'click',
+  () =>
+    void busy(ui.confirmDelete, async () => {
+      const tile = viewing;
+      if (!tile) return;
+      try {
+        await api.deleteImage(tile.meta.id);
+      } catch (err) {
+        // Already gone is what the user wanted.
+        if (!(err instanceof ApiError && err.info.code === 'IMAGES_NOT_FOUND')) throw err;
+      }
+      const index = [...tiles.keys()].indexOf(tile.meta.id);
+      removeTile(tile.meta.id);
+      viewing = undefined;
+      ui.confirm.close();
+      ui.viewer.close();
+      showMessage(`Deleted ${tile.meta.filename}.`);
+      const next = [...tiles.values()][Math.min(index, tiles.size - 1)];
+      (next?.button ?? ui.fileInput).focus();
+    }),
 );
 
 // --- sign up, log in, log out ---
@@ -344,13 +346,15 @@ ui.loginForm.addEventListener('submit', (event) => {
   });
 });
 
-ui.logout.addEventListener('click', () =>
-  void busy(ui.logout, async () => {
-    await api.logout();
-    showSignedOut();
-    showMessage('You have logged out.');
-    ui.loginEmail.focus();
-  }),
+ui.logout.addEventListener(
+  'click',
+  () =>
+    void busy(ui.logout, async () => {
+      await api.logout();
+      showSignedOut();
+      showMessage('You have logged out.');
+      ui.loginEmail.focus();
+    }),
 );
 
 // --- start ---

@@ -1,14 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
-import {
-  createAccessTokenVerifier,
-  createHttpApp,
-  createManagementApp,
-  createPlatform,
-  installChaos,
-  staticKeySource,
-  type Platform,
-} from '@sre/platform';
+import { createAccessTokenVerifier, createHttpApp, createManagementApp, createPlatform, installChaos, staticKeySource, type Platform } from '@sre/platform';
 import { isDatabaseUnavailable, openDatabase, runMigrationsWithRetry } from '@sre/platform/db';
 import type { Config } from './config.js';
 import type { AuthContext } from './context.js';

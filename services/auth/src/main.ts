@@ -10,5 +10,8 @@ await startService({
   config,
   app: service.app,
   management: service.management,
-  resources: [{ name: 'migrations and database', run: () => service.closeResources() }, { name: 'trace export', run: () => tracing.shutdown() }],
+  resources: [
+    { name: 'migrations and database', run: () => service.closeResources() },
+    { name: 'trace export', run: () => tracing.shutdown() },
+  ],
 });

@@ -29,7 +29,11 @@ export function registerRoutes(scope: FastifyInstance, ctx: AuthContext): void {
   };
 
   const issueTokens = async (reply: FastifyReply, user: { id: string; email: string }, refreshToken: string) => {
-    const accessToken = await signAccessToken(ctx.keys, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS }, user);
+    const accessToken = await signAccessToken(
+      ctx.keys,
+      { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS },
+      user,
+    );
     metrics.tokensIssued.inc({ type: 'access' });
     metrics.tokensIssued.inc({ type: 'refresh' });
     // RFC 6749 §5.1: token responses must not be cached.
@@ -96,41 +100,38 @@ export function registerRoutes(scope: FastifyInstance, ctx: AuthContext): void {
     },
   );
 
-  app.post(
-    '/refresh',
-    { bodyLimit: AUTH_BODY_LIMIT, schema: routeSchemas.refresh, preHandler: requireMigrated },
-    async (request, reply) => {
-      const { refreshToken } = request.body;
-      if (!REFRESH_TOKEN_PATTERN.test(refreshToken)) throw authErrors.AUTH_REFRESH_INVALID();
-      const result = await rotateRefreshToken(db, refreshToken, config.REFRESH_TOKEN_TTL_SECONDS);
-      if (!result.ok) {
-        if (result.reuseDetected) {
-          metrics.refreshReuse.inc();
-          request.log.warn('refresh token reused: family revoked');
-        }
-        throw authErrors.AUTH_REFRESH_INVALID();
+  app.post('/refresh', { bodyLimit: AUTH_BODY_LIMIT, schema: routeSchemas.refresh, preHandler: requireMigrated }, async (request, reply) => {
+    const { refreshToken } = request.body;
+    if (!REFRESH_TOKEN_PATTERN.test(refreshToken)) throw authErrors.AUTH_REFRESH_INVALID();
+    const result = await rotateRefreshToken(db, refreshToken, config.REFRESH_TOKEN_TTL_SECONDS);
+    if (!result.ok) {
+      if (result.reuseDetected) {
+        metrics.refreshReuse.inc();
+        request.log.warn('refresh token reused: family revoked');
       }
-      return reply.send(await issueTokens(reply, result.user, result.refreshToken));
-    },
-  );
+      throw authErrors.AUTH_REFRESH_INVALID();
+    }
+    return reply.send(await issueTokens(reply, result.user, result.refreshToken));
+  });
 
-  app.post(
-    '/logout',
-    { bodyLimit: AUTH_BODY_LIMIT, schema: routeSchemas.logout, preHandler: requireMigrated },
-    async (request, reply) => {
-      // Idempotent: an unknown, expired or already revoked token still answers 204 (nothing to undo,
-      // nothing to learn).
-      if (REFRESH_TOKEN_PATTERN.test(request.body.refreshToken)) await revokeFamilyOf(db, request.body.refreshToken);
-      return reply.code(204).send(null);
-    },
-  );
+  app.post('/logout', { bodyLimit: AUTH_BODY_LIMIT, schema: routeSchemas.logout, preHandler: requireMigrated }, async (request, reply) => {
+    // Idempotent: an unknown, expired or already revoked token still answers 204 (nothing to undo,
+    // nothing to learn).
+    if (REFRESH_TOKEN_PATTERN.test(request.body.refreshToken)) await revokeFamilyOf(db, request.body.refreshToken);
+    return reply.code(204).send(null);
+  });
 
   // One token check for every service (platform `authenticate`); our own keys never go missing, so
   // "keys unavailable" cannot happen here.
   const checkToken = authenticate({
     verifier: ctx.verifier,
     acceptSubject: (sub) => UUID_PATTERN.test(sub),
-    errors: { unauthorized: authErrors.AUTH_TOKEN_INVALID, missing: authErrors.AUTH_TOKEN_MISSING, expired: authErrors.AUTH_TOKEN_EXPIRED, keysUnavailable: authErrors.AUTH_TOKEN_INVALID },
+    errors: {
+      unauthorized: authErrors.AUTH_TOKEN_INVALID,
+      missing: authErrors.AUTH_TOKEN_MISSING,
+      expired: authErrors.AUTH_TOKEN_EXPIRED,
+      keysUnavailable: authErrors.AUTH_TOKEN_INVALID,
+    },
   });
   app.get('/me', { schema: routeSchemas.me, preHandler: [requireMigrated, checkToken] }, async (request) => {
     const sub = request.accessToken?.sub ?? '';

@@ -31,7 +31,9 @@ export const meView = z.object({ id: z.uuid(), email: z.string(), createdAt: z.i
 
 export const jwksView = z
   .object({
-    keys: z.array(z.object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string(), kid: z.string(), alg: z.literal('EdDSA'), use: z.literal('sig') })),
+    keys: z.array(
+      z.object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string(), kid: z.string(), alg: z.literal('EdDSA'), use: z.literal('sig') }),
+    ),
   })
   .meta({ id: 'JWKS', description: 'RFC 7517 JSON Web Key Set: the public keys that verify access tokens.' });
 

@@ -61,9 +61,7 @@ async function insertToken(db: Db, token: string, familyId: string, userId: stri
     .execute();
 }
 
-export type RotationResult =
-  | { ok: true; user: { id: string; email: string }; refreshToken: string }
-  | { ok: false; reuseDetected: boolean };
+export type RotationResult = { ok: true; user: { id: string; email: string }; refreshToken: string } | { ok: false; reuseDetected: boolean };
 
 /**
  * Refresh-token rotation with reuse detection (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).

@@ -24,8 +24,22 @@ export function isValidEmail(email: string): boolean {
 
 /** Scripts told apart; a letter of any other script counts as its own "Other" script. */
 const SCRIPTS = [
-  'Latin', 'Cyrillic', 'Greek', 'Armenian', 'Georgian', 'Hebrew', 'Arabic', 'Devanagari', 'Bengali', 'Tamil', 'Thai',
-  'Hangul', 'Han', 'Hiragana', 'Katakana', 'Bopomofo',
+  'Latin',
+  'Cyrillic',
+  'Greek',
+  'Armenian',
+  'Georgian',
+  'Hebrew',
+  'Arabic',
+  'Devanagari',
+  'Bengali',
+  'Tamil',
+  'Thai',
+  'Hangul',
+  'Han',
+  'Hiragana',
+  'Katakana',
+  'Bopomofo',
 ] as const;
 type Script = (typeof SCRIPTS)[number] | 'Other';
 const SCRIPT_PATTERNS = SCRIPTS.map((name) => [name, new RegExp(String.raw`^\p{Script=${name}}$`, 'u')] as const);

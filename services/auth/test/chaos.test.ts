@@ -24,7 +24,12 @@ describe('auth wires platform fault injection (drills)', () => {
       assert.equal((await auth.management.inject({ url: '/readyz' })).statusCode, 200);
       const denied = await auth.management.inject({ method: 'PUT', url: '/chaos/faults/readiness', payload: { durationMs: 60_000 } });
       assert.equal(denied.statusCode, 401);
-      const on = await auth.management.inject({ method: 'PUT', url: '/chaos/faults/readiness', headers: { [CHAOS_TOKEN_HEADER]: token }, payload: { durationMs: 60_000 } });
+      const on = await auth.management.inject({
+        method: 'PUT',
+        url: '/chaos/faults/readiness',
+        headers: { [CHAOS_TOKEN_HEADER]: token },
+        payload: { durationMs: 60_000 },
+      });
       assert.equal(on.statusCode, 200, on.body);
       assert.equal((await auth.management.inject({ url: '/readyz' })).statusCode, 503);
       await auth.management.inject({ method: 'DELETE', url: '/chaos/faults/readiness', headers: { [CHAOS_TOKEN_HEADER]: token } });

@@ -50,7 +50,8 @@ describe('auth config schema', () => {
 
   it('refuses argon2 parameters below the OWASP minimum', () => {
     assert.throws(
-      () => parseConfig('auth', configSchema, { JWT_PRIVATE_KEY: key.privateKeyPem, ARGON2_MEMORY_KIB: '19455', ARGON2_TIME_COST: '1', ARGON2_PARALLELISM: '0' }),
+      () =>
+        parseConfig('auth', configSchema, { JWT_PRIVATE_KEY: key.privateKeyPem, ARGON2_MEMORY_KIB: '19455', ARGON2_TIME_COST: '1', ARGON2_PARALLELISM: '0' }),
       (err: unknown) => err instanceof ConfigError && err.problems.length === 3 && /ARGON2_MEMORY_KIB must be >= 19456/.test(err.message),
     );
   });
@@ -69,9 +70,21 @@ describe('auth config schema', () => {
     ['a placeholder key', { JWT_PRIVATE_KEY: 'change-me' }, /JWT_PRIVATE_KEY is a placeholder value/],
     ['a key that is not PEM', { JWT_PRIVATE_KEY: `${marker}-not-a-key` }, /JWT_PRIVATE_KEY is not a PEM private key/],
     ['an RSA key', { JWT_PRIVATE_KEY: rsa }, /JWT_PRIVATE_KEY must be an Ed25519 key \(found rsa\)/],
-    ['previous keys that are not PEM', { JWT_PRIVATE_KEY: key.privateKeyPem, JWT_PREVIOUS_PUBLIC_KEYS: `${marker}` }, /JWT_PREVIOUS_PUBLIC_KEYS must contain one or more PEM public keys/],
-    ['a private key among the previous public keys', { JWT_PRIVATE_KEY: key.privateKeyPem, JWT_PREVIOUS_PUBLIC_KEYS: `${generateSigningKeyPair().publicKeyPem}\n${key.privateKeyPem}` }, /JWT_PREVIOUS_PUBLIC_KEYS contains text outside PEM public key blocks/],
-    ['a MySQL DATABASE_URL with a password', { JWT_PRIVATE_KEY: key.privateKeyPem, DATABASE_URL: `mysql://u:${marker}@h/db` }, /DATABASE_URL must be a URL with protocol postgres or postgresql/],
+    [
+      'previous keys that are not PEM',
+      { JWT_PRIVATE_KEY: key.privateKeyPem, JWT_PREVIOUS_PUBLIC_KEYS: `${marker}` },
+      /JWT_PREVIOUS_PUBLIC_KEYS must contain one or more PEM public keys/,
+    ],
+    [
+      'a private key among the previous public keys',
+      { JWT_PRIVATE_KEY: key.privateKeyPem, JWT_PREVIOUS_PUBLIC_KEYS: `${generateSigningKeyPair().publicKeyPem}\n${key.privateKeyPem}` },
+      /JWT_PREVIOUS_PUBLIC_KEYS contains text outside PEM public key blocks/,
+    ],
+    [
+      'a MySQL DATABASE_URL with a password',
+      { JWT_PRIVATE_KEY: key.privateKeyPem, DATABASE_URL: `mysql://u:${marker}@h/db` },
+      /DATABASE_URL must be a URL with protocol postgres or postgresql/,
+    ],
   ];
   for (const [name, env, message] of invalid) {
     it(`refuses ${name}, naming the variable and not the value`, () => {
@@ -100,7 +113,12 @@ describe('auth main.ts with bad configuration (real process)', () => {
 
   it('reports every problem at once and prints no secret value', async () => {
     const secretUrl = `postgres://auth:${marker}pw@127.0.0.1:1/auth`;
-    const { code, output } = await runMain({ JWT_PRIVATE_KEY: `${marker}-garbage`, DATABASE_URL: secretUrl.replace('postgres:', 'mysql:'), PORT: 'eighty', ARGON2_MEMORY_KIB: '1024' });
+    const { code, output } = await runMain({
+      JWT_PRIVATE_KEY: `${marker}-garbage`,
+      DATABASE_URL: secretUrl.replace('postgres:', 'mysql:'),
+      PORT: 'eighty',
+      ARGON2_MEMORY_KIB: '1024',
+    });
     assert.equal(code, 1, output);
     for (const name of ['JWT_PRIVATE_KEY', 'DATABASE_URL', 'PORT', 'ARGON2_MEMORY_KIB']) assert.match(output, new RegExp(`- ${name} `));
     assert.ok(!output.includes(marker), `secret leaked: ${output}`);
@@ -121,6 +139,9 @@ describe('auth chaos settings', () => {
       () => parseConfig('auth', configSchema, { JWT_PRIVATE_KEY: key.privateKeyPem, CHAOS_ENABLED: 'true', CHAOS_ADMIN_TOKEN: `${marker}` }),
       (err: unknown) => err instanceof ConfigError && /CHAOS_ADMIN_TOKEN must be at least 16 characters/.test(err.message) && !err.message.includes(marker),
     );
-    assert.equal(parseConfig('auth', configSchema, { JWT_PRIVATE_KEY: key.privateKeyPem, CHAOS_ENABLED: 'true', CHAOS_ADMIN_TOKEN: 'q7-chaos-token-16' }).CHAOS_ENABLED, true);
+    assert.equal(
+      parseConfig('auth', configSchema, { JWT_PRIVATE_KEY: key.privateKeyPem, CHAOS_ENABLED: 'true', CHAOS_ADMIN_TOKEN: 'q7-chaos-token-16' }).CHAOS_ENABLED,
+      true,
+    );
   });
 });

@@ -109,7 +109,10 @@ describe('database faults (real PostgreSQL stopped and started)', { skip }, () =
             assert.deepEqual(problems, []);
           }
           const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(replicas[0]!.database.db);
-          assert.deepEqual(rows.map((r) => r.name), ['0001_initial']);
+          assert.deepEqual(
+            rows.map((r) => r.name),
+            ['0001_initial'],
+          );
           const applied = replicas.flatMap((r) => r.logs.filter((l) => l.msg === 'database migrated').map((l) => (l.applied as string[]).length));
           assert.deepEqual(applied.sort(), [0, 0, 1], 'exactly one replica applied the migration');
         } finally {

@@ -9,7 +9,11 @@ import { buildTestAuth, testConfig, type TestAuth } from './helpers.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = (args: string[], input?: string) =>
-  execFileSync(process.execPath, ['--conditions=development', '--import', 'tsx', 'services/auth/src/cli/generate-key.ts', ...args], { cwd: repoRoot, input, encoding: 'utf8' });
+  execFileSync(process.execPath, ['--conditions=development', '--import', 'tsx', 'services/auth/src/cli/generate-key.ts', ...args], {
+    cwd: repoRoot,
+    input,
+    encoding: 'utf8',
+  });
 
 describe('signing keys', () => {
   it('generateSigningKeyPair returns Ed25519 PEMs whose kid is the RFC 7638 thumbprint', async () => {
@@ -43,11 +47,16 @@ describe('key rotation through JWT_PREVIOUS_PUBLIC_KEYS', () => {
 
   it('publishes current and previous keys, signs with the current one, and still accepts tokens of the previous one', async () => {
     const jwks = (await auth.app.inject({ url: '/.well-known/jwks.json' })).json() as { keys: Array<{ kid: string }> };
-    assert.deepEqual(jwks.keys.map((k) => k.kid), [current.kid, previous.kid]);
+    assert.deepEqual(
+      jwks.keys.map((k) => k.kid),
+      [current.kid, previous.kid],
+    );
     const email = 'rotation@example.com';
     const reg = await auth.app.inject({ method: 'POST', url: '/register', payload: { email, password: 'correct horse battery' } });
     const { id } = reg.json() as { id: string };
-    const login = (await auth.app.inject({ method: 'POST', url: '/login', payload: { email, password: 'correct horse battery' } })).json() as { accessToken: string };
+    const login = (await auth.app.inject({ method: 'POST', url: '/login', payload: { email, password: 'correct horse battery' } })).json() as {
+      accessToken: string;
+    };
     assert.equal(JSON.parse(Buffer.from(login.accessToken.split('.')[0]!, 'base64url').toString()).kid, current.kid);
     // A token issued by a replica still on the previous key, before the rollout finished.
     const old = await new SignJWT({ email })

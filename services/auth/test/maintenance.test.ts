@@ -22,7 +22,10 @@ for (const backend of backends()) {
       const login = async () => {
         const email = uniqueEmail('purge');
         await auth.app.inject({ method: 'POST', url: '/register', payload: { email, password: 'correct horse battery' } });
-        return { email, tokens: (await auth.app.inject({ method: 'POST', url: '/login', payload: { email, password: 'correct horse battery' } })).json() as TokenPair };
+        return {
+          email,
+          tokens: (await auth.app.inject({ method: 'POST', url: '/login', payload: { email, password: 'correct horse battery' } })).json() as TokenPair,
+        };
       };
       const live = await login();
       const dead = await login();

@@ -32,7 +32,14 @@ describe('password and email rules (units)', () => {
     assert.ok(hasMixedScriptLocalPart('\u0430lice@example.com'), 'Cyrillic а + Latin');
     assert.ok(hasMixedScriptLocalPart('p\u0430ypal@example.com'));
     assert.ok(hasMixedScriptLocalPart('b\u03bfb@example.com'), 'Greek ο + Latin');
-    for (const ok of ['alice@example.com', 'алиса@example.ru', 'jean.o-neil+tag9@example.com', '山田たろう@example.jp', 'kim김민수@example.kr', 'ünïcødé@exämple.de']) {
+    for (const ok of [
+      'alice@example.com',
+      'алиса@example.ru',
+      'jean.o-neil+tag9@example.com',
+      '山田たろう@example.jp',
+      'kim김민수@example.kr',
+      'ünïcødé@exämple.de',
+    ]) {
       assert.ok(!hasMixedScriptLocalPart(ok), ok);
     }
   });
@@ -115,7 +122,11 @@ for (const backend of backends()) {
       assert.equal(res.statusCode, 400);
       assert.equal(codeOf(res), 'AUTH_EMAIL_MIXED_SCRIPT');
       assert.match((res.json() as ErrorJson).error.message, /mixes alphabets/);
-      const cyrillic = await post('/register', { email: `алиса${Date.now().toString(36).replace(/[a-z]/g, '')}@example.ru`, password: GOOD_PASSWORD }, '10.3.0.2');
+      const cyrillic = await post(
+        '/register',
+        { email: `алиса${Date.now().toString(36).replace(/[a-z]/g, '')}@example.ru`, password: GOOD_PASSWORD },
+        '10.3.0.2',
+      );
       assert.equal(cyrillic.statusCode, 201);
     });
 

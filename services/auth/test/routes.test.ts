@@ -93,7 +93,7 @@ for (const backend of backends()) {
         assert.equal((await login(wide, 'marmalade forest7')).statusCode, 200);
       });
 
-      it("stores SQL-injection-looking input as plain data", async () => {
+      it('stores SQL-injection-looking input as plain data', async () => {
         const email = `o'reilly'--${randomBytes(3).toString('hex')}@example.com`;
         const password = "' OR 1=1; DROP TABLE users; --";
         assert.equal((await register(email, password)).statusCode, 201);
@@ -177,21 +177,37 @@ for (const backend of backends()) {
         ['a Bearer value that is not a JWT', async () => 'Bearer not-a-token', 'AUTH_TOKEN_INVALID'],
         ['a token with an SQL-injection subject', async () => `Bearer ${await sign(base("' OR 1=1 --"))}`, 'AUTH_TOKEN_INVALID'],
         ['an expired token', async (sub) => `Bearer ${await sign(base(sub), { exp: Math.floor(Date.now() / 1000) - 3600 })}`, 'AUTH_TOKEN_EXPIRED'],
-        ['a token with a tampered payload', async (_sub, valid) => {
-          const [h, , s] = valid.split('.');
-          return `Bearer ${h}.${b64url({ ...decodeJwt(valid), sub: '00000000-0000-4000-8000-000000000000' })}.${s}`;
-        }, 'AUTH_TOKEN_INVALID'],
-        ['a token with a tampered signature', async (_sub, valid) => `Bearer ${valid.slice(0, -4)}${valid.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`, 'AUTH_TOKEN_INVALID'],
+        [
+          'a token with a tampered payload',
+          async (_sub, valid) => {
+            const [h, , s] = valid.split('.');
+            return `Bearer ${h}.${b64url({ ...decodeJwt(valid), sub: '00000000-0000-4000-8000-000000000000' })}.${s}`;
+          },
+          'AUTH_TOKEN_INVALID',
+        ],
+        [
+          'a token with a tampered signature',
+          async (_sub, valid) => `Bearer ${valid.slice(0, -4)}${valid.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`,
+          'AUTH_TOKEN_INVALID',
+        ],
         ['alg "none"', async (_sub, valid) => `Bearer ${b64url({ alg: 'none', typ: 'at+jwt' })}.${valid.split('.')[1]}.`, 'AUTH_TOKEN_INVALID'],
-        ['HS256 signed with the public key (algorithm confusion)', async (_sub, valid) => {
-          const input = `${b64url({ alg: 'HS256', kid: signingKey.kid, typ: 'at+jwt' })}.${valid.split('.')[1]}`;
-          return `Bearer ${input}.${createHmac('sha256', signingKey.publicKeyPem).update(input).digest('base64url')}`;
-        }, 'AUTH_TOKEN_INVALID'],
+        [
+          'HS256 signed with the public key (algorithm confusion)',
+          async (_sub, valid) => {
+            const input = `${b64url({ alg: 'HS256', kid: signingKey.kid, typ: 'at+jwt' })}.${valid.split('.')[1]}`;
+            return `Bearer ${input}.${createHmac('sha256', signingKey.publicKeyPem).update(input).digest('base64url')}`;
+          },
+          'AUTH_TOKEN_INVALID',
+        ],
         ['the wrong audience', async (sub) => `Bearer ${await sign({ ...base(sub), aud: 'someone-else' })}`, 'AUTH_TOKEN_INVALID'],
         ['the wrong issuer', async (sub) => `Bearer ${await sign({ ...base(sub), iss: 'evil-issuer' })}`, 'AUTH_TOKEN_INVALID'],
         ['a key that is not ours (same kid)', async (sub) => `Bearer ${await sign(base(sub), { key: otherKey })}`, 'AUTH_TOKEN_INVALID'],
         ['a typ other than at+jwt', async (sub) => `Bearer ${await sign(base(sub), { header: { typ: 'JWT' } })}`, 'AUTH_TOKEN_INVALID'],
-        ['a valid signature for an account that does not exist', async () => `Bearer ${await sign(base('00000000-0000-4000-8000-000000000000'))}`, 'AUTH_TOKEN_INVALID'],
+        [
+          'a valid signature for an account that does not exist',
+          async () => `Bearer ${await sign(base('00000000-0000-4000-8000-000000000000'))}`,
+          'AUTH_TOKEN_INVALID',
+        ],
       ];
       for (const [name, make, code] of cases) {
         it(`refuses ${name} with 401 ${code}`, async () => {
@@ -232,7 +248,12 @@ for (const backend of backends()) {
 
       it('refuses an expired refresh token', async () => {
         const { tokens } = await loggedIn('expired');
-        await auth.database.db.updateTable('refresh_tokens').set({ expires_at: new Date(Date.now() - 60_000) }).where('used_at', 'is', null).where('user_id', '=', String(decodeJwt(tokens.accessToken).sub)).execute();
+        await auth.database.db
+          .updateTable('refresh_tokens')
+          .set({ expires_at: new Date(Date.now() - 60_000) })
+          .where('used_at', 'is', null)
+          .where('user_id', '=', String(decodeJwt(tokens.accessToken).sub))
+          .execute();
         const res = await post('/refresh', { refreshToken: tokens.refreshToken });
         assert.equal(res.statusCode, 401);
         assert.equal(errorCode(res), 'AUTH_REFRESH_INVALID');
@@ -274,7 +295,13 @@ for (const backend of backends()) {
           ['a 129-character password', JSON.stringify({ email: uniqueEmail(), password: 'p'.repeat(129) }), JSON_CT, 400, 'AUTH_PASSWORD_POLICY'],
           ['a 129-character unicode password', JSON.stringify({ email: uniqueEmail(), password: '密'.repeat(129) }), JSON_CT, 400, 'AUTH_PASSWORD_POLICY'],
           ['an email without @', JSON.stringify({ email: 'not-an-email', password: 'password123' }), JSON_CT, 400, 'AUTH_EMAIL_INVALID'],
-          ['an overlong email', JSON.stringify({ email: `${'a'.repeat(60)}@${'b'.repeat(200)}.com`, password: 'password123' }), JSON_CT, 400, 'AUTH_EMAIL_INVALID'],
+          [
+            'an overlong email',
+            JSON.stringify({ email: `${'a'.repeat(60)}@${'b'.repeat(200)}.com`, password: 'password123' }),
+            JSON_CT,
+            400,
+            'AUTH_EMAIL_INVALID',
+          ],
           ['an email with a control character', JSON.stringify({ email: 'a\u0000b@example.com', password: 'password123' }), JSON_CT, 400, 'AUTH_EMAIL_INVALID'],
           ['an SQL-injection email', JSON.stringify({ email: "' OR '1'='1' --", password: 'password123' }), JSON_CT, 400, 'AUTH_EMAIL_INVALID'],
           ['an empty email', JSON.stringify({ email: '', password: 'password123' }), JSON_CT, 400, 'AUTH_EMAIL_INVALID'],
@@ -293,7 +320,13 @@ for (const backend of backends()) {
           ['an empty token', JSON.stringify({ refreshToken: '' }), JSON_CT, 400, 'VALIDATION_FAILED'],
           ['an unknown token', JSON.stringify({ refreshToken: randomBytes(32).toString('base64url') }), JSON_CT, 401, 'AUTH_REFRESH_INVALID'],
           ['an SQL-injection token', JSON.stringify({ refreshToken: "' OR 1=1; DELETE FROM refresh_tokens; --" }), JSON_CT, 401, 'AUTH_REFRESH_INVALID'],
-          ['an access token in place of a refresh token', JSON.stringify({ refreshToken: 'eyJhbGciOiJFZERTQSJ9.e30.sig' }), JSON_CT, 401, 'AUTH_REFRESH_INVALID'],
+          [
+            'an access token in place of a refresh token',
+            JSON.stringify({ refreshToken: 'eyJhbGciOiJFZERTQSJ9.e30.sig' }),
+            JSON_CT,
+            401,
+            'AUTH_REFRESH_INVALID',
+          ],
           ['a unicode token', JSON.stringify({ refreshToken: 'ü'.repeat(43) }), JSON_CT, 401, 'AUTH_REFRESH_INVALID'],
         ],
         '/logout': [
@@ -329,7 +362,11 @@ for (const backend of backends()) {
       });
 
       it('unknown routes and methods answer 404 in the shared shape', async () => {
-        for (const [method, url] of [['GET', '/login'], ['DELETE', '/me'], ['GET', '/admin']] as const) {
+        for (const [method, url] of [
+          ['GET', '/login'],
+          ['DELETE', '/me'],
+          ['GET', '/admin'],
+        ] as const) {
           const res = await auth.app.inject({ method, url });
           assert.equal(res.statusCode, 404);
           assert.equal(errorCode(res), 'NOT_FOUND');
@@ -369,7 +406,13 @@ for (const backend of backends()) {
         await post('/refresh', { refreshToken: tokens.refreshToken });
         const after = await read();
         assert.deepEqual(
-          { success: after.success - before.success, failure: after.failure - before.failure, registrations: after.registrations - before.registrations, access: after.access - before.access, refresh: after.refresh - before.refresh },
+          {
+            success: after.success - before.success,
+            failure: after.failure - before.failure,
+            registrations: after.registrations - before.registrations,
+            access: after.access - before.access,
+            refresh: after.refresh - before.refresh,
+          },
           { success: 1, failure: 1, registrations: 1, access: 2, refresh: 2 },
         );
         assert.equal((await auth.management.inject({ url: '/readyz' })).statusCode, 200);

@@ -70,7 +70,9 @@ describe('auth main.ts shutdown (real process, SIGTERM)', () => {
     // In flight when SIGTERM arrives: a registration whose body is only half sent, and a burst of
     // logins (production argon2 cost, so they take real time).
     const slow = partialRequest(port, '/register', JSON.stringify({ email: 'inflight@example.com', password: 'correct horse battery' }), 20);
-    const logins = Array.from({ length: 8 }, () => fetch(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: credentials }));
+    const logins = Array.from({ length: 8 }, () =>
+      fetch(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: credentials }),
+    );
     child.kill('SIGTERM');
 
     await waitFor(async () => (await ready()) === 503, { timeoutMs: 10_000, intervalMs: 20, what: '/readyz 503 while draining' });

@@ -34,9 +34,16 @@ for (const backend of backends()) {
     const login = (email: string, password: string, remoteAddress: string) =>
       auth.app.inject({ method: 'POST', url: '/login', headers: JSON_CT, remoteAddress, payload: JSON.stringify({ email, password }) });
     const register = async (email: string) =>
-      assert.equal((await auth.app.inject({ method: 'POST', url: '/register', headers: JSON_CT, payload: JSON.stringify({ email, password: PASSWORD }) })).statusCode, 201);
+      assert.equal(
+        (await auth.app.inject({ method: 'POST', url: '/register', headers: JSON_CT, payload: JSON.stringify({ email, password: PASSWORD }) })).statusCode,
+        201,
+      );
     /** Simulates the lock running out (no sleeping in tests): the lock's end moves into the past. */
-    const expireLocks = () => auth.database.db.updateTable('login_throttle').set({ locked_until: new Date(Date.now() - 1000) }).execute();
+    const expireLocks = () =>
+      auth.database.db
+        .updateTable('login_throttle')
+        .set({ locked_until: new Date(Date.now() - 1000) })
+        .execute();
     const accountFailures = async (email: string) => {
       const key = auth.throttle.keysFor(email, '').account;
       return (await auth.database.db.selectFrom('login_throttle').select('failures').where('key', '=', key).executeTakeFirst())?.failures ?? 0;
@@ -95,18 +102,25 @@ for (const backend of backends()) {
     });
 
     // PGlite is one process's embedded database; sharing across replicas is PostgreSQL's job.
-    if (backend.name === 'postgres') it('state lives in the database, so a second replica on the same database sees the lock', async () => {
-      const email = uniqueEmail('replica');
-      await register(email);
-      for (let i = 0; i < 3; i++) await login(email, 'wrong', freshIp());
-      const replica = buildTestAuth({ ...auth.config });
-      try {
-        await replica.migrated;
-        const res = await replica.app.inject({ method: 'POST', url: '/login', headers: JSON_CT, remoteAddress: freshIp(), payload: JSON.stringify({ email, password: PASSWORD }) });
-        assert.equal(res.statusCode, 429);
-      } finally {
-        await replica.close();
-      }
-    });
+    if (backend.name === 'postgres')
+      it('state lives in the database, so a second replica on the same database sees the lock', async () => {
+        const email = uniqueEmail('replica');
+        await register(email);
+        for (let i = 0; i < 3; i++) await login(email, 'wrong', freshIp());
+        const replica = buildTestAuth({ ...auth.config });
+        try {
+          await replica.migrated;
+          const res = await replica.app.inject({
+            method: 'POST',
+            url: '/login',
+            headers: JSON_CT,
+            remoteAddress: freshIp(),
+            payload: JSON.stringify({ email, password: PASSWORD }),
+          });
+          assert.equal(res.statusCode, 429);
+        } finally {
+          await replica.close();
+        }
+      });
   });
 }

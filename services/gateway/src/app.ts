@@ -94,7 +94,12 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
   const securityHeaders = staticSecurityHeaders();
   const hsts = config.HSTS_MAX_AGE_SEC > 0 ? `max-age=${config.HSTS_MAX_AGE_SEC}; includeSubDomains` : undefined;
   // CORS: off unless origins are configured (the web app is same-origin).
-  const corsOrigins = new Set((config.CORS_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean));
+  const corsOrigins = new Set(
+    (config.CORS_ALLOWED_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+  );
 
   app.addHook('onRequest', (request, reply, done) => {
     void reply.headers(securityHeaders);
@@ -104,7 +109,10 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
 
     const origin = corsOrigins.size > 0 ? request.headers.origin : undefined;
     if (typeof origin === 'string' && corsOrigins.has(origin)) {
-      void reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', 'x-request-id, traceparent, retry-after');
+      void reply
+        .header('access-control-allow-origin', origin)
+        .header('vary', 'Origin')
+        .header('access-control-expose-headers', 'x-request-id, traceparent, retry-after');
       if (request.method === 'OPTIONS' && request.headers['access-control-request-method']) {
         void reply
           .code(204)
@@ -135,8 +143,12 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
 
   // --- Proxy routes, one encapsulated scope per upstream (proxy.ts). ---
   const scopeDefaults = { metrics: upstreamMetrics, config };
-  void app.register(proxyScope({ ...scopeDefaults, upstream: upstreams.auth, prefix: '/api/auth', bodyLimit: config.BODY_LIMIT_BYTES, strictlyLimited: CREDENTIAL_ROUTES }));
-  void app.register(proxyScope({ ...scopeDefaults, upstream: upstreams.images, prefix: '/api/images', bodyLimit: config.UPLOAD_LIMIT_BYTES, strictlyLimited: [] }));
+  void app.register(
+    proxyScope({ ...scopeDefaults, upstream: upstreams.auth, prefix: '/api/auth', bodyLimit: config.BODY_LIMIT_BYTES, strictlyLimited: CREDENTIAL_ROUTES }),
+  );
+  void app.register(
+    proxyScope({ ...scopeDefaults, upstream: upstreams.images, prefix: '/api/images', bodyLimit: config.UPLOAD_LIMIT_BYTES, strictlyLimited: [] }),
+  );
 
   // --- The public API's OpenAPI document and reference (api-docs.ts). ---
   void app.register(apiDocs);

@@ -10,5 +10,8 @@ await startService({
   config,
   app: gateway.app,
   management: gateway.management,
-  resources: [{ name: 'gateway clients', run: () => gateway.close() }, { name: 'trace export', run: () => tracing.shutdown() }],
+  resources: [
+    { name: 'gateway clients', run: () => gateway.close() },
+    { name: 'trace export', run: () => tracing.shutdown() },
+  ],
 });

@@ -155,41 +155,43 @@ export function proxyScope({ upstream, metrics, config, prefix, bodyLimit, stric
       const idempotent = request.method === 'GET' || request.method === 'HEAD';
       const limiter = (request as LimitedRequest).bodyLimiter;
 
-      await upstream.run(idempotent, () =>
-        new Promise<void>((resolve, reject) => {
-          const started = performance.now();
-          const done = (statusCode: string) => {
-            count(statusCode);
-            durationChild.observe((performance.now() - started) / 1000);
-          };
-          reply.from(source, {
-            timeout: upstream.timeoutMs,
-            // Retries are ours (cockatiel, idempotent only); reply-from's own would retry GET on 503.
-            retryDelay: () => null,
-            rewriteRequestHeaders: (_req, headers) => forwardedHeaders(request, headers) as typeof headers,
-            rewriteHeaders: upstreamResponseHeaders,
-            onResponse: (_req, res, upstreamResponse) => {
-              done(String(upstreamResponse.statusCode));
-              resolve();
-              void res.send(upstreamResponse.stream);
-            },
-            onError: (_res, { error }) => {
-              if (limiter?.exceeded) {
-                const refusal = tooLarge(reply);
-                drainThen(request.raw, drainBounds, () => reject(refusal));
-                return;
-              }
-              if (request.raw.socket.destroyed || (!request.raw.complete && request.raw.destroyed)) {
-                // The client went away; not the upstream's fault, so the breaker does not count it.
-                reject(errors.VALIDATION_FAILED('The client aborted the request.'));
-                return;
-              }
-              const failure = classifyTransportError(error);
-              done(failure.kind === 'timeout' ? 'timeout' : 'error');
-              reject(failure);
-            },
-          });
-        }),
+      await upstream.run(
+        idempotent,
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const started = performance.now();
+            const done = (statusCode: string) => {
+              count(statusCode);
+              durationChild.observe((performance.now() - started) / 1000);
+            };
+            reply.from(source, {
+              timeout: upstream.timeoutMs,
+              // Retries are ours (cockatiel, idempotent only); reply-from's own would retry GET on 503.
+              retryDelay: () => null,
+              rewriteRequestHeaders: (_req, headers) => forwardedHeaders(request, headers) as typeof headers,
+              rewriteHeaders: upstreamResponseHeaders,
+              onResponse: (_req, res, upstreamResponse) => {
+                done(String(upstreamResponse.statusCode));
+                resolve();
+                void res.send(upstreamResponse.stream);
+              },
+              onError: (_res, { error }) => {
+                if (limiter?.exceeded) {
+                  const refusal = tooLarge(reply);
+                  drainThen(request.raw, drainBounds, () => reject(refusal));
+                  return;
+                }
+                if (request.raw.socket.destroyed || (!request.raw.complete && request.raw.destroyed)) {
+                  // The client went away; not the upstream's fault, so the breaker does not count it.
+                  reject(errors.VALIDATION_FAILED('The client aborted the request.'));
+                  return;
+                }
+                const failure = classifyTransportError(error);
+                done(failure.kind === 'timeout' ? 'timeout' : 'error');
+                reject(failure);
+              },
+            });
+          }),
       );
       return reply;
     };

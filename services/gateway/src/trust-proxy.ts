@@ -30,7 +30,10 @@ export function envTrustProxy() {
       const value = (v ?? '').trim();
       if (value === '' || value === 'false') return false;
       if (value === 'true') {
-        ctx.addIssue({ code: 'custom', message: 'must not be "true" (any client could choose its address); list the proxies\' addresses/CIDRs or give a hop count' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must not be "true" (any client could choose its address); list the proxies\' addresses/CIDRs or give a hop count',
+        });
         return z.NEVER;
       }
       if (/^\d+$/.test(value)) return Number(value);

@@ -66,7 +66,8 @@ describe('gateway defaults the Kubernetes manifest relies on', () => {
   it('opens the Images circuit after exactly 5 consecutive failures, then answers 503 without calling Images', async () => {
     const token = await signer.sign();
     // POST is not retried, so each request is one failure for the breaker.
-    const upload = () => sendRaw(port, { method: 'POST', url: '/api/images', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: '{}' });
+    const upload = () =>
+      sendRaw(port, { method: 'POST', url: '/api/images', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: '{}' });
     for (let i = 1; i <= 4; i += 1) {
       assert.equal((await upload()).status, 503);
       assert.equal(gateway.upstreams.images.state(), 0, `closed after ${i} failures`);
@@ -83,7 +84,13 @@ describe('gateway defaults the Kubernetes manifest relies on', () => {
 
   it('lets 20 register attempts per client IP through, and answers the 21st with 429', async () => {
     // TRUST_PROXY=1: the client address is the last X-Forwarded-For hop, as ingress-nginx sets it.
-    const register = () => sendRaw(port, { method: 'POST', url: '/api/auth/register', headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.9' }, payload: '{}' });
+    const register = () =>
+      sendRaw(port, {
+        method: 'POST',
+        url: '/api/auth/register',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.9' },
+        payload: '{}',
+      });
     for (let i = 0; i < 20; i += 1) assert.equal((await register()).status, 400);
     const limited = await register();
     assert.equal(limited.status, 429);

@@ -30,7 +30,14 @@ describe('gateway answers hostile requests without a 5xx', () => {
     writeFileSync(join(webRoot, 'index.html'), '<!doctype html><title>app</title>');
     writeFileSync(join(webRoot, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
     writeFileSync(join(webRoot, 'assets', 'app-abc123.js'), 'console.log(1)');
-    gateway = await startGateway({ AUTH_URL: upstream.url, IMAGES_URL: upstream.url, WEB_ROOT: webRoot, RATE_LIMIT_MAX: '100000', AUTH_RATE_LIMIT_MAX: '100000', LOG_LEVEL: 'silent' });
+    gateway = await startGateway({
+      AUTH_URL: upstream.url,
+      IMAGES_URL: upstream.url,
+      WEB_ROOT: webRoot,
+      RATE_LIMIT_MAX: '100000',
+      AUTH_RATE_LIMIT_MAX: '100000',
+      LOG_LEVEL: 'silent',
+    });
     port = Number(new URL(gateway.url).port);
     await waitFor(async () => (await gateway.management.inject({ url: '/readyz' })).statusCode === 200, { what: 'gateway ready' });
   });
@@ -90,7 +97,9 @@ describe('gateway answers hostile requests without a 5xx', () => {
     for (const url of ['/api/images/x/%2e%2e', '/api/images//x']) {
       await new Promise<void>((resolve) => {
         const socket = connect({ host: '127.0.0.1', port }, () => {
-          socket.write(`POST ${url} HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${token}\r\ncontent-type: application/octet-stream\r\ntransfer-encoding: identity\r\n\r\n`);
+          socket.write(
+            `POST ${url} HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${token}\r\ncontent-type: application/octet-stream\r\ntransfer-encoding: identity\r\n\r\n`,
+          );
           setTimeout(() => socket.destroy(), 200);
         });
         socket.on('error', () => {});

@@ -78,7 +78,16 @@ describe('gateway routing, tokens and headers', () => {
     const valid = await signer.sign();
     const tampered = `${valid.slice(0, -4)}AAAA`;
     const noneAlg = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url')}.${valid.split('.')[1]}.`;
-    for (const authorization of [undefined, 'Bearer', 'Basic dXNlcjpwYXNz', `Bearer ${expired}`, `Bearer ${wrongAudience}`, `Bearer ${tampered}`, `Bearer ${noneAlg}`, 'Bearer a.b.c']) {
+    for (const authorization of [
+      undefined,
+      'Bearer',
+      'Basic dXNlcjpwYXNz',
+      `Bearer ${expired}`,
+      `Bearer ${wrongAudience}`,
+      `Bearer ${tampered}`,
+      `Bearer ${noneAlg}`,
+      'Bearer a.b.c',
+    ]) {
       const res = await fetch(`${gateway.url}/api/images/`, { headers: authorization ? { authorization } : {} });
       assert.equal(res.status, 401, `for ${authorization}`);
       const body = (await res.json()) as ErrorBody;
@@ -93,11 +102,16 @@ describe('gateway routing, tokens and headers', () => {
     assert.equal(images.requests.length, before, 'nothing reached Images');
   });
 
-  it('proxies protected routes with a valid token and forwards Authorization and request id, not the caller\'s trace headers', async () => {
+  it("proxies protected routes with a valid token and forwards Authorization and request id, not the caller's trace headers", async () => {
     const token = await signer.sign();
     const res = await fetch(`${gateway.url}/api/images/abc/content`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'x-request-id': 'req-123', traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01`, 'content-type': 'application/octet-stream' },
+      headers: {
+        authorization: `Bearer ${token}`,
+        'x-request-id': 'req-123',
+        traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01`,
+        'content-type': 'application/octet-stream',
+      },
       body: 'hello',
     });
     assert.equal(res.status, 201);
@@ -124,30 +138,46 @@ describe('gateway routing, tokens and headers', () => {
 
   it('does not let a client spoof X-Forwarded-For unless it came through a trusted proxy', async () => {
     // TRUST_PROXY=127.0.0.1: our own loopback hop is trusted, so its X-Forwarded-For chain is kept.
-    await fetch(`${gateway.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.9' }, body: '{}' });
+    await fetch(`${gateway.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.9' },
+      body: '{}',
+    });
     assert.equal(auth.requests.at(-1)!.headers['x-forwarded-for'], '203.0.113.9, 127.0.0.1');
   });
 
   it('streams uploads to the upstream and refuses bodies over the limit with 413', async () => {
     const token = await signer.sign();
     const big = Buffer.alloc(1024 * 1024 + 5, 7);
-    const ok = await fetch(`${gateway.url}/api/images`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: big });
+    const ok = await fetch(`${gateway.url}/api/images`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+      body: big,
+    });
     assert.equal(ok.status, 201);
     assert.equal(((await ok.json()) as { received: number }).received, big.length);
 
     const before = images.requests.length;
-    const declared = await fetch(`${gateway.url}/api/images`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: Buffer.alloc(3 * 1024 * 1024) });
+    const declared = await fetch(`${gateway.url}/api/images`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+      body: Buffer.alloc(3 * 1024 * 1024),
+    });
     assert.equal(declared.status, 413);
     assert.equal(((await declared.json()) as ErrorBody).error.code, 'GATEWAY_PAYLOAD_TOO_LARGE');
     assert.equal(images.requests.length, before, 'a declared oversize body never reaches Images');
 
     // Chunked (no Content-Length): cut off once the limit is passed.
     const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpRequest(`${gateway.url}/api/images`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' } }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
+      const req = httpRequest(
+        `${gateway.url}/api/images`,
+        { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' } },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
       req.on('error', reject);
       let sent = 0;
       const pump = () => {
@@ -235,9 +265,17 @@ describe('gateway routing, tokens and headers', () => {
 
 describe('gateway rate limits and CORS', () => {
   it('answers 429 GATEWAY_RATE_LIMITED with Retry-After, stricter on login', async () => {
-    const auth = new FakeUpstream((req, res) => json(res, req.url === '/.well-known/jwks.json' ? 200 : 200, { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'AA', kid: 'k' }] }));
+    const auth = new FakeUpstream((req, res) =>
+      json(res, req.url === '/.well-known/jwks.json' ? 200 : 200, { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'AA', kid: 'k' }] }),
+    );
     await auth.start();
-    const gateway = await startGateway({ AUTH_URL: auth.url, IMAGES_URL: 'http://127.0.0.1:1', RATE_LIMIT_MAX: '8', AUTH_RATE_LIMIT_MAX: '3', CORS_ALLOWED_ORIGINS: 'https://app.example' });
+    const gateway = await startGateway({
+      AUTH_URL: auth.url,
+      IMAGES_URL: 'http://127.0.0.1:1',
+      RATE_LIMIT_MAX: '8',
+      AUTH_RATE_LIMIT_MAX: '3',
+      CORS_ALLOWED_ORIGINS: 'https://app.example',
+    });
     try {
       const statuses: number[] = [];
       let limited: Response | undefined;
@@ -253,7 +291,10 @@ describe('gateway rate limits and CORS', () => {
       assert.equal(((await limited.json()) as ErrorBody).error.code, 'GATEWAY_RATE_LIMITED');
 
       // CORS when configured: allowed origin gets headers and a preflight answer; others do not.
-      const preflight = await fetch(`${gateway.url}/api/images`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+      const preflight = await fetch(`${gateway.url}/api/images`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+      });
       assert.equal(preflight.status, 204);
       assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://app.example');
       const other = await fetch(`${gateway.url}/api/auth/.well-known/jwks.json`, { headers: { origin: 'https://evil.example' } });

@@ -85,7 +85,11 @@ describe('gateway resilience: timeouts, retries, circuit breakers, upstream outa
     assert.equal(images.requests.filter((r) => r.url === '/flaky-get').length, 2);
 
     resetNext = 1;
-    const post = await fetch(`${gateway.url}/api/images/flaky-post`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: 'x' });
+    const post = await fetch(`${gateway.url}/api/images/flaky-post`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+      body: 'x',
+    });
     assert.equal(post.status, 503);
     assert.equal(((await post.json()) as ErrorBody).error.code, 'GATEWAY_UPSTREAM_UNAVAILABLE');
     assert.equal(images.requests.filter((r) => r.url === '/flaky-post').length, 1);
@@ -120,16 +124,21 @@ describe('gateway resilience: timeouts, retries, circuit breakers, upstream outa
     const errorsBefore = await metric(gateway, /gateway_upstream_requests_total\{upstream="images",status_code="error"\} (\d+)/);
     const shortCircuited = await fetch(`${gateway.url}/api/images/`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(shortCircuited.status, 503);
-    assert.equal(await metric(gateway, /gateway_upstream_requests_total\{upstream="images",status_code="error"\} (\d+)/), errorsBefore, 'open circuit: no attempt made');
+    assert.equal(
+      await metric(gateway, /gateway_upstream_requests_total\{upstream="images",status_code="error"\} (\d+)/),
+      errorsBefore,
+      'open circuit: no attempt made',
+    );
 
     const login = await fetch(`${gateway.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(login.status, 200, 'auth routes unaffected');
 
     await images.start(imagesPort);
-    await waitFor(
-      async () => (await fetch(`${gateway.url}/api/images/`, { headers: { authorization: `Bearer ${token}` } })).status === 200,
-      { what: 'images route recovers', timeoutMs: 10_000, intervalMs: 200 },
-    );
+    await waitFor(async () => (await fetch(`${gateway.url}/api/images/`, { headers: { authorization: `Bearer ${token}` } })).status === 200, {
+      what: 'images route recovers',
+      timeoutMs: 10_000,
+      intervalMs: 200,
+    });
     assert.equal(await metric(gateway, /gateway_circuit_state\{upstream="images"\} (\d)/), 0, 'circuit closed again');
   });
 });

@@ -32,7 +32,10 @@ describe('gateway units', () => {
   it('classifies transport errors through their cause chain', () => {
     const refused = Object.assign(new Error('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
     assert.equal(classifyTransportError(refused).kind, 'unavailable');
-    const timeout = Object.assign(new Error('x'), { code: 'FST_REPLY_FROM_GATEWAY_TIMEOUT', cause: Object.assign(new Error('h'), { code: 'UND_ERR_HEADERS_TIMEOUT' }) });
+    const timeout = Object.assign(new Error('x'), {
+      code: 'FST_REPLY_FROM_GATEWAY_TIMEOUT',
+      cause: Object.assign(new Error('h'), { code: 'UND_ERR_HEADERS_TIMEOUT' }),
+    });
     assert.equal(classifyTransportError(timeout).kind, 'timeout');
   });
 

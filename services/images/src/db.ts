@@ -48,12 +48,7 @@ export const migrations: Record<string, Migration> = {
         .addColumn('deleting_at', 'timestamptz')
         .execute();
       // Listing is "the caller's images, newest first, keyset-paginated".
-      await db.schema
-        .withSchema(DB_SCHEMA)
-        .createIndex('images_owner_created_idx')
-        .on('images')
-        .columns(['owner_id', 'created_at desc', 'id desc'])
-        .execute();
+      await db.schema.withSchema(DB_SCHEMA).createIndex('images_owner_created_idx').on('images').columns(['owner_id', 'created_at desc', 'id desc']).execute();
     },
   },
 };

@@ -13,7 +13,10 @@ export function sanitiseFilename(raw: string | undefined): string {
   name = name.split(/[/\\]/).pop() ?? '';
   // eslint-disable-next-line no-control-regex
   name = name.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, '');
-  name = name.replace(/\s+/g, ' ').trim().replace(/^[. ]+|[. ]+$/g, '');
+  name = name
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/^[. ]+|[. ]+$/g, '');
   name = [...name].slice(0, MAX_FILENAME_CHARS).join('');
   return name === '' ? 'image' : name;
 }

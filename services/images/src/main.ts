@@ -49,6 +49,9 @@ if (command === 'reconcile') {
     config,
     app: built.app,
     management: built.management,
-    resources: [{ name: 'images resources', run: () => built.close() }, { name: 'trace export', run: () => tracing.shutdown() }],
+    resources: [
+      { name: 'images resources', run: () => built.close() },
+      { name: 'trace export', run: () => tracing.shutdown() },
+    ],
   });
 }

@@ -51,7 +51,11 @@ export class ImageRepository {
   }
 
   async countVisible(): Promise<number> {
-    const r = await this.db.selectFrom(T).select((eb) => eb.fn.countAll<string>().as('n')).where('deleting_at', 'is', null).executeTakeFirstOrThrow();
+    const r = await this.db
+      .selectFrom(T)
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('deleting_at', 'is', null)
+      .executeTakeFirstOrThrow();
     return Number(r.n);
   }
 

@@ -106,8 +106,12 @@ export function imagesRoutes(deps: ImagesRouteDeps) {
         .send(object.body);
     };
     // Binary answers are not serialised, so the response schema only documents them.
-    api.get('/:id/content', { schema: schemas.content, schemaErrorFormatter }, async (request, reply) => serveObject('original', request, request.params.id, reply as FastifyReply));
-    api.get('/:id/thumbnail', { schema: schemas.thumbnail, schemaErrorFormatter }, async (request, reply) => serveObject('thumbnail', request, request.params.id, reply as FastifyReply));
+    api.get('/:id/content', { schema: schemas.content, schemaErrorFormatter }, async (request, reply) =>
+      serveObject('original', request, request.params.id, reply as FastifyReply),
+    );
+    api.get('/:id/thumbnail', { schema: schemas.thumbnail, schemaErrorFormatter }, async (request, reply) =>
+      serveObject('thumbnail', request, request.params.id, reply as FastifyReply),
+    );
 
     api.delete('/:id', { schema: schemas.delete, schemaErrorFormatter }, async (request, reply) => {
       await service.delete(request.ownerId, request.params.id);

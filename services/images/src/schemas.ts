@@ -56,7 +56,9 @@ export function listQuery(maxLimit: number) {
 const bearer = [{ bearerAuth: [] }];
 const binary = (description: string) => ({
   description,
-  content: { 'application/octet-stream': { schema: z.string().meta({ format: 'binary', description: 'The stored bytes; Content-Type says the image type.' }) } },
+  content: {
+    'application/octet-stream': { schema: z.string().meta({ format: 'binary', description: 'The stored bytes; Content-Type says the image type.' }) },
+  },
 });
 const notModified = z.null().meta({ description: 'Not modified (If-None-Match matched the ETag).' });
 
@@ -69,7 +71,13 @@ export function routeSchemas(maxLimit: number) {
       security: bearer,
       response: { 201: imageView, ...errorResponses },
     },
-    list: { tags: ['images'], summary: "The caller's images, newest first", security: bearer, querystring: listQuery(maxLimit), response: { 200: imagePage, ...errorResponses } },
+    list: {
+      tags: ['images'],
+      summary: "The caller's images, newest first",
+      security: bearer,
+      querystring: listQuery(maxLimit),
+      response: { 200: imagePage, ...errorResponses },
+    },
     get: { tags: ['images'], summary: 'One image', security: bearer, params: imageIdParams, response: { 200: imageView, ...errorResponses } },
     content: {
       tags: ['images'],

@@ -60,7 +60,11 @@ export function classifyMultipartError(err: unknown): unknown {
     default:
       break;
   }
-  if (err instanceof Error && !('statusCode' in err && (err as { statusCode?: number }).statusCode) && /multipart|boundary|part|unexpected end|malformed/i.test(err.message)) {
+  if (
+    err instanceof Error &&
+    !('statusCode' in err && (err as { statusCode?: number }).statusCode) &&
+    /multipart|boundary|part|unexpected end|malformed/i.test(err.message)
+  ) {
     return imagesErrors.IMAGES_MALFORMED_UPLOAD(undefined, closeConnection);
   }
   return err;

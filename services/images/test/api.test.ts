@@ -130,7 +130,7 @@ for (const [name, setUp] of variants) {
       assert.equal(content.headers['content-disposition'], `inline; filename="wide.png"; filename*=UTF-8''wide.png`);
     });
 
-    it('lists the caller\'s images newest first with a cursor, and bounds the limit', { skip: skip() }, async () => {
+    it("lists the caller's images newest first with a cursor, and bounds the limit", { skip: skip() }, async () => {
       const user = `Bearer ${await issuer.token(randomUUID())}`;
       const jpeg = await fixtures.validImage.jpeg(16, 16);
       const ids: string[] = [];
@@ -156,7 +156,7 @@ for (const [name, setUp] of variants) {
       assert.equal(defaults.items.length, 5);
     });
 
-    it('isolates users: B cannot list, read, fetch or delete A\'s image (404, never 403)', { skip: skip() }, async () => {
+    it("isolates users: B cannot list, read, fetch or delete A's image (404, never 403)", { skip: skip() }, async () => {
       const created = await uploadAs(alice, await fixtures.validImage.jpeg(32, 32));
       const list = (await get('/', bob)).json() as { items: Array<{ id: string }> };
       assert.ok(!list.items.some((i) => i.id === created.id));
@@ -225,14 +225,29 @@ describe('images API: chaos drills wiring', () => {
     const issuer = await startTokenIssuer();
     const dir = tempDir('chaos');
     const token = 'chaos-token-for-tests-0123456789';
-    const images = await buildTestApp({ STORAGE_DRIVER: 'local', STORAGE_LOCAL_DIR: dir.path, AUTH_JWKS_URL: issuer.jwksUrl, CHAOS_ENABLED: 'true', CHAOS_ADMIN_TOKEN: token });
+    const images = await buildTestApp({
+      STORAGE_DRIVER: 'local',
+      STORAGE_LOCAL_DIR: dir.path,
+      AUTH_JWKS_URL: issuer.jwksUrl,
+      CHAOS_ENABLED: 'true',
+      CHAOS_ADMIN_TOKEN: token,
+    });
     const plain = await buildTestApp({ STORAGE_DRIVER: 'local', STORAGE_LOCAL_DIR: dir.path, AUTH_JWKS_URL: issuer.jwksUrl });
     try {
       assert.equal((await images.management.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
-      const on = await images.management.inject({ method: 'PUT', url: '/chaos/faults/readiness', payload: { durationMs: 60_000 }, headers: { 'x-chaos-token': token } });
+      const on = await images.management.inject({
+        method: 'PUT',
+        url: '/chaos/faults/readiness',
+        payload: { durationMs: 60_000 },
+        headers: { 'x-chaos-token': token },
+      });
       assert.equal(on.statusCode, 200, on.body);
       assert.equal((await images.management.inject({ method: 'GET', url: '/readyz' })).statusCode, 503);
-      assert.equal((await plain.management.inject({ method: 'PUT', url: '/chaos/faults/readiness', payload: { durationMs: 60_000 }, headers: { 'x-chaos-token': token } })).statusCode, 404);
+      assert.equal(
+        (await plain.management.inject({ method: 'PUT', url: '/chaos/faults/readiness', payload: { durationMs: 60_000 }, headers: { 'x-chaos-token': token } }))
+          .statusCode,
+        404,
+      );
     } finally {
       await images.close();
       await plain.close();

@@ -88,10 +88,7 @@ describe('concurrent uploads', () => {
     assert.equal(refused.headers.get('retry-after'), '1');
     release();
     await Promise.all(holders);
-    assert.deepEqual(
-      await Promise.all(admitted.map(async (p) => (await p).status)),
-      [201, 201, 201],
-    );
+    assert.deepEqual(await Promise.all(admitted.map(async (p) => (await p).status)), [201, 201, 201]);
     assert.equal((await post(small)).status, 201);
   });
 });

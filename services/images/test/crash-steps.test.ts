@@ -135,7 +135,12 @@ describe('crash safety: SIGKILL at each step of an upload, then reconcile (local
         (r) => r.status,
         () => 'connection lost',
       );
-      const rows = async () => (await client.query<{ id: string; original_key: string; thumbnail_key: string }>('select id, original_key, thumbnail_key from images.images order by id')).rows;
+      const rows = async () =>
+        (
+          await client.query<{ id: string; original_key: string; thumbnail_key: string }>(
+            'select id, original_key, thumbnail_key from images.images order by id',
+          )
+        ).rows;
       const reached: Record<UploadStep, () => Promise<boolean>> = {
         'temp-written': async () => (await partFiles(dir)).length === 1 && (await objectFiles(dir)).length === 2,
         'original-stored': async () => (await objectFiles(dir)).length === 3,
@@ -158,7 +163,11 @@ describe('crash safety: SIGKILL at each step of an upload, then reconcile (local
       const fresh = join(dir, '.tmp', 'in-flight.part');
       await writeFile(fresh, 'x');
 
-      const { stdout } = await promisify(execFile)(process.execPath, [...nodeArgs, 'reconcile'], { cwd: repoRoot, env: { ...process.env, ...env }, timeout: 120_000 });
+      const { stdout } = await promisify(execFile)(process.execPath, [...nodeArgs, 'reconcile'], {
+        cwd: repoRoot,
+        env: { ...process.env, ...env },
+        timeout: 120_000,
+      });
       const report = JSON.parse(stdout.trim().split('\n').pop()!) as ReconcileReport & { temporaryFilesRemoved: number };
       assert.equal(report.orphanObjectsRemoved.length, committed ? 0 : leftObjects - 2, JSON.stringify(report));
       assert.deepEqual(report.danglingRowsRemoved, []);
@@ -174,7 +183,10 @@ describe('crash safety: SIGKILL at each step of an upload, then reconcile (local
       assert.deepEqual(await objectFiles(dir), expectedKeys);
       for (const key of expectedKeys) assert.ok(existsSync(join(dir, key)), `${key} is missing`);
       // The complete upload is untouched; the killed one survives only if it had committed.
-      assert.ok(after.some((r) => r.id === good.id), 'the complete upload was removed');
+      assert.ok(
+        after.some((r) => r.id === good.id),
+        'the complete upload was removed',
+      );
       assert.equal(after.length, committed ? 2 : 1);
       for (const [i, key] of goodKeys.entries()) assert.ok((await readFile(join(dir, key))).equals(goodBytes[i]!), `${key} changed`);
     });

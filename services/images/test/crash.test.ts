@@ -80,7 +80,11 @@ describe('crash safety: SIGKILL in the middle of an upload, then reconcile', () 
     assert.deepEqual(await keys(), goodKeys);
 
     // Hold the next upload after its objects are written and before its row, then kill -9.
-    const stall = await fetch(`${managementUrl}/fault/stall-uploads`, { method: 'POST', body: JSON.stringify({ enabled: true }), headers: { 'content-type': 'application/json' } });
+    const stall = await fetch(`${managementUrl}/fault/stall-uploads`, {
+      method: 'POST',
+      body: JSON.stringify({ enabled: true }),
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(stall.status, 200);
     const inFlight = upload(fileUpload(await fixtures.validImage.png(200, 200))).then(
       (r) => r.status,
@@ -118,9 +122,13 @@ describe('crash safety: SIGKILL in the middle of an upload, then reconcile', () 
     assert.equal(report.orphanObjectsRemoved.length, 2);
     assert.deepEqual(report.danglingRowsRemoved, [danglingId]);
 
-    assert.deepEqual(await keys(), goodKeys, 'only the good image\'s objects remain');
+    assert.deepEqual(await keys(), goodKeys, "only the good image's objects remain");
     const rows = await client.query<{ id: string }>('select id from images.images');
-    assert.deepEqual(rows.rows.map((r) => r.id), [good.id], 'only the good image\'s row remains');
+    assert.deepEqual(
+      rows.rows.map((r) => r.id),
+      [good.id],
+      "only the good image's row remains",
+    );
     const content = await fetch(`${publicUrl}/${good.id}/content`, { headers: { authorization: auth } });
     assert.equal(content.status, 200);
     await content.arrayBuffer();

@@ -5,7 +5,18 @@ import { startEphemeralPostgres, waitFor, type EphemeralPostgres } from '@sre/te
 import type { ImagesApp } from '../src/app.js';
 import { createStorage, type ObjectStorage } from '../src/storage/index.js';
 import * as fixtures from './fixtures/generate.js';
-import { allKeys, buildTestApp, fileUpload, startS3Server, startTokenIssuer, tempDir, testConfig, type ErrorResponse, type S3Server, type TokenIssuer } from './helpers.js';
+import {
+  allKeys,
+  buildTestApp,
+  fileUpload,
+  startS3Server,
+  startTokenIssuer,
+  tempDir,
+  testConfig,
+  type ErrorResponse,
+  type S3Server,
+  type TokenIssuer,
+} from './helpers.js';
 
 const USER = 'cccccccc-3333-4333-8333-cccccccccccc';
 
@@ -90,7 +101,10 @@ describe('faults: object storage (s3rver) stops', () => {
     // Hidden at once, so nobody is served a half-deleted image.
     assert.equal((await images.app.inject({ method: 'GET', url: `/${created.id}`, headers: { authorization: auth } })).statusCode, 404);
     await s3.start();
-    assert.ok((await allKeys(images)).some((k) => k.includes(created.id)), 'objects still there until the retry');
+    assert.ok(
+      (await allKeys(images)).some((k) => k.includes(created.id)),
+      'objects still there until the retry',
+    );
     const retry = await images.app.inject({ method: 'DELETE', url: `/${created.id}`, headers: { authorization: auth } });
     assert.equal(retry.statusCode, 204, 'a retried DELETE finishes the job');
     assert.ok(!(await allKeys(images)).some((k) => k.includes(created.id)));
@@ -141,7 +155,10 @@ describe('faults: PostgreSQL stops', () => {
     assert.equal((await images.management.inject({ method: 'GET', url: '/livez' })).statusCode, 200);
 
     await pg.start();
-    await waitFor(async () => (await images.management.inject({ method: 'GET', url: '/readyz' })).statusCode === 200, { timeoutMs: 30_000, what: 'readiness after PostgreSQL restart' });
+    await waitFor(async () => (await images.management.inject({ method: 'GET', url: '/readyz' })).statusCode === 200, {
+      timeoutMs: 30_000,
+      what: 'readiness after PostgreSQL restart',
+    });
     assert.equal((await upload()).statusCode, 201);
     const after = (await images.app.inject({ method: 'GET', url: '/', headers: { authorization: auth } })).json() as { items: unknown[] };
     assert.equal(after.items.length, 2);

@@ -90,7 +90,10 @@ describe('metadata stripping', () => {
   });
 
   it('an upright photo gets no EXIF block at all', async () => {
-    const upload = await sharp(await fixtures.validImage.png(300, 200)).withExif({ IFD0: { Make: 'TestCam' } }).jpeg().toBuffer();
+    const upload = await sharp(await fixtures.validImage.png(300, 200))
+      .withExif({ IFD0: { Make: 'TestCam' } })
+      .jpeg()
+      .toBuffer();
     const processed = await processImage(upload, 'image/jpeg', options);
     assert.equal((await sharp(processed.original).metadata()).exif, undefined);
     await assertSamePixels(upload, processed.original);
@@ -136,15 +139,50 @@ describe('metadata stripping', () => {
   });
 
   const malformed: Array<[string, () => Promise<Buffer>, AcceptedType]> = [
-    ['a JPEG segment whose length runs past the end', async () => (await tagged.jpegWith(tagged.jpegSegment(0xe1, Buffer.from('Exif\0\0'), 0xfff0))).subarray(0, 2000), 'image/jpeg'],
+    [
+      'a JPEG segment whose length runs past the end',
+      async () => (await tagged.jpegWith(tagged.jpegSegment(0xe1, Buffer.from('Exif\0\0'), 0xfff0))).subarray(0, 2000),
+      'image/jpeg',
+    ],
     ['a JPEG segment length below 2', async () => tagged.jpegWith(tagged.jpegSegment(0xe1, Buffer.alloc(0), 1)), 'image/jpeg'],
     ['a truncated JPEG (no EOI)', () => fixtures.truncatedJpeg(), 'image/jpeg'],
     ['a JPEG with only headers', async () => Buffer.from([0xff, 0xd8, 0xff, 0xd9]), 'image/jpeg'],
-    ['a PNG chunk whose length runs past the end', async () => tagged.insertPngChunks(await fixtures.validImage.png(32, 32), [Buffer.from([0x7f, 0, 0, 0, 0x74, 0x45, 0x58, 0x74])]), 'image/png'],
-    ['a PNG chunk with a wrong CRC', async () => { const png = Buffer.from(await fixtures.validImage.png(32, 32)); png[png.length - 20] = png[png.length - 20]! ^ 0xff; return png; }, 'image/png'],
-    ['an unknown critical PNG chunk', async () => tagged.insertPngChunks(await fixtures.validImage.png(32, 32), [tagged.pngChunk('ZZZZ', Buffer.from('x'))]), 'image/png'],
-    ['a WebP chunk whose size runs past the end', async () => { const webp = Buffer.from(await fixtures.validImage.webp(32, 32)); webp.writeUInt32LE(0x7ffffff0, 16); return webp; }, 'image/webp'],
-    ['a GIF cut inside its image data', async () => { const gif = await fixtures.validImage.gif(64, 64); return gif.subarray(0, gif.length - 40); }, 'image/gif'],
+    [
+      'a PNG chunk whose length runs past the end',
+      async () => tagged.insertPngChunks(await fixtures.validImage.png(32, 32), [Buffer.from([0x7f, 0, 0, 0, 0x74, 0x45, 0x58, 0x74])]),
+      'image/png',
+    ],
+    [
+      'a PNG chunk with a wrong CRC',
+      async () => {
+        const png = Buffer.from(await fixtures.validImage.png(32, 32));
+        png[png.length - 20] = png[png.length - 20]! ^ 0xff;
+        return png;
+      },
+      'image/png',
+    ],
+    [
+      'an unknown critical PNG chunk',
+      async () => tagged.insertPngChunks(await fixtures.validImage.png(32, 32), [tagged.pngChunk('ZZZZ', Buffer.from('x'))]),
+      'image/png',
+    ],
+    [
+      'a WebP chunk whose size runs past the end',
+      async () => {
+        const webp = Buffer.from(await fixtures.validImage.webp(32, 32));
+        webp.writeUInt32LE(0x7ffffff0, 16);
+        return webp;
+      },
+      'image/webp',
+    ],
+    [
+      'a GIF cut inside its image data',
+      async () => {
+        const gif = await fixtures.validImage.gif(64, 64);
+        return gif.subarray(0, gif.length - 40);
+      },
+      'image/gif',
+    ],
   ];
   for (const [name, make, type] of malformed) {
     it(`refuses ${name}`, async () => {

@@ -52,7 +52,22 @@ describe('an oversize upload sent in full gets the 413 and its message', () => {
     writeFileSync(file, big);
     // -H 'Expect:' keeps curl from waiting for 100-continue; we want the body sent at once, as the report did.
     // --limit-rate: a client on a real network is still sending when the early answer comes.
-    const { stdout } = await promisify(execFile)('curl', ['-sS', '--max-time', '60', '--limit-rate', '4M', '-H', 'Expect:', '-H', `authorization: ${bearer}`, '-F', `file=@${file};type=image/png`, '-w', '\n%{http_code}', url]);
+    const { stdout } = await promisify(execFile)('curl', [
+      '-sS',
+      '--max-time',
+      '60',
+      '--limit-rate',
+      '4M',
+      '-H',
+      'Expect:',
+      '-H',
+      `authorization: ${bearer}`,
+      '-F',
+      `file=@${file};type=image/png`,
+      '-w',
+      '\n%{http_code}',
+      url,
+    ]);
     const [json, status] = stdout.trimEnd().split('\n');
     assert.equal(status, '413', stdout);
     assert.equal((JSON.parse(json!) as { error: { code: string } }).error.code, 'IMAGES_TOO_LARGE');
@@ -61,7 +76,24 @@ describe('an oversize upload sent in full gets the 413 and its message', () => {
   it('with curl -F sending chunked at a network-like rate (the limit is found while reading)', { skip: curl.skip }, async () => {
     const file = join(dir.path, 'huge-chunked.png');
     writeFileSync(file, big);
-    const args = ['-sS', '--max-time', '60', '--limit-rate', '4M', '-H', 'Expect:', '-H', 'Transfer-Encoding: chunked', '-H', `authorization: ${bearer}`, '-F', `file=@${file};type=image/png`, '-w', '\n%{http_code}', url];
+    const args = [
+      '-sS',
+      '--max-time',
+      '60',
+      '--limit-rate',
+      '4M',
+      '-H',
+      'Expect:',
+      '-H',
+      'Transfer-Encoding: chunked',
+      '-H',
+      `authorization: ${bearer}`,
+      '-F',
+      `file=@${file};type=image/png`,
+      '-w',
+      '\n%{http_code}',
+      url,
+    ];
     const { stdout } = await promisify(execFile)('curl', args);
     const [json, status] = stdout.trimEnd().split('\n');
     assert.equal(status, '413', stdout);
@@ -117,11 +149,15 @@ describe('an oversize upload sent in full gets the 413 and its message', () => {
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     const payload = Buffer.concat([head, big, tail]);
     const outcome = await new Promise<string>((resolve) => {
-      const req = request(url, { method: 'POST', headers: { authorization: bearer, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': payload.length } }, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve(`${res.statusCode} ${text}`));
-      });
+      const req = request(
+        url,
+        { method: 'POST', headers: { authorization: bearer, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': payload.length } },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve(`${res.statusCode} ${text}`));
+        },
+      );
       req.on('error', (err) => resolve(`error ${err.message}`));
       req.end(payload);
     });

@@ -28,7 +28,10 @@ for (const [name, real] of variants) {
         const db: TestDatabase = await createTestDatabase(testPostgresUrl()!, 'images');
         const s3 = await startS3Server();
         env = { ...s3.env, DATABASE_URL: db.url };
-        teardown.push(() => s3.destroy(), () => db.drop());
+        teardown.push(
+          () => s3.destroy(),
+          () => db.drop(),
+        );
       } else {
         const dir = tempDir('reconcile');
         env = { STORAGE_DRIVER: 'local', STORAGE_LOCAL_DIR: dir.path };
@@ -46,7 +49,9 @@ for (const [name, real] of variants) {
       const owner = randomUUID();
       const auth = `Bearer ${await issuer.token(owner)}`;
       const m = fileUpload(await fixtures.validImage.jpeg(64, 48));
-      const good = (await images.app.inject({ method: 'POST', url: '/', payload: m.body, headers: { authorization: auth, 'content-type': m.contentType } })).json() as { id: string };
+      const good = (
+        await images.app.inject({ method: 'POST', url: '/', payload: m.body, headers: { authorization: auth, 'content-type': m.contentType } })
+      ).json() as { id: string };
 
       // An upload that died after writing its objects (no row).
       const orphanId = randomUUID();
@@ -67,17 +72,34 @@ for (const [name, real] of variants) {
         created_at: new Date(Date.now() - 1000),
       };
       await images.storage.put(objectKeys.original(owner, danglingId), Buffer.from('d'), 'image/jpeg');
-      await images.repository.insert({ ...base, id: danglingId, original_key: objectKeys.original(owner, danglingId), thumbnail_key: objectKeys.thumbnail(owner, danglingId) });
+      await images.repository.insert({
+        ...base,
+        id: danglingId,
+        original_key: objectKeys.original(owner, danglingId),
+        thumbnail_key: objectKeys.thumbnail(owner, danglingId),
+      });
       // A delete that stopped after hiding the row.
       const tombId = randomUUID();
       await images.storage.put(objectKeys.original(owner, tombId), Buffer.from('x'), 'image/jpeg');
-      await images.repository.insert({ ...base, id: tombId, original_key: objectKeys.original(owner, tombId), thumbnail_key: objectKeys.thumbnail(owner, tombId) });
+      await images.repository.insert({
+        ...base,
+        id: tombId,
+        original_key: objectKeys.original(owner, tombId),
+        thumbnail_key: objectKeys.thumbnail(owner, tombId),
+      });
       await images.repository.markDeleting(owner, tombId);
       // Something this service did not write.
       await images.storage.put('foreign/readme.txt', Buffer.from('keep me'), 'text/plain');
 
       // Dry run: reports, changes nothing.
-      const dry = await reconcile({ repository: images.repository, storage: images.storage, logger: images.platform.logger, graceMs: 0, dryRun: true, now: () => new Date(Date.now() + 1000) });
+      const dry = await reconcile({
+        repository: images.repository,
+        storage: images.storage,
+        logger: images.platform.logger,
+        graceMs: 0,
+        dryRun: true,
+        now: () => new Date(Date.now() + 1000),
+      });
       assert.deepEqual(dry.danglingRowsRemoved, [danglingId]);
       assert.equal(dry.orphanObjectsRemoved.length, 2);
       const keysAfterDry = await allKeys(images);
@@ -90,7 +112,13 @@ for (const [name, real] of variants) {
       assert.deepEqual(young.danglingRowsRemoved, [danglingId]);
       assert.ok((await allKeys(images)).some((k) => k.includes(orphanId)));
 
-      const report = await reconcile({ repository: images.repository, storage: images.storage, logger: images.platform.logger, graceMs: 60_000, now: () => new Date(Date.now() + 120_000) });
+      const report = await reconcile({
+        repository: images.repository,
+        storage: images.storage,
+        logger: images.platform.logger,
+        graceMs: 60_000,
+        now: () => new Date(Date.now() + 120_000),
+      });
       assert.deepEqual(report.orphanObjectsRemoved.sort(), [objectKeys.original(owner, orphanId), objectKeys.thumbnail(owner, orphanId)].sort());
       assert.deepEqual(report.tombstonesFinished, [tombId]);
       assert.equal(report.foreignObjects, 0, 'only users/ is scanned');

@@ -4,7 +4,23 @@ import { containsActiveContent } from '../src/sniff.js';
 
 /** The regex the byte scanner replaced: both must agree on every input. */
 const REGEX = /<script|<html|<body|<svg[\s/>]|<iframe|<object|<embed|<\?php|<!doctype|javascript:|%PDF-/i;
-const MARKERS = ['<script', '<html', '<body', '<svg ', '<svg/', '<svg>', '<svg\t', '<svg\u00a0', '<iframe', '<object', '<embed', '<?php', '<!doctype', 'javascript:', '%PDF-'];
+const MARKERS = [
+  '<script',
+  '<html',
+  '<body',
+  '<svg ',
+  '<svg/',
+  '<svg>',
+  '<svg\t',
+  '<svg\u00a0',
+  '<iframe',
+  '<object',
+  '<embed',
+  '<?php',
+  '<!doctype',
+  'javascript:',
+  '%PDF-',
+];
 
 function noise(length: number, seed: number): Buffer {
   const b = Buffer.alloc(length);
@@ -25,7 +41,12 @@ describe('active content scan', () => {
         for (const at of ['start', 'middle', 'end'] as const) {
           const text = Buffer.from(mixCase(marker, seed + m), 'latin1');
           const body = noise(4096, seed + m).map((byte) => (byte === 0x3c || byte === 0x25 || (byte | 0x20) === 0x6a ? 0x41 : byte));
-          const buf = at === 'start' ? Buffer.concat([text, body]) : at === 'end' ? Buffer.concat([body, text]) : Buffer.concat([body.subarray(0, 2000), text, body.subarray(2000)]);
+          const buf =
+            at === 'start'
+              ? Buffer.concat([text, body])
+              : at === 'end'
+                ? Buffer.concat([body, text])
+                : Buffer.concat([body.subarray(0, 2000), text, body.subarray(2000)]);
           assert.equal(containsActiveContent(buf), true, `${JSON.stringify(marker)} at ${at}`);
           assert.equal(REGEX.test(buf.toString('latin1')), true);
         }

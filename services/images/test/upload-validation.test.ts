@@ -100,7 +100,12 @@ describe('upload validation (local storage, PGlite)', () => {
   });
 
   const rejected: Array<[string, () => Promise<{ body: Buffer; contentType: string }>, number, string]> = [
-    ['a decompression bomb (PNG header claiming 20000×20000)', async () => fileUpload(fixtures.pngBomb(), 'bomb.png', 'image/png'), 422, 'IMAGES_TOO_MANY_PIXELS'],
+    [
+      'a decompression bomb (PNG header claiming 20000×20000)',
+      async () => fileUpload(fixtures.pngBomb(), 'bomb.png', 'image/png'),
+      422,
+      'IMAGES_TOO_MANY_PIXELS',
+    ],
     ['a truncated JPEG', async () => fileUpload(await fixtures.truncatedJpeg(), 'cut.jpg'), 422, 'IMAGES_INVALID_IMAGE'],
     ['a zero-byte file', async () => fileUpload(Buffer.alloc(0), 'empty.jpg'), 400, 'IMAGES_EMPTY_FILE'],
     ['a text file renamed .jpg', async () => fileUpload(fixtures.textAsJpeg(), 'notes.jpg'), 415, 'IMAGES_UNSUPPORTED_TYPE'],
@@ -122,9 +127,31 @@ describe('upload validation (local storage, PGlite)', () => {
     ],
     ['no file (an empty form)', async () => multipart([]), 400, 'IMAGES_FILE_MISSING'],
     ['a text field instead of a file', async () => multipart([{ name: 'file', data: 'hello' }]), 400, 'IMAGES_UNEXPECTED_PART'],
-    ['a field before the file', async () => multipart([{ name: 'title', data: 'x' }, { name: 'file', filename: 'a.jpg', data: Buffer.from('x') }]), 400, 'IMAGES_UNEXPECTED_PART'],
-    ['a file under another part name', async () => multipart([{ name: 'image', filename: 'a.jpg', data: await fixtures.validImage.jpeg(64, 64) }]), 400, 'IMAGES_UNEXPECTED_PART'],
-    ['a multipart body cut off mid-part', async () => { const m = fileUpload(await fixtures.validImage.jpeg(64, 64)); return { ...m, body: m.body.subarray(0, m.body.length - 60) }; }, 400, 'IMAGES_MALFORMED_UPLOAD'],
+    [
+      'a field before the file',
+      async () =>
+        multipart([
+          { name: 'title', data: 'x' },
+          { name: 'file', filename: 'a.jpg', data: Buffer.from('x') },
+        ]),
+      400,
+      'IMAGES_UNEXPECTED_PART',
+    ],
+    [
+      'a file under another part name',
+      async () => multipart([{ name: 'image', filename: 'a.jpg', data: await fixtures.validImage.jpeg(64, 64) }]),
+      400,
+      'IMAGES_UNEXPECTED_PART',
+    ],
+    [
+      'a multipart body cut off mid-part',
+      async () => {
+        const m = fileUpload(await fixtures.validImage.jpeg(64, 64));
+        return { ...m, body: m.body.subarray(0, m.body.length - 60) };
+      },
+      400,
+      'IMAGES_MALFORMED_UPLOAD',
+    ],
     ['a JSON body', async () => ({ body: Buffer.from('{"file":"x"}'), contentType: 'application/json' }), 415, 'IMAGES_MULTIPART_REQUIRED'],
     ['a raw image body', async () => ({ body: Buffer.from('89504e470d0a1a0a', 'hex'), contentType: 'image/png' }), 415, 'IMAGES_MULTIPART_REQUIRED'],
   ];
@@ -185,7 +212,10 @@ describe('upload validation (local storage, PGlite)', () => {
       assert.ok(!Object.keys(content.headers).includes('x-injected'), label);
     }
     const keys = await allKeys(images);
-    assert.ok(keys.every((k) => /^users\/[0-9a-f-]{36}\/[0-9a-f-]{36}\/(original|thumbnail\.webp)$/.test(k)), 'keys never come from filenames');
+    assert.ok(
+      keys.every((k) => /^users\/[0-9a-f-]{36}\/[0-9a-f-]{36}\/(original|thumbnail\.webp)$/.test(k)),
+      'keys never come from filenames',
+    );
   });
 
   it('cuts a streamed (chunked, no Content-Length) upload off with 413 long before the client has sent it all', async () => {
@@ -196,14 +226,23 @@ describe('upload validation (local storage, PGlite)', () => {
     let sent = 0;
     let stoppedAt = -1;
     const result = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers: { authorization: auth, 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' } }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, body });
-          req.destroy();
-        });
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/',
+          headers: { authorization: auth, 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, body });
+            req.destroy();
+          });
+        },
+      );
       req.on('error', reject);
       req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`);
       const chunk = Buffer.alloc(64 * 1024, 0x41);

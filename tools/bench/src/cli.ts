@@ -50,7 +50,10 @@ export function parseBenchArgs(argv: readonly string[], known: readonly string[]
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const requested = (values.suite ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const requested = (values.suite ?? [])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = requested.filter((s) => !known.includes(s));
   if (unknown.length > 0) throw new UsageError(`unknown suite ${unknown.join(', ')} (known: ${known.join(', ')})`);
   if (values.suite && requested.length === 0) throw new UsageError('--suite needs at least one name');

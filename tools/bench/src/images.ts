@@ -20,7 +20,10 @@ async function photoLike(width: number, height: number, seed: number, grain: num
   const ch = Math.ceil(height / 24);
   const coarse = Buffer.alloc(cw * ch * 3);
   for (let i = 0; i < coarse.length; i++) coarse[i] = next();
-  const smooth = await sharp(coarse, { raw: { width: cw, height: ch, channels: 3 } }).resize(width, height, { kernel: 'cubic' }).raw().toBuffer();
+  const smooth = await sharp(coarse, { raw: { width: cw, height: ch, channels: 3 } })
+    .resize(width, height, { kernel: 'cubic' })
+    .raw()
+    .toBuffer();
   for (let i = 0; i < smooth.length; i++) smooth[i] = Math.max(0, Math.min(255, smooth[i]! + ((next() * grain) >> 8) - (grain >> 1)));
   return sharp(smooth, { raw: { width, height, channels: 3 } });
 }

@@ -17,7 +17,9 @@ export function percentile(values: readonly number[], q: number): number {
 
 /** Runs the upload driver in its own Node process and returns what it measured. */
 export async function runDriver(options: DriverOptions): Promise<DriverResult> {
-  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', DRIVER, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', DRIVER, JSON.stringify(options)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

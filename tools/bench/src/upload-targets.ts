@@ -32,7 +32,11 @@ export async function startFastApiReference(): Promise<UploadTarget> {
   const child: ChildProcess = spawn(
     '/usr/bin/python3',
     ['-m', 'uvicorn', 'upload_service:app', '--workers', '2', '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warning', '--no-access-log'],
-    { cwd: REFERENCE_DIR, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', UPLOAD_DIR: uploadDir, PYTHONDONTWRITEBYTECODE: '1' }, stdio: ['ignore', 'ignore', 'pipe'] },
+    {
+      cwd: REFERENCE_DIR,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', UPLOAD_DIR: uploadDir, PYTHONDONTWRITEBYTECODE: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
   );
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
@@ -78,13 +82,27 @@ export async function startPlatform(): Promise<UploadTarget> {
     const base = state.services.gateway.url;
     const email = `bench-${Date.now()}@example.test`;
     const password = 'bench password, long enough';
-    const register = await fetch(`${base}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    const register = await fetch(`${base}/api/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
     if (register.status !== 201) throw new Error(`register answered ${register.status}: ${await register.text()}`);
-    const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    const login = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
     if (login.status !== 200) throw new Error(`login answered ${login.status}: ${await login.text()}`);
     const { accessToken } = (await login.json()) as { accessToken: string };
     const images = state.services.images.instances[0]!;
-    return { uploadUrl: `${base}/api/images`, headers: { authorization: `Bearer ${accessToken}` }, livezUrl: `${images.managementUrl}/livez`, metricsUrl: `${images.managementUrl}/metrics`, stop };
+    return {
+      uploadUrl: `${base}/api/images`,
+      headers: { authorization: `Bearer ${accessToken}` },
+      livezUrl: `${images.managementUrl}/livez`,
+      metricsUrl: `${images.managementUrl}/metrics`,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}\n${output.join('\n')}`);

@@ -28,11 +28,17 @@ async function json<T>(res: Response): Promise<T> {
 async function uploadBurst(base: string, seconds: number): Promise<{ uploads: number; failures: number }> {
   const email = `footprint-${Date.now()}@example.test`;
   const password = 'correct horse battery staple';
-  await json(await fetch(`${base}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) }));
-  const { accessToken } = await json<{ accessToken: string }>(await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) }));
+  await json(
+    await fetch(`${base}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) }),
+  );
+  const { accessToken } = await json<{ accessToken: string }>(
+    await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) }),
+  );
   const noise = Buffer.alloc(1200 * 800 * 3);
   for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
-  const jpeg = await sharp(noise, { raw: { width: 1200, height: 800, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+  const jpeg = await sharp(noise, { raw: { width: 1200, height: 800, channels: 3 } })
+    .jpeg({ quality: 85 })
+    .toBuffer();
   const deadline = Date.now() + seconds * 1000;
   let uploads = 0;
   let failures = 0;
@@ -72,12 +78,26 @@ export const footprint: Suite = async ({ quick, workDir }) => {
   // Run as root, the local PostgreSQL server runs as `postgres` and must be able to enter the folder.
   chmodSync(workDir, 0o755);
   const database = process.env.FOOTPRINT_DATABASE === 'pglite' ? 'pglite' : 'default';
-  const launcher = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', 'tools/launcher/main.ts', '--port', '0', '--data-dir', dataDir, ...(database === 'pglite' ? ['--database', 'pglite'] : [])], {
-    cwd: REPO_ROOT,
-    // One client makes every request here: the per-IP limits would stop the burst.
-    env: { ...process.env, RATE_LIMIT_MAX: '1000000', AUTH_RATE_LIMIT_MAX: '1000000', LOGIN_THROTTLE_IP_FREE_ATTEMPTS: '100000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const launcher = spawn(
+    process.execPath,
+    [
+      '--conditions=development',
+      '--import',
+      'tsx',
+      'tools/launcher/main.ts',
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      ...(database === 'pglite' ? ['--database', 'pglite'] : []),
+    ],
+    {
+      cwd: REPO_ROOT,
+      // One client makes every request here: the per-IP limits would stop the burst.
+      env: { ...process.env, RATE_LIMIT_MAX: '1000000', AUTH_RATE_LIMIT_MAX: '1000000', LOGIN_THROTTLE_IP_FREE_ATTEMPTS: '100000' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   launcher.stdout.on('data', (c: Buffer) => (output += c.toString()));
   launcher.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -94,7 +114,11 @@ export const footprint: Suite = async ({ quick, workDir }) => {
     const burst = await uploadBurst(base, burstSeconds);
     const afterBurst = summarise(processTreeMemory(launcher.pid!));
     return [
-      row(`resident memory of the npm start process tree (${database} database), right after start`, afterStart.totalMb, `sum of VmRSS over the launcher's tree, MB: ${afterStart.breakdown}`),
+      row(
+        `resident memory of the npm start process tree (${database} database), right after start`,
+        afterStart.totalMb,
+        `sum of VmRSS over the launcher's tree, MB: ${afterStart.breakdown}`,
+      ),
       row(
         `resident memory (${database} database) after a ${burstSeconds} s upload burst`,
         afterBurst.totalMb,

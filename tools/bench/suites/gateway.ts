@@ -81,7 +81,10 @@ export const gatewaySuite: Suite = async ({ quick, workDir }) => {
       // Far above the load so every answer is a proxied 200, while the limiter still counts each request.
       RATE_LIMIT_MAX: '1000000',
     });
-    const bareProxy = start('bare-proxy', process.execPath, [...TSX, join(HERE, 'bare-proxy.ts')], { BENCH_PORT: String(ports.bareProxy), BENCH_UPSTREAM: upstreamUrl });
+    const bareProxy = start('bare-proxy', process.execPath, [...TSX, join(HERE, 'bare-proxy.ts')], {
+      BENCH_PORT: String(ports.bareProxy),
+      BENCH_UPSTREAM: upstreamUrl,
+    });
     const nginxDir = join(dir, 'nginx');
     const nginxConf = writeNginxConfig(nginxDir, ports.nginx, ports.upstream);
     const nginx = start('nginx', 'nginx', ['-e', join(nginxDir, 'error.log'), '-p', nginxDir, '-c', nginxConf]);
@@ -99,7 +102,12 @@ export const gatewaySuite: Suite = async ({ quick, workDir }) => {
 
     const cpuOf: Partial<Record<Candidate, BenchProcess>> = { gateway, bareProxy, nginx };
     const samples = Object.fromEntries((Object.keys(urls) as Candidate[]).map((c) => [c, [] as WrkResult[]])) as Record<Candidate, WrkResult[]>;
-    const cpu: Record<Candidate, { seconds: number; requests: number }> = { gateway: { seconds: 0, requests: 0 }, bareProxy: { seconds: 0, requests: 0 }, nginx: { seconds: 0, requests: 0 }, direct: { seconds: 0, requests: 0 } };
+    const cpu: Record<Candidate, { seconds: number; requests: number }> = {
+      gateway: { seconds: 0, requests: 0 },
+      bareProxy: { seconds: 0, requests: 0 },
+      nginx: { seconds: 0, requests: 0 },
+      direct: { seconds: 0, requests: 0 },
+    };
     const socketErrors: Record<Candidate, number> = { gateway: 0, bareProxy: 0, nginx: 0, direct: 0 };
     const measure = async (c: Candidate, seconds: number) => {
       const pids = cpuOf[c]?.cpuPids() ?? [];

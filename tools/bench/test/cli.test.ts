@@ -29,7 +29,10 @@ describe('npm run bench: arguments', () => {
   });
 
   it('refuses an unknown suite, naming the known ones', () => {
-    assert.throws(() => parseBenchArgs(['--suite', 'uploads,footprnt'], KNOWN), (err: Error) => err instanceof UsageError && /unknown suite footprnt \(known: uploads, gateway, http-overhead\)/.test(err.message));
+    assert.throws(
+      () => parseBenchArgs(['--suite', 'uploads,footprnt'], KNOWN),
+      (err: Error) => err instanceof UsageError && /unknown suite footprnt \(known: uploads, gateway, http-overhead\)/.test(err.message),
+    );
   });
 
   it('refuses unknown options, positionals and an empty --suite', () => {
@@ -57,7 +60,11 @@ describe('npm run bench: table', () => {
   });
 
   it('prints one aligned Markdown row per figure with unit, reference name, ratio, goal and verdict', () => {
-    const table = formatTable([row({ goal: '>= 1.5x', met: true }), row({ metric: 'p99', unit: 'ms', ours: 4.2, reference: 120, ratio: 120 / 4.2, higherIsBetter: false, goal: '< 50 ms', met: false }), row({ suite: 'http-overhead', metric: 'GET', unit: 'req/s', ours: 1234.5, reference: 2000, ratio: 0.617 })]);
+    const table = formatTable([
+      row({ goal: '>= 1.5x', met: true }),
+      row({ metric: 'p99', unit: 'ms', ours: 4.2, reference: 120, ratio: 120 / 4.2, higherIsBetter: false, goal: '< 50 ms', met: false }),
+      row({ suite: 'http-overhead', metric: 'GET', unit: 'req/s', ours: 1234.5, reference: 2000, ratio: 0.617 }),
+    ]);
     const lines = table.split('\n');
     assert.equal(lines.length, 5);
     assert.match(lines[0]!, /^\| suite +\| metric +\| ours +\| reference +\| ratio +\| goal +\| met +\|$/);

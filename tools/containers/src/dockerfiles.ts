@@ -89,7 +89,10 @@ export const SERVICE_DOCKERFILES: readonly ServiceDockerfile[] = [
       'readOnlyRootFilesystem; /tmp is a volume). npm, npx, corepack and yarn are removed: nothing runs',
       'them, and scanners stop flagging them.',
     ],
-    heapComment: ["Heap cap below the Deployment's 256Mi memory limit (the gateway streams; it buffers nothing", 'large); a Deployment that changes the limit sets NODE_OPTIONS to match.'],
+    heapComment: [
+      "Heap cap below the Deployment's 256Mi memory limit (the gateway streams; it buffers nothing",
+      'large); a Deployment that changes the limit sets NODE_OPTIONS to match.',
+    ],
     heapMb: 160,
     extraRuntime: [
       "# WEB_ROOT's default (services/gateway/src/config.ts) is this folder, relative to the gateway's dist/.",

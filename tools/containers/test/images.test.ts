@@ -96,7 +96,9 @@ function generateSigningKey(): string {
 }
 
 async function samplePng(): Promise<Buffer> {
-  return sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 30, b: 90 } } }).png().toBuffer();
+  return sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 30, b: 90 } } })
+    .png()
+    .toBuffer();
 }
 
 /**
@@ -180,7 +182,10 @@ describe('container tooling scripts', () => {
   it('pass shellcheck', { skip: shellcheck.skip }, async () => {
     const scripts = readdirSync(join(repoRoot, 'tools/containers')).filter((f) => f.endsWith('.sh'));
     assert.ok(scripts.length >= 4, scripts.join(' '));
-    await run('shellcheck', scripts.map((f) => join('tools/containers', f)));
+    await run(
+      'shellcheck',
+      scripts.map((f) => join('tools/containers', f)),
+    );
   });
 
   it('podman-setup.sh writes containers.conf once, keeps a complete one and refuses to rewrite a foreign one', async () => {
@@ -223,7 +228,9 @@ describe('container images, built and run with podman', { skip }, () => {
         timeoutMs: 1_200_000,
       });
       // Reported so cold and warm cache times are visible in every run (docs/containers.md#timings).
-      process.stderr.write(`containers: base image ${((built - started) / 1000).toFixed(1)} s, three image builds ${((Date.now() - built) / 1000).toFixed(1)} s\n`);
+      process.stderr.write(
+        `containers: base image ${((built - started) / 1000).toFixed(1)} s, three image builds ${((Date.now() - built) / 1000).toFixed(1)} s\n`,
+      );
     },
     { timeout: 1_500_000 },
   );
@@ -237,7 +244,10 @@ describe('container images, built and run with podman', { skip }, () => {
       const { Config: config } = info;
       assert.equal(config.User, `${RUNTIME_UID}:${RUNTIME_UID}`);
       assert.ok(config.Env.includes('NODE_ENV=production'), config.Env.join(' '));
-      assert.ok(config.Env.some((e) => /^NODE_OPTIONS=.*--max-old-space-size=\d+/.test(e)), config.Env.join(' '));
+      assert.ok(
+        config.Env.some((e) => /^NODE_OPTIONS=.*--max-old-space-size=\d+/.test(e)),
+        config.Env.join(' '),
+      );
       assert.deepEqual(Object.keys(config.ExposedPorts).sort(), ['8080/tcp', '9464/tcp']);
       assert.deepEqual(config.Cmd, ['node', '--import', './dist/tracing.js', 'dist/main.js']);
       assert.equal(config.WorkingDir, `/app/${service.dir}`);
@@ -262,9 +272,31 @@ describe('container images, built and run with podman', { skip }, () => {
         'command -v npm npx corepack yarn',
         'true',
       ].join('; ');
-      const leftovers = await podman('run', '--rm', '--pull=never', '--read-only', '--user', String(RUNTIME_UID), '--entrypoint', 'sh', imageRef(service), '-c', script);
+      const leftovers = await podman(
+        'run',
+        '--rm',
+        '--pull=never',
+        '--read-only',
+        '--user',
+        String(RUNTIME_UID),
+        '--entrypoint',
+        'sh',
+        imageRef(service),
+        '-c',
+        script,
+      );
       assert.equal(leftovers, '', `unexpected in ${service.name}:\n${leftovers}`);
-      const present = await podman('run', '--rm', '--pull=never', '--read-only', '--entrypoint', 'sh', imageRef(service), '-c', `test -f /app/${service.dir}/dist/main.js && test -f /app/packages/platform/dist/index.js && echo ok`);
+      const present = await podman(
+        'run',
+        '--rm',
+        '--pull=never',
+        '--read-only',
+        '--entrypoint',
+        'sh',
+        imageRef(service),
+        '-c',
+        `test -f /app/${service.dir}/dist/main.js && test -f /app/packages/platform/dist/index.js && echo ok`,
+      );
       assert.equal(present, 'ok');
     });
   }
@@ -277,7 +309,16 @@ describe('container images, built and run with podman', { skip }, () => {
 
   it('images-service loads the linux-x64 glibc sharp binary and converts an image', async () => {
     const out = await podman(
-      'run', '--rm', '--pull=never', '--read-only', '--user', String(RUNTIME_UID), '--cap-drop=ALL', '--entrypoint', 'node', imageRef(SERVICES[1]!),
+      'run',
+      '--rm',
+      '--pull=never',
+      '--read-only',
+      '--user',
+      String(RUNTIME_UID),
+      '--cap-drop=ALL',
+      '--entrypoint',
+      'node',
+      imageRef(SERVICES[1]!),
       '-e',
       "const s=require('sharp');s({create:{width:8,height:8,channels:3,background:'#123'}}).webp().toBuffer().then(b=>console.log(JSON.stringify({n:b.length,glibc:!!process.report.getReport().header.glibcVersionRuntime,arch:process.arch,vips:s.versions.vips})))",
     );
@@ -293,7 +334,17 @@ describe('container images, built and run with podman', { skip }, () => {
     const pod = `sre-containers-${suffix}`;
     const names = { auth: `${pod}-auth`, images: `${pod}-images`, gateway: `${pod}-gateway` };
     const ports = { gateway: 0, gatewayManagement: 0, authManagement: 0, imagesManagement: 0 };
-    const hardened = ['--user', `${RUNTIME_UID}:${RUNTIME_UID}`, '--read-only', '--read-only-tmpfs=false', '--cap-drop=ALL', '--security-opt', 'no-new-privileges', '--tmpfs', '/tmp:rw,size=64m,mode=1777'];
+    const hardened = [
+      '--user',
+      `${RUNTIME_UID}:${RUNTIME_UID}`,
+      '--read-only',
+      '--read-only-tmpfs=false',
+      '--cap-drop=ALL',
+      '--security-opt',
+      'no-new-privileges',
+      '--tmpfs',
+      '/tmp:rw,size=64m,mode=1777',
+    ];
 
     before(
       async () => {
@@ -305,21 +356,57 @@ describe('container images, built and run with podman', { skip }, () => {
         // gateway's and Images' defaults), the gateway on the images' default 8080/9464. Only the
         // ports below are published, on 127.0.0.1.
         await podman(
-          'pod', 'create', '--name', pod,
-          '-p', `127.0.0.1:${ports.gateway}:8080`,
-          '-p', `127.0.0.1:${ports.gatewayManagement}:9464`,
-          '-p', `127.0.0.1:${ports.authManagement}:9465`,
-          '-p', `127.0.0.1:${ports.imagesManagement}:9466`,
+          'pod',
+          'create',
+          '--name',
+          pod,
+          '-p',
+          `127.0.0.1:${ports.gateway}:8080`,
+          '-p',
+          `127.0.0.1:${ports.gatewayManagement}:9464`,
+          '-p',
+          `127.0.0.1:${ports.authManagement}:9465`,
+          '-p',
+          `127.0.0.1:${ports.imagesManagement}:9466`,
         );
         await podman(
-          'run', '-d', '--pull=never', '--pod', pod, '--name', names.auth, ...hardened,
-          '-e', 'PORT=8081', '-e', 'MANAGEMENT_PORT=9465', '-e', 'DRAIN_DELAY_MS=200', '-e', `JWT_PRIVATE_KEY=${generateSigningKey()}`,
+          'run',
+          '-d',
+          '--pull=never',
+          '--pod',
+          pod,
+          '--name',
+          names.auth,
+          ...hardened,
+          '-e',
+          'PORT=8081',
+          '-e',
+          'MANAGEMENT_PORT=9465',
+          '-e',
+          'DRAIN_DELAY_MS=200',
+          '-e',
+          `JWT_PRIVATE_KEY=${generateSigningKey()}`,
           imageRef(SERVICES[0]!),
         );
         await podman(
-          'run', '-d', '--pull=never', '--pod', pod, '--name', names.images, ...hardened,
-          '-e', 'PORT=8082', '-e', 'MANAGEMENT_PORT=9466', '-e', 'DRAIN_DELAY_MS=200',
-          '-e', 'PGLITE_DATA_DIR=/tmp/pglite', '-e', 'STORAGE_LOCAL_DIR=/tmp/objects',
+          'run',
+          '-d',
+          '--pull=never',
+          '--pod',
+          pod,
+          '--name',
+          names.images,
+          ...hardened,
+          '-e',
+          'PORT=8082',
+          '-e',
+          'MANAGEMENT_PORT=9466',
+          '-e',
+          'DRAIN_DELAY_MS=200',
+          '-e',
+          'PGLITE_DATA_DIR=/tmp/pglite',
+          '-e',
+          'STORAGE_LOCAL_DIR=/tmp/objects',
           imageRef(SERVICES[1]!),
         );
         await podman('run', '-d', '--pull=never', '--pod', pod, '--name', names.gateway, ...hardened, '-e', 'DRAIN_DELAY_MS=200', imageRef(SERVICES[2]!));
@@ -360,7 +447,13 @@ describe('container images, built and run with podman', { skip }, () => {
         assert.match(status, /^CapEff:\s+0+$/m, name);
         assert.match(status, /^CapPrm:\s+0+$/m, name);
         assert.match(status, /^NoNewPrivs:\s+1$/m, name);
-        const writes = await podman('exec', name, 'sh', '-c', 'touch /app/x 2>/dev/null && echo app-writable; touch /x 2>/dev/null && echo root-writable; touch /tmp/x && echo tmp-ok');
+        const writes = await podman(
+          'exec',
+          name,
+          'sh',
+          '-c',
+          'touch /app/x 2>/dev/null && echo app-writable; touch /x 2>/dev/null && echo root-writable; touch /tmp/x && echo tmp-ok',
+        );
         assert.equal(writes, 'tmp-ok', name);
       }
     });
@@ -443,7 +536,9 @@ describe('container images, built and run with podman', { skip }, () => {
           IMAGES_DATABASE_URL: await podDatabaseUrl('ct_images'),
         };
         for (const doc of docs.filter((d) => d.kind === 'Deployment')) {
-          for (const container of doc.spec.template.spec.containers as { env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }[] }[]) {
+          for (const container of doc.spec.template.spec.containers as {
+            env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }[];
+          }[]) {
             for (const ref of (container.env ?? []).map((e) => e.valueFrom?.secretKeyRef).filter((r) => r !== undefined)) {
               assert.equal(ref.name, 'app-secrets');
               assert.ok(ref.optional === true || ref.key in secretValues, `the test does not know how to supply app-secrets/${ref.key} (${doc.metadata.name})`);
@@ -451,11 +546,9 @@ describe('container images, built and run with podman', { skip }, () => {
           }
         }
         const secretFile = join(workDir, 'app-secrets.json');
-        writeFileSync(
-          secretFile,
-          JSON.stringify(Object.fromEntries(Object.entries(secretValues).map(([k, v]) => [k, Buffer.from(v).toString('base64')]))),
-          { mode: 0o600 },
-        );
+        writeFileSync(secretFile, JSON.stringify(Object.fromEntries(Object.entries(secretValues).map(([k, v]) => [k, Buffer.from(v).toString('base64')]))), {
+          mode: 0o600,
+        });
         // From a private file: podman refuses stdin unless it is a FIFO, and Node's pipes are sockets.
         await podman('secret', 'create', 'app-secrets', secretFile);
         rmSync(secretFile);
@@ -528,7 +621,13 @@ describe('container images, built and run with podman', { skip }, () => {
         assert.ok(info.HostConfig.SecurityOpt.includes('no-new-privileges'), container);
         assert.equal(info.HostConfig.Memory, expectedMemory[service.name], container);
         assert.equal(info.RestartCount, 0, `${container} restarted (OOM under its memory limit?)`);
-        const status = await podman('exec', container, 'sh', '-c', 'grep -E "^(CapEff|NoNewPrivs):" /proc/1/status; touch /app/x 2>/dev/null && echo app-writable; touch /tmp/x && echo tmp-ok');
+        const status = await podman(
+          'exec',
+          container,
+          'sh',
+          '-c',
+          'grep -E "^(CapEff|NoNewPrivs):" /proc/1/status; touch /app/x 2>/dev/null && echo app-writable; touch /tmp/x && echo tmp-ok',
+        );
         assert.match(status, /^CapEff:\s+0+$/m, container);
         assert.match(status, /^NoNewPrivs:\s+1$/m, container);
         assert.doesNotMatch(status, /app-writable/, container);

@@ -58,9 +58,13 @@ export function budgetRemaining(prometheusUrl: string, ref: SloRef): Promise<num
 }
 
 /** The pure arithmetic (unit-tested): undefined inputs give an explanation instead of a number. */
-export function budgetConsumed(input: { averageErrorRatio?: number; errorBudget?: number; spanMs: number; windowMs: number; timeScale: number }): { consumedRatio?: number; derivation: string } {
+export function budgetConsumed(input: { averageErrorRatio?: number; errorBudget?: number; spanMs: number; windowMs: number; timeScale: number }): {
+  consumedRatio?: number;
+  derivation: string;
+} {
   const { averageErrorRatio: avg, errorBudget: budget, spanMs, windowMs, timeScale } = input;
-  if (avg === undefined || budget === undefined || budget <= 0) return { derivation: 'no SLI data (slo:sli_error:ratio_rate5m or slo:objective:ratio missing)' };
+  if (avg === undefined || budget === undefined || budget <= 0)
+    return { derivation: 'no SLI data (slo:sli_error:ratio_rate5m or slo:objective:ratio missing)' };
   // Whole seconds: the span is measured by polling, milliseconds would only be noise.
   const represented = Math.round((spanMs * timeScale) / 1000) * 1000;
   const consumedRatio = (avg / budget) * (represented / windowMs);
@@ -75,7 +79,13 @@ export function pct(v: number): string {
   return `${(v * 100).toFixed(v < 0.001 ? 4 : v < 0.1 ? 3 : 1).replace(/\.?0+$/, '')} %`;
 }
 
-export async function measureBudget(prometheusUrl: string, ref: SloRef, spanMs: number, timeScale: number, remainingAtStart: number | undefined): Promise<BudgetMeasurement> {
+export async function measureBudget(
+  prometheusUrl: string,
+  ref: SloRef,
+  spanMs: number,
+  timeScale: number,
+  remainingAtStart: number | undefined,
+): Promise<BudgetMeasurement> {
   const seconds = Math.max(1, Math.round(spanMs / 1000));
   const [averageErrorRatio, objective, remainingAtEnd] = await Promise.all([
     scalar(prometheusUrl, `avg_over_time(slo:sli_error:ratio_rate5m${selector(ref)}[${seconds}s])`),
@@ -84,7 +94,13 @@ export async function measureBudget(prometheusUrl: string, ref: SloRef, spanMs: 
   ]);
   const errorBudget = objective === undefined ? undefined : 1 - objective;
   const windowMs = sloWindowMs(ref);
-  const { consumedRatio, derivation } = budgetConsumed({ ...(averageErrorRatio !== undefined ? { averageErrorRatio } : {}), ...(errorBudget !== undefined ? { errorBudget } : {}), spanMs, windowMs, timeScale });
+  const { consumedRatio, derivation } = budgetConsumed({
+    ...(averageErrorRatio !== undefined ? { averageErrorRatio } : {}),
+    ...(errorBudget !== undefined ? { errorBudget } : {}),
+    spanMs,
+    windowMs,
+    timeScale,
+  });
   return {
     ...ref,
     spanMs,

@@ -31,7 +31,6 @@ export interface Vocabulary {
   workload?(service: ServiceName): string;
 }
 
-
 /** The 2 % error rate of error-budget-burn: 20× what a 99.9 % objective allows, below the old 5 % threshold. */
 export const BUDGET_BURN_ERROR_SHARE = 0.02;
 /** What `kubectl scale deployment/loadgenerator` is set to for load-spike. */
@@ -75,13 +74,41 @@ export function sharedExpectations(scenario: ScenarioName, v: Vocabulary, bounds
       return {
         expectations: [
           ...only('local', [
-            fires('service-down-alert', ALERTS.serviceDown, { service: 'auth' }, 'Locally no Kubernetes reports the waiting reason; the service itself is down (no instance answers scrapes), which pages as critical.'),
-            traffic('auth-unavailable-fast', 'Auth routes answer 503 quickly while it is down', ['auth'], { maxSuccessRatio: 0.5, failureStatuses: [503], maxFailureP95Ms: 3000 }, 'The gateway answers GATEWAY_UPSTREAM_UNAVAILABLE at once (refused connection, open circuit) instead of hanging.'),
-            traffic('tokens-still-work', 'Existing tokens keep working for Images routes', ['images', 'storage'], { minSuccessRatio: 0.99 }, 'Gateway and Images verify tokens locally with cached JWKS; they never call Auth per request.'),
+            fires(
+              'service-down-alert',
+              ALERTS.serviceDown,
+              { service: 'auth' },
+              'Locally no Kubernetes reports the waiting reason; the service itself is down (no instance answers scrapes), which pages as critical.',
+            ),
+            traffic(
+              'auth-unavailable-fast',
+              'Auth routes answer 503 quickly while it is down',
+              ['auth'],
+              { maxSuccessRatio: 0.5, failureStatuses: [503], maxFailureP95Ms: 3000 },
+              'The gateway answers GATEWAY_UPSTREAM_UNAVAILABLE at once (refused connection, open circuit) instead of hanging.',
+            ),
+            traffic(
+              'tokens-still-work',
+              'Existing tokens keep working for Images routes',
+              ['images', 'storage'],
+              { minSuccessRatio: 0.99 },
+              'Gateway and Images verify tokens locally with cached JWKS; they never call Auth per request.',
+            ),
           ]),
           ...only('kubernetes', [
-            fires('config-error-alert', 'KubeContainerConfigError', { namespace: ns, service: 'auth' }, 'kube-state-metrics exports the waiting reason; the seed asks for detection within 2 minutes.'),
-            traffic('old-pods-serve', 'Users keep logging in: the old pods keep serving during the stuck rollout', ['auth', 'images', 'storage'], { minSuccessRatio: 0.99 }, 'maxUnavailable 0: the old ReplicaSet stays until new pods are ready, so a broken Secret stops the rollout, not the service.'),
+            fires(
+              'config-error-alert',
+              'KubeContainerConfigError',
+              { namespace: ns, service: 'auth' },
+              'kube-state-metrics exports the waiting reason; the seed asks for detection within 2 minutes.',
+            ),
+            traffic(
+              'old-pods-serve',
+              'Users keep logging in: the old pods keep serving during the stuck rollout',
+              ['auth', 'images', 'storage'],
+              { minSuccessRatio: 0.99 },
+              'maxUnavailable 0: the old ReplicaSet stays until new pods are ready, so a broken Secret stops the rollout, not the service.',
+            ),
           ]),
           ...delivered,
         ],
@@ -92,18 +119,44 @@ export function sharedExpectations(scenario: ScenarioName, v: Vocabulary, bounds
                 { name: 'gateway 5xx per second', promql: `sum(rate(http_requests_total{${job},service="gateway",status_code=~"5.."}[${v.signalRange}]))` },
               ]
             : [
-                { name: 'pods waiting (config error)', promql: `sum(kube_pod_container_status_waiting_reason{namespace="${ns}",reason="CreateContainerConfigError"})` },
-                { name: 'auth replicas available', promql: `kube_deployment_status_replicas_available{namespace="${ns}",deployment="${v.workload?.('auth')}"}` },
+                {
+                  name: 'pods waiting (config error)',
+                  promql: `sum(kube_pod_container_status_waiting_reason{namespace="${ns}",reason="CreateContainerConfigError"})`,
+                },
+                {
+                  name: 'auth replicas available',
+                  promql: `kube_deployment_status_replicas_available{namespace="${ns}",deployment="${v.workload?.('auth')}"}`,
+                },
               ],
-        resolves: [v.target === 'local' ? resolves(ALERTS.serviceDown, { service: 'auth' }) : resolves('KubeContainerConfigError', { namespace: ns, service: 'auth' })],
+        resolves: [
+          v.target === 'local' ? resolves(ALERTS.serviceDown, { service: 'auth' }) : resolves('KubeContainerConfigError', { namespace: ns, service: 'auth' }),
+        ],
         afterRollback: [],
       };
     case 'pod-deletion':
       return {
         expectations: [
-          traffic('no-failed-request', 'Not one request fails', ['auth', 'images', 'storage'], { minSuccessRatio: 1 }, 'The other instance serves: locally the balancer skips the dead instance and the gateway retries idempotent requests after a connection failure; in Kubernetes two replicas, a PDB, readiness-gated endpoints and the drain delay.'),
-          alertSilent('no-page', ALERTS.serviceDown, { service: 'images' }, 'One of two replicas lost and replaced must not page: the `for:` durations are chosen so it does not.'),
-          ...only('kubernetes', [alertSilent('no-replicas-alert', 'KubeDeploymentReplicasUnavailable', { deployment: v.workload?.('images') ?? '' }, "The replacement is ready long before the alert's `for:`.")]),
+          traffic(
+            'no-failed-request',
+            'Not one request fails',
+            ['auth', 'images', 'storage'],
+            { minSuccessRatio: 1 },
+            'The other instance serves: locally the balancer skips the dead instance and the gateway retries idempotent requests after a connection failure; in Kubernetes two replicas, a PDB, readiness-gated endpoints and the drain delay.',
+          ),
+          alertSilent(
+            'no-page',
+            ALERTS.serviceDown,
+            { service: 'images' },
+            'One of two replicas lost and replaced must not page: the `for:` durations are chosen so it does not.',
+          ),
+          ...only('kubernetes', [
+            alertSilent(
+              'no-replicas-alert',
+              'KubeDeploymentReplicasUnavailable',
+              { deployment: v.workload?.('images') ?? '' },
+              "The replacement is ready long before the alert's `for:`.",
+            ),
+          ]),
         ],
         queries: [
           { name: 'images instances up', promql: `sum(up{${job},service="images"})` },
@@ -115,12 +168,38 @@ export function sharedExpectations(scenario: ScenarioName, v: Vocabulary, bounds
     case 'readiness-failure':
       return {
         expectations: [
-          fires('not-ready-alert', ALERTS.notReady, { service: 'images', check: 'chaos', ...(faulted ? { pod: faulted } : {}) }, 'service_health_check_status{check="chaos"} is 0 on the faulted instance; the seed asks for detection within about 2 minutes.'),
-          alertSilent('no-dependency-page', ALERTS.dependencyDown, { service: 'images' }, 'Only one instance fails: not a dependency outage, so the critical alert stays silent.'),
-          traffic('no-failed-request', 'Users see no failure', ['auth', 'images', 'storage'], { minSuccessRatio: 0.99 }, 'Locally the instance still serves (nothing removes it from the balancer); in Kubernetes it leaves the endpoints and the other pod serves.'),
+          fires(
+            'not-ready-alert',
+            ALERTS.notReady,
+            { service: 'images', check: 'chaos', ...(faulted ? { pod: faulted } : {}) },
+            'service_health_check_status{check="chaos"} is 0 on the faulted instance; the seed asks for detection within about 2 minutes.',
+          ),
+          alertSilent(
+            'no-dependency-page',
+            ALERTS.dependencyDown,
+            { service: 'images' },
+            'Only one instance fails: not a dependency outage, so the critical alert stays silent.',
+          ),
+          traffic(
+            'no-failed-request',
+            'Users see no failure',
+            ['auth', 'images', 'storage'],
+            { minSuccessRatio: 0.99 },
+            'Locally the instance still serves (nothing removes it from the balancer); in Kubernetes it leaves the endpoints and the other pod serves.',
+          ),
           ...only('kubernetes', [
-            fires('pod-not-ready-alert', 'KubePodNotReady', { namespace: ns, service: 'images' }, 'kube-state-metrics reports the pod not ready; the service label comes from namespace_pod:service:info.'),
-            signal('out-of-endpoints', 'The pod is marked not ready (out of the Service endpoints)', `kube_pod_status_ready{namespace="${ns}",condition="false",${v.podsOf('images')}} == 1`, "The kubelet's readiness probe fails, so the endpoints controller stops sending traffic to it."),
+            fires(
+              'pod-not-ready-alert',
+              'KubePodNotReady',
+              { namespace: ns, service: 'images' },
+              'kube-state-metrics reports the pod not ready; the service label comes from namespace_pod:service:info.',
+            ),
+            signal(
+              'out-of-endpoints',
+              'The pod is marked not ready (out of the Service endpoints)',
+              `kube_pod_status_ready{namespace="${ns}",condition="false",${v.podsOf('images')}} == 1`,
+              "The kubelet's readiness probe fails, so the endpoints controller stops sending traffic to it.",
+            ),
           ]),
           ...delivered,
         ],
@@ -132,8 +211,19 @@ export function sharedExpectations(scenario: ScenarioName, v: Vocabulary, bounds
       return {
         expectations: [
           fires('auth-db-alert', ALERTS.dependencyDown, { service: 'auth', check: 'database' }, 'Every Auth instance fails its database readiness check.'),
-          fires('images-db-alert', ALERTS.dependencyDown, { service: 'images', check: 'database' }, 'Every Images instance fails its database readiness check.'),
-          traffic('fast-503', 'Requests needing the database fail fast with 503', ['auth', 'images'], { maxSuccessRatio: 0.5, failureStatuses: [503], maxFailureP95Ms: 3000 }, 'Refused connections map to the catalogued 503 *_DB_UNAVAILABLE at once; nothing hangs until a timeout.'),
+          fires(
+            'images-db-alert',
+            ALERTS.dependencyDown,
+            { service: 'images', check: 'database' },
+            'Every Images instance fails its database readiness check.',
+          ),
+          traffic(
+            'fast-503',
+            'Requests needing the database fail fast with 503',
+            ['auth', 'images'],
+            { maxSuccessRatio: 0.5, failureStatuses: [503], maxFailureP95Ms: 3000 },
+            'Refused connections map to the catalogued 503 *_DB_UNAVAILABLE at once; nothing hangs until a timeout.',
+          ),
           ...delivered,
         ],
         queries: [
@@ -147,8 +237,20 @@ export function sharedExpectations(scenario: ScenarioName, v: Vocabulary, bounds
       return {
         expectations: [
           fires('storage-alert', ALERTS.dependencyDown, { service: 'images', check: 'storage' }, 'Every Images instance fails its storage readiness check.'),
-          traffic('login-works', 'Login and the rest of Auth keep working', ['auth'], { minSuccessRatio: 0.99 }, 'Auth does not depend on object storage; the gateway isolates upstreams.'),
-          traffic('fast-503', 'Reading pictures fails fast with 503', ['storage'], { maxSuccessRatio: 0.5, failureStatuses: [503], maxFailureP95Ms: 3000 }, 'Storage errors map to IMAGES_STORAGE_UNAVAILABLE (503) within S3_REQUEST_TIMEOUT_MS.'),
+          traffic(
+            'login-works',
+            'Login and the rest of Auth keep working',
+            ['auth'],
+            { minSuccessRatio: 0.99 },
+            'Auth does not depend on object storage; the gateway isolates upstreams.',
+          ),
+          traffic(
+            'fast-503',
+            'Reading pictures fails fast with 503',
+            ['storage'],
+            { maxSuccessRatio: 0.5, failureStatuses: [503], maxFailureP95Ms: 3000 },
+            'Storage errors map to IMAGES_STORAGE_UNAVAILABLE (503) within S3_REQUEST_TIMEOUT_MS.',
+          ),
           ...delivered,
         ],
         queries: [{ name: 'failing storage checks', promql: `sum(service_health_check_status{${job},check="storage"} == bool 0)` }],
@@ -158,9 +260,26 @@ export function sharedExpectations(scenario: ScenarioName, v: Vocabulary, bounds
     case 'upstream-latency':
       return {
         expectations: [
-          fires('latency-alert', latencyAlert, page('latency'), 'Every Images answer is 2.5 s late: every request is slow, far above the SLO page\'s 14.4× burn rate on both its windows for the whole `for:`.'),
-          traffic('auth-fast', 'Auth routes stay available', ['auth'], { minSuccessRatio: 0.99 }, 'The gateway keeps a separate timeout and circuit per upstream.'),
-          traffic('images-slow-but-served', 'Images requests are slow but answered', ['images', 'storage'], { minSuccessRatio: 0.95 }, "The delay (2.5 s) stays below the gateway's upstream timeout (IMAGES_TIMEOUT_MS)."),
+          fires(
+            'latency-alert',
+            latencyAlert,
+            page('latency'),
+            "Every Images answer is 2.5 s late: every request is slow, far above the SLO page's 14.4× burn rate on both its windows for the whole `for:`.",
+          ),
+          traffic(
+            'auth-fast',
+            'Auth routes stay available',
+            ['auth'],
+            { minSuccessRatio: 0.99 },
+            'The gateway keeps a separate timeout and circuit per upstream.',
+          ),
+          traffic(
+            'images-slow-but-served',
+            'Images requests are slow but answered',
+            ['images', 'storage'],
+            { minSuccessRatio: 0.95 },
+            "The delay (2.5 s) stays below the gateway's upstream timeout (IMAGES_TIMEOUT_MS).",
+          ),
           ...delivered,
         ],
         queries: [
@@ -173,9 +292,20 @@ export function sharedExpectations(scenario: ScenarioName, v: Vocabulary, bounds
     case 'error-burst':
       return {
         expectations: [
-          fires('error-ratio-alert', errorAlert, page('availability'), 'Half of the requests fail: the 5xx ratio burns the budget far above the SLO page\'s 14.4× rate on both its windows for the whole `for:`.'),
+          fires(
+            'error-ratio-alert',
+            errorAlert,
+            page('availability'),
+            "Half of the requests fail: the 5xx ratio burns the budget far above the SLO page's 14.4× rate on both its windows for the whole `for:`.",
+          ),
           traffic('auth-unaffected', 'Auth routes are unaffected', ['auth'], { minSuccessRatio: 0.99 }, 'Only Images fails; the gateway isolates upstreams.'),
-          traffic('errors-visible', 'Images errors reach users as 503', ['images', 'storage'], { maxSuccessRatio: 0.9, failureStatuses: [503] }, 'Injected errors are 503 CHAOS_INJECTED_FAULT; the gateway passes 503 on (or opens its circuit: also 503).'),
+          traffic(
+            'errors-visible',
+            'Images errors reach users as 503',
+            ['images', 'storage'],
+            { maxSuccessRatio: 0.9, failureStatuses: [503] },
+            'Injected errors are 503 CHAOS_INJECTED_FAULT; the gateway passes 503 on (or opens its circuit: also 503).',
+          ),
           ...delivered,
         ],
         queries: [
@@ -188,15 +318,28 @@ export function sharedExpectations(scenario: ScenarioName, v: Vocabulary, bounds
     case 'cpu-saturation':
       return {
         expectations: [
-          signal('cpu-up', 'Images burns CPU (well above its idle level)', `${v.cpuByPod('images', faulted)} > 0.3`, 'The burn runs in a worker thread of the service process (real CPU, what an HPA acts on). An idle instance uses a few hundredths of a core; 0.3 leaves room for a machine shared with other work.'),
-          signal('fault-exported', 'The active fault is visible as a metric', `chaos_fault_active{${job},fault="cpu"} == 1`, 'Every toggle is exported, so dashboards show that a drill is running.'),
-          traffic('served', 'Requests keep being served', ['auth', 'images', 'storage'], { minSuccessRatio: 0.99 }, 'The event loop keeps answering while the worker burns CPU.'),
+          signal(
+            'cpu-up',
+            'Images burns CPU (well above its idle level)',
+            `${v.cpuByPod('images', faulted)} > 0.3`,
+            'The burn runs in a worker thread of the service process (real CPU, what an HPA acts on). An idle instance uses a few hundredths of a core; 0.3 leaves room for a machine shared with other work.',
+          ),
+          signal(
+            'fault-exported',
+            'The active fault is visible as a metric',
+            `chaos_fault_active{${job},fault="cpu"} == 1`,
+            'Every toggle is exported, so dashboards show that a drill is running.',
+          ),
+          traffic(
+            'served',
+            'Requests keep being served',
+            ['auth', 'images', 'storage'],
+            { minSuccessRatio: 0.99 },
+            'The event loop keeps answering while the worker burns CPU.',
+          ),
           ...only('kubernetes', [hpaAboveMin(v, signal)]),
         ],
-        queries: [
-          { name: 'images CPU (cores) by instance', promql: v.cpuByPod('images') },
-          ...(v.target === 'kubernetes' ? [hpaDesired(v)] : []),
-        ],
+        queries: [{ name: 'images CPU (cores) by instance', promql: v.cpuByPod('images') }, ...(v.target === 'kubernetes' ? [hpaDesired(v)] : [])],
         resolves: [],
         afterRollback: [],
       };
@@ -204,9 +347,20 @@ export function sharedExpectations(scenario: ScenarioName, v: Vocabulary, bounds
       const slo = { service: 'images', slo: 'availability', severity: 'critical' };
       return {
         expectations: [
-          fires('budget-burn-page', ALERTS.availabilityBurn, slo, `${BUDGET_BURN_ERROR_SHARE * 100} % errors burn a 99.9 % budget 20× too fast: above the page's 14.4× over both its long and its short window.`),
+          fires(
+            'budget-burn-page',
+            ALERTS.availabilityBurn,
+            slo,
+            `${BUDGET_BURN_ERROR_SHARE * 100} % errors burn a 99.9 % budget 20× too fast: above the page's 14.4× over both its long and its short window.`,
+          ),
           traffic('auth-unaffected', 'Auth routes are unaffected', ['auth'], { minSuccessRatio: 0.99 }, 'Only Images fails; the gateway isolates upstreams.'),
-          traffic('errors-small-but-visible', 'A small share of Images requests fails, with 503', ['images', 'storage'], { minSuccessRatio: 0.9, maxSuccessRatio: 0.9999, failureStatuses: [503] }, 'The injected share is small: users mostly succeed, which is why only a burn-rate alert sees it.'),
+          traffic(
+            'errors-small-but-visible',
+            'A small share of Images requests fails, with 503',
+            ['images', 'storage'],
+            { minSuccessRatio: 0.9, maxSuccessRatio: 0.9999, failureStatuses: [503] },
+            'The injected share is small: users mostly succeed, which is why only a burn-rate alert sees it.',
+          ),
           ...delivered,
         ],
         queries: [
@@ -222,7 +376,16 @@ export function sharedExpectations(scenario: ScenarioName, v: Vocabulary, bounds
     case 'load-spike':
       if (v.target !== 'kubernetes') throw new Error('load-spike runs on the kubernetes target only (it needs the HPA and the load generator component)');
       return {
-        expectations: [hpaAboveMin(v, signal), traffic('served', 'Users keep being served during the spike', ['auth', 'images', 'storage'], { minSuccessRatio: 0.99 }, 'Scaling out adds capacity before requests fail.')],
+        expectations: [
+          hpaAboveMin(v, signal),
+          traffic(
+            'served',
+            'Users keep being served during the spike',
+            ['auth', 'images', 'storage'],
+            { minSuccessRatio: 0.99 },
+            'Scaling out adds capacity before requests fail.',
+          ),
+        ],
         queries: [hpaDesired(v), { name: 'images CPU (cores) by pod', promql: v.cpuByPod('images') }],
         resolves: [],
         afterRollback: [

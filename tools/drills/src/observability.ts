@@ -21,7 +21,11 @@ export interface PromSample {
 export async function promQuery(prometheusUrl: string, promql: string): Promise<PromSample[]> {
   const url = new URL('/api/v1/query', prometheusUrl);
   url.searchParams.set('query', promql);
-  const body = await getJson<{ status: string; data: { resultType: string; result: Array<{ metric: Record<string, string>; value: [number, string] }> }; error?: string }>(url.toString());
+  const body = await getJson<{
+    status: string;
+    data: { resultType: string; result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+    error?: string;
+  }>(url.toString());
   if (body.status !== 'success') throw new Error(`query failed: ${body.error ?? body.status}`);
   if (body.data.resultType === 'scalar') {
     const [, v] = body.data.result as unknown as [number, string];
@@ -74,7 +78,15 @@ export interface SlackPayload {
   channel?: string;
   username?: string;
   text?: string;
-  attachments?: Array<{ title?: string; title_link?: string; text?: string; fallback?: string; color?: string; fields?: Array<{ title?: string; value?: string }>; actions?: Array<{ text?: string; url?: string }> }>;
+  attachments?: Array<{
+    title?: string;
+    title_link?: string;
+    text?: string;
+    fallback?: string;
+    color?: string;
+    fields?: Array<{ title?: string; value?: string }>;
+    actions?: Array<{ text?: string; url?: string }>;
+  }>;
   blocks?: unknown[];
 }
 

@@ -113,7 +113,16 @@ export async function recover(
       print(`    ${result.status === 'passed' ? '✓' : '✗'} ${result.id}: ${result.observed}`);
     }),
     ...(plan.afterRollback ?? []).map(async (e) => {
-      const result: ExpectationResult = { id: e.id, kind: 'recovery', description: e.description, why: e.why, check: `PromQL returns a series: ${e.query}`, bound: `≤ ${fmtMs(e.withinMs)} after rollback${e.derivation ? ` (${e.derivation})` : ''}`, status: 'pending', observed: '' };
+      const result: ExpectationResult = {
+        id: e.id,
+        kind: 'recovery',
+        description: e.description,
+        why: e.why,
+        check: `PromQL returns a series: ${e.query}`,
+        bound: `≤ ${fmtMs(e.withinMs)} after rollback${e.derivation ? ` (${e.derivation})` : ''}`,
+        status: 'pending',
+        observed: '',
+      };
       journal.expectations.push(result);
       while (rel() < rollbackAt + e.withinMs) {
         const res = await promQuery(target.prometheusUrl, e.query).catch(() => []);

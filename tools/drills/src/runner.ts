@@ -74,7 +74,11 @@ export function steadyTrafficProblems(window: readonly TrafficSample[], options:
 export function describeExpectation(e: Expectation, sink = true): { check: string; bound?: string } {
   switch (e.kind) {
     case 'alert-fires': {
-      const labels = e.labels ? `{${Object.entries(e.labels).map(([k, v]) => `${k}="${v}"`).join(',')}}` : '';
+      const labels = e.labels
+        ? `{${Object.entries(e.labels)
+            .map(([k, v]) => `${k}="${v}"`)
+            .join(',')}}`
+        : '';
       return {
         check: `Alertmanager GET /api/v2/alerts has ${e.alertname}${labels} active${e.notification ? (sink ? '; the Slack sink received it with its runbook link' : ' for the Slack receiver') : ''}`,
         bound: `≤ ${fmtMs(e.withinMs)} after injection${e.derivation ? ` (${e.derivation})` : ''}`,
@@ -96,7 +100,6 @@ export function describeExpectation(e: Expectation, sink = true): { check: strin
       return { check: e.check, bound: `≤ ${fmtMs(e.withinMs)}` };
   }
 }
-
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -122,11 +125,25 @@ export function newJournal(plan: ScenarioPlan, target: Target, dryRun: boolean):
     startedAt: new Date().toISOString(),
     finishedAt: '',
     result: dryRun ? 'planned' : 'failed',
-    environment: { ...target.environment, gateway: target.gatewayUrl, prometheus: target.prometheusUrl, alertmanager: target.alertmanagerUrl, ...(target.sinkUrl ? { sink: target.sinkUrl } : {}) },
+    environment: {
+      ...target.environment,
+      gateway: target.gatewayUrl,
+      prometheus: target.prometheusUrl,
+      alertmanager: target.alertmanagerUrl,
+      ...(target.sinkUrl ? { sink: target.sinkUrl } : {}),
+    },
     phases: [],
     events: [],
     actions: [],
-    expectations: plan.expectations.map((e) => ({ id: e.id, kind: e.kind, description: e.description, why: e.why, ...describeExpectation(e, target.sinkUrl !== undefined), status: 'not-run', observed: '' })),
+    expectations: plan.expectations.map((e) => ({
+      id: e.id,
+      kind: e.kind,
+      description: e.description,
+      why: e.why,
+      ...describeExpectation(e, target.sinkUrl !== undefined),
+      status: 'not-run',
+      observed: '',
+    })),
     traffic: [],
     queries: plan.queries.map((q) => ({ name: q.name, promql: q.promql, points: [] })),
     alertStates: [],
@@ -147,13 +164,27 @@ export function planLines(plan: ScenarioPlan, target: Target, options: RunOption
   lines.push(`   check  Alertmanager ready: GET ${target.alertmanagerUrl.replace(/\/$/, '')}/-/ready`);
   lines.push(`   check  every scrape target up: PromQL ${'`up == 0`'} returns nothing`);
   lines.push(`   check  no alert this drill watches is active in Alertmanager (waiting up to ${fmtMs(target.settleMs ?? 0)} for earlier ones to resolve)`);
-  lines.push(`   check  none of the expected alerts is already firing: ${plan.expectations.filter((e) => e.kind === 'alert-fires').map((e) => (e as { alertname: string }).alertname).join(', ') || '(none)'}`);
-  if (target.name === 'kubernetes') lines.push('   check  every Deployment in the app namespace has all replicas available: kubectl get deployments -n app -o json');
-  lines.push(`   traffic synthetic user through ${target.gatewayUrl}: register, log in, upload a picture; then ${options.ratePerSecond ?? 8} req/s over auth (/api/auth/me, login), images (/api/images), storage (thumbnail)`);
-  lines.push(`   check  for ${fmtMs(steadyMs)}: success ≥ ${((options.steadyMinSuccessRatio ?? STEADY_STATE_DEFAULTS.minSuccessRatio) * 100).toFixed(0)}% per class and p95 ≤ ${options.steadyMaxP95Ms ?? STEADY_STATE_DEFAULTS.maxP95Ms} ms; otherwise the drill does not start`);
+  lines.push(
+    `   check  none of the expected alerts is already firing: ${
+      plan.expectations
+        .filter((e) => e.kind === 'alert-fires')
+        .map((e) => (e as { alertname: string }).alertname)
+        .join(', ') || '(none)'
+    }`,
+  );
+  if (target.name === 'kubernetes')
+    lines.push('   check  every Deployment in the app namespace has all replicas available: kubectl get deployments -n app -o json');
+  lines.push(
+    `   traffic synthetic user through ${target.gatewayUrl}: register, log in, upload a picture; then ${options.ratePerSecond ?? 8} req/s over auth (/api/auth/me, login), images (/api/images), storage (thumbnail)`,
+  );
+  lines.push(
+    `   check  for ${fmtMs(steadyMs)}: success ≥ ${((options.steadyMinSuccessRatio ?? STEADY_STATE_DEFAULTS.minSuccessRatio) * 100).toFixed(0)}% per class and p95 ≤ ${options.steadyMaxP95Ms ?? STEADY_STATE_DEFAULTS.maxP95Ms} ms; otherwise the drill does not start`,
+  );
   lines.push('2. inject');
   for (const s of plan.inject) lines.push(...stepLines(s));
-  lines.push(`3. observe (at least ${fmtMs(plan.minObserveMs)}, at most ${fmtMs(plan.maxObserveMs)}; polling Prometheus, Alertmanager${target.sinkUrl ? ' and the Slack sink' : ''})`);
+  lines.push(
+    `3. observe (at least ${fmtMs(plan.minObserveMs)}, at most ${fmtMs(plan.maxObserveMs)}; polling Prometheus, Alertmanager${target.sinkUrl ? ' and the Slack sink' : ''})`,
+  );
   for (const e of plan.expectations) {
     const d = describeExpectation(e, target.sinkUrl !== undefined);
     lines.push(`   expect [${e.id}] ${e.description}`);
@@ -163,8 +194,12 @@ export function planLines(plan: ScenarioPlan, target: Target, options: RunOption
   lines.push('4. rollback (always, also on failure or Ctrl-C)');
   for (const s of plan.rollback) lines.push(...stepLines(s));
   lines.push(`   check  steady state returns within ${fmtMs(plan.recoverWithinMs)} (every traffic class succeeds again; time-to-recover measured)`);
-  for (const r of plan.resolves) lines.push(`   check  ${r.alertname} resolves in Alertmanager${target.sinkUrl ? ' and a resolved notification reaches the sink' : ''} within ${fmtMs(r.withinMs)} of rollback${r.derivation ? ` (${r.derivation})` : ''}`);
-  for (const e of plan.afterRollback ?? []) lines.push(`   check  [${e.id}] ${e.description}: PromQL ${e.query} within ${fmtMs(e.withinMs)} of rollback${e.derivation ? ` (${e.derivation})` : ''}`);
+  for (const r of plan.resolves)
+    lines.push(
+      `   check  ${r.alertname} resolves in Alertmanager${target.sinkUrl ? ' and a resolved notification reaches the sink' : ''} within ${fmtMs(r.withinMs)} of rollback${r.derivation ? ` (${r.derivation})` : ''}`,
+    );
+  for (const e of plan.afterRollback ?? [])
+    lines.push(`   check  [${e.id}] ${e.description}: PromQL ${e.query} within ${fmtMs(e.withinMs)} of rollback${e.derivation ? ` (${e.derivation})` : ''}`);
   lines.push('5. report: journal.json, report.md, report.html');
   return lines;
 }
@@ -188,7 +223,15 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
 
   if (dryRun) {
     for (const line of planLines(plan, target, options)) print(line);
-    for (const s of [...plan.inject, ...plan.rollback]) journal.actions.push({ t: 0, phase: plan.inject.includes(s) ? 'inject' : 'rollback', description: s.description, ...(s.command ? { command: s.command } : {}), ok: true, output: 'dry run: not executed' });
+    for (const s of [...plan.inject, ...plan.rollback])
+      journal.actions.push({
+        t: 0,
+        phase: plan.inject.includes(s) ? 'inject' : 'rollback',
+        description: s.description,
+        ...(s.command ? { command: s.command } : {}),
+        ok: true,
+        output: 'dry run: not executed',
+      });
     journal.finishedAt = new Date().toISOString();
     return journal;
   }
@@ -232,12 +275,26 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
     print(`    $ ${s.command ?? s.description}`);
     try {
       const out = (await s.run(ctx)) ?? '';
-      journal.actions.push({ t: rel(), phase: currentPhase, description: s.description, ...(s.command ? { command: s.command } : {}), ok: true, output: out.slice(0, 2000) });
+      journal.actions.push({
+        t: rel(),
+        phase: currentPhase,
+        description: s.description,
+        ...(s.command ? { command: s.command } : {}),
+        ok: true,
+        output: out.slice(0, 2000),
+      });
       event('action', s.description, out ? { output: out.slice(0, 500) } : undefined);
       return true;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      journal.actions.push({ t: rel(), phase: currentPhase, description: s.description, ...(s.command ? { command: s.command } : {}), ok: false, output: message.slice(0, 2000) });
+      journal.actions.push({
+        t: rel(),
+        phase: currentPhase,
+        description: s.description,
+        ...(s.command ? { command: s.command } : {}),
+        ok: false,
+        output: message.slice(0, 2000),
+      });
       event('error', `${s.description} failed: ${message}`);
       print(`      ✗ ${message}`);
       return false;
@@ -252,7 +309,9 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
 
   const pollAlerts = async () => {
     const [prom, am] = await Promise.all([promAlerts(target.prometheusUrl).catch(() => []), amAlerts(target.alertmanagerUrl).catch(() => [])]);
-    const names = new Set(plan.expectations.filter((e) => e.kind === 'alert-fires' || e.kind === 'alert-silent').map((e) => (e as { alertname: string }).alertname));
+    const names = new Set(
+      plan.expectations.filter((e) => e.kind === 'alert-fires' || e.kind === 'alert-silent').map((e) => (e as { alertname: string }).alertname),
+    );
     for (const name of names) {
       const p = prom.filter((a) => a.labels.alertname === name);
       const state = p.some((a) => a.state === 'firing') ? 'firing' : p.some((a) => a.state === 'pending') ? 'pending' : 'inactive';
@@ -277,7 +336,15 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
       const head = /^\[(FIRING|RESOLVED)(?::\d+)?\]\s+(\S+)/.exec(title);
       const status = head ? (head[1] === 'RESOLVED' ? 'resolved' : 'firing') : /\bresolved\b/i.test(text) && !/\bfiring\b/i.test(text) ? 'resolved' : 'firing';
       const alertnames = head ? [head[2] as string] : [...new Set(text.match(/\b[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+\b/g) ?? [])];
-      journal.notifications.push({ receivedAt: n.receivedAt, t: received - origin, status, alertnames, text, runbookUrls: runbookLinks(text), ...(n.payload.channel ? { channel: n.payload.channel } : {}) });
+      journal.notifications.push({
+        receivedAt: n.receivedAt,
+        t: received - origin,
+        status,
+        alertnames,
+        text,
+        runbookUrls: runbookLinks(text),
+        ...(n.payload.channel ? { channel: n.payload.channel } : {}),
+      });
       event('notification', `Slack sink received a ${status} notification`, { channel: n.payload.channel, excerpt: text.slice(0, 300) });
       print(`    ✉ Slack sink: ${status} ${text.split('\n')[0]?.slice(0, 100) ?? ''}`);
     }
@@ -286,7 +353,8 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
     await Promise.all(
       journal.queries.map(async (q) => {
         const result = await promQuery(target.prometheusUrl, q.promql).catch(() => undefined);
-        const value = result && result.length > 0 ? result.reduce((m, s) => (Number.isFinite(s.value) ? Math.max(m, s.value) : m), Number.NEGATIVE_INFINITY) : null;
+        const value =
+          result && result.length > 0 ? result.reduce((m, s) => (Number.isFinite(s.value) ? Math.max(m, s.value) : m), Number.NEGATIVE_INFINITY) : null;
         q.points.push({ t: rel(), value: value === null || !Number.isFinite(value) ? null : value, series: result?.length ?? 0 });
       }),
     );
@@ -298,7 +366,8 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
     phase('steady-state');
     const problems: string[] = [];
     if (!(await ready(target.prometheusUrl, '/-/ready'))) problems.push(`Prometheus does not answer at ${target.prometheusUrl} (start it: npm run observe)`);
-    if (!(await ready(target.alertmanagerUrl, '/-/ready'))) problems.push(`Alertmanager does not answer at ${target.alertmanagerUrl} (start it: npm run observe)`);
+    if (!(await ready(target.alertmanagerUrl, '/-/ready')))
+      problems.push(`Alertmanager does not answer at ${target.alertmanagerUrl} (start it: npm run observe)`);
     if (problems.length === 0) {
       // Alerts of an earlier drill (or a real problem) still active: wait for them to resolve, up to a bound.
       // Only the alerts this plan watches (fires or stays silent) must have resolved. SLO burn-rate alerts
@@ -308,10 +377,14 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
       const blocks = (a: { labels: Record<string, string> }) => watched.some((e) => e.alertname === a.labels.alertname && labelsMatch(a.labels, e.labels));
       const settleUntil = Date.now() + (target.settleMs ?? 0);
       for (;;) {
-        const active = (await amAlerts(target.alertmanagerUrl).catch(() => [])).filter((a) => a.labels.alertname !== 'Watchdog' && a.status.state === 'active' && blocks(a));
+        const active = (await amAlerts(target.alertmanagerUrl).catch(() => [])).filter(
+          (a) => a.labels.alertname !== 'Watchdog' && a.status.state === 'active' && blocks(a),
+        );
         if (active.length === 0) break;
         if (Date.now() >= settleUntil || abort.signal.aborted) {
-          problems.push(`alerts already firing: ${[...new Set(active.map((a) => `${a.labels.alertname}${a.labels.service ? `{service="${a.labels.service}"}` : ''}`))].join(', ')}`);
+          problems.push(
+            `alerts already firing: ${[...new Set(active.map((a) => `${a.labels.alertname}${a.labels.service ? `{service="${a.labels.service}"}` : ''}`))].join(', ')}`,
+          );
           break;
         }
         await sleep(1000, abort.signal);
@@ -321,7 +394,8 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
       const am = await amAlerts(target.alertmanagerUrl).catch(() => []);
       for (const e of plan.expectations) {
         if (e.kind !== 'alert-fires') continue;
-        if (am.some((a) => a.labels.alertname === e.alertname && labelsMatch(a.labels, e.labels))) problems.push(`${e.alertname} is already firing: its detection could not be measured`);
+        if (am.some((a) => a.labels.alertname === e.alertname && labelsMatch(a.labels, e.labels)))
+          problems.push(`${e.alertname} is already firing: its detection could not be measured`);
       }
     }
     if (problems.length === 0) problems.push(...(await lastingHealthProblems(target, ctx, abort.signal)));
@@ -354,7 +428,15 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
     }
     if (problems.length > 0) {
       if (!journal.expectations.some((e) => e.id === 'steady-state')) {
-        journal.expectations.unshift({ id: 'steady-state', kind: 'steady-state', description: 'Steady state before injection', why: 'A drill on an unhealthy platform measures nothing; it does not start.', check: 'observability stack answers, all targets up, synthetic user can sign up', status: 'failed', observed: problems.join('; ') });
+        journal.expectations.unshift({
+          id: 'steady-state',
+          kind: 'steady-state',
+          description: 'Steady state before injection',
+          why: 'A drill on an unhealthy platform measures nothing; it does not start.',
+          check: 'observability stack answers, all targets up, synthetic user can sign up',
+          status: 'failed',
+          observed: problems.join('; '),
+        });
       }
       failPhase(problems.join('; '));
       for (const p of problems) print(`    ✗ ${p}`);
@@ -401,11 +483,20 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
             const active = am.filter((a) => a.labels.alertname === e.alertname && labelsMatch(a.labels, e.labels));
             if (active.length > 0 && !firstActive.has(e.id)) {
               firstActive.set(e.id, rel());
-              event('alert', `${e.alertname} active in Alertmanager`, active.map((a) => ({ labels: a.labels, state: a.status.state, receivers: a.receivers.map((r) => r.name) })));
+              event(
+                'alert',
+                `${e.alertname} active in Alertmanager`,
+                active.map((a) => ({ labels: a.labels, state: a.status.state, receivers: a.receivers.map((r) => r.name) })),
+              );
               print(`    ⚑ ${e.alertname} active in Alertmanager after ${fmtMs(rel() - injectedAt)}`);
             }
             const activeAt = firstActive.get(e.id);
-            const note = target.sinkUrl && e.notification ? journal.notifications.find((n) => n.status === 'firing' && n.alertnames.includes(e.alertname) && n.runbookUrls.some((u) => u.endsWith(`/${e.alertname}.md`))) : undefined;
+            const note =
+              target.sinkUrl && e.notification
+                ? journal.notifications.find(
+                    (n) => n.status === 'firing' && n.alertnames.includes(e.alertname) && n.runbookUrls.some((u) => u.endsWith(`/${e.alertname}.md`)),
+                  )
+                : undefined;
             const delivered = !e.notification || !target.sinkUrl || note !== undefined;
             if (activeAt !== undefined && delivered) {
               ev.result.status = 'passed';
@@ -431,7 +522,10 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
             if (res.length > 0) {
               ev.result.status = 'passed';
               ev.result.measuredMs = elapsed;
-              ev.result.observed = `after ${fmtMs(elapsed)}: ${res.slice(0, 3).map((r) => `${fmtLabels(r.metric)} ${round(r.value)}`).join('; ')}`;
+              ev.result.observed = `after ${fmtMs(elapsed)}: ${res
+                .slice(0, 3)
+                .map((r) => `${fmtLabels(r.metric)} ${round(r.value)}`)
+                .join('; ')}`;
             } else if (elapsed > e.withinMs) {
               ev.result.status = 'failed';
               ev.result.observed = `no series within ${fmtMs(e.withinMs)}`;
@@ -451,7 +545,9 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
             }
           }
         }
-        const undecided = evaluators.some((ev) => ev.result.status === 'pending' && ev.expectation.kind !== 'alert-silent' && ev.expectation.kind !== 'traffic');
+        const undecided = evaluators.some(
+          (ev) => ev.result.status === 'pending' && ev.expectation.kind !== 'alert-silent' && ev.expectation.kind !== 'traffic',
+        );
         if (abort.signal.aborted) break;
         if (!undecided && elapsed >= plan.minObserveMs) break;
         if (elapsed >= plan.maxObserveMs) break;
@@ -520,7 +616,11 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
     if (journal.result !== 'not-started') {
       const allPassed = journal.expectations.every((e) => e.status === 'passed');
       journal.result = abort.signal.aborted ? 'aborted' : allPassed && !journal.reason ? 'passed' : 'failed';
-      if (!allPassed && !journal.reason) journal.reason = `expectations failed: ${journal.expectations.filter((e) => e.status !== 'passed').map((e) => e.id).join(', ')}`;
+      if (!allPassed && !journal.reason)
+        journal.reason = `expectations failed: ${journal.expectations
+          .filter((e) => e.status !== 'passed')
+          .map((e) => e.id)
+          .join(', ')}`;
     }
   }
   return journal;
@@ -531,13 +631,16 @@ function judgeTraffic(e: Extract<Expectation, { kind: 'traffic' }>, result: Expe
   const s = summarize(relevant);
   const problems: string[] = [];
   if (s.total === 0) problems.push('no requests completed');
-  if (e.minSuccessRatio !== undefined && s.successRatio < e.minSuccessRatio) problems.push(`success ${(s.successRatio * 100).toFixed(1)}% < ${(e.minSuccessRatio * 100).toFixed(1)}%`);
-  if (e.maxSuccessRatio !== undefined && s.successRatio > e.maxSuccessRatio) problems.push(`success ${(s.successRatio * 100).toFixed(1)}% > ${(e.maxSuccessRatio * 100).toFixed(1)}% (the fault was not visible)`);
+  if (e.minSuccessRatio !== undefined && s.successRatio < e.minSuccessRatio)
+    problems.push(`success ${(s.successRatio * 100).toFixed(1)}% < ${(e.minSuccessRatio * 100).toFixed(1)}%`);
+  if (e.maxSuccessRatio !== undefined && s.successRatio > e.maxSuccessRatio)
+    problems.push(`success ${(s.successRatio * 100).toFixed(1)}% > ${(e.maxSuccessRatio * 100).toFixed(1)}% (the fault was not visible)`);
   if (e.failureStatuses) {
     const other = relevant.filter((x) => !x.ok && !e.failureStatuses?.includes(x.status));
     if (other.length > 0) problems.push(`${other.length} failures with other statuses (${[...new Set(other.map((x) => x.status || x.code))].join(', ')})`);
   }
-  if (e.maxFailureP95Ms !== undefined && s.failureP95Ms > e.maxFailureP95Ms) problems.push(`failures slow: p95 ${Math.round(s.failureP95Ms)} ms > ${e.maxFailureP95Ms} ms`);
+  if (e.maxFailureP95Ms !== undefined && s.failureP95Ms > e.maxFailureP95Ms)
+    problems.push(`failures slow: p95 ${Math.round(s.failureP95Ms)} ms > ${e.maxFailureP95Ms} ms`);
   result.status = problems.length === 0 ? 'passed' : 'failed';
   result.observed = `${describeSummary(s)}${problems.length ? ` — ${problems.join('; ')}` : ''}`;
 }
@@ -573,4 +676,3 @@ export async function lastingHealthProblems(target: Target, ctx: DrillContext, s
     await sleep(Math.min(2000, graceMs / 4), signal);
   }
 }
-

@@ -1,4 +1,17 @@
-import type { AlertExpectation, Expectation, NoAlertExpectation, ProbeExpectation, PromqlExpectation, ScenarioName, ScenarioPlan, Shared, Step, TargetName, TrafficClass, TrafficExpectation } from './types.js';
+import type {
+  AlertExpectation,
+  Expectation,
+  NoAlertExpectation,
+  ProbeExpectation,
+  PromqlExpectation,
+  ScenarioName,
+  ScenarioPlan,
+  Shared,
+  Step,
+  TargetName,
+  TrafficClass,
+  TrafficExpectation,
+} from './types.js';
 
 /**
  * What each drill is about, independent of where it runs. The targets (targets/*.ts) turn these
@@ -19,32 +32,37 @@ export const SCENARIO_INFO: Record<ScenarioName, ScenarioInfo> = {
     title: 'Secret deletion',
     seed: true,
     summary:
-      "Auth loses its secret configuration. It must refuse to start with a clear error naming the missing variables, the restarts become a crash loop, an alert pages with its runbook, and restoring the secret heals it without any other step.",
+      'Auth loses its secret configuration. It must refuse to start with a clear error naming the missing variables, the restarts become a crash loop, an alert pages with its runbook, and restoring the secret heals it without any other step.',
   },
   'pod-deletion': {
     title: 'Pod deletion (one of two instances killed)',
     seed: true,
-    summary: 'One of two Images instances is killed (SIGKILL / kubectl delete pod) while users keep working. The other instance serves, the lost one is replaced, and not a single request fails; nobody is paged.',
+    summary:
+      'One of two Images instances is killed (SIGKILL / kubectl delete pod) while users keep working. The other instance serves, the lost one is replaced, and not a single request fails; nobody is paged.',
   },
   'readiness-failure': {
     title: 'Readiness failure',
     seed: true,
-    summary: "One Images instance's readiness is made to fail with the fault-injection toggle. The instance leaves load balancing, the readiness alert pages with its runbook, users see no failure, and clearing the toggle heals it.",
+    summary:
+      "One Images instance's readiness is made to fail with the fault-injection toggle. The instance leaves load balancing, the readiness alert pages with its runbook, users see no failure, and clearing the toggle heals it.",
   },
   'database-outage': {
     title: 'Database outage',
     seed: false,
-    summary: 'PostgreSQL stops. Auth and Images answer 503 quickly instead of hanging, their readiness fails, the dependency alert pages, and when the database returns everything recovers without a restart.',
+    summary:
+      'PostgreSQL stops. Auth and Images answer 503 quickly instead of hanging, their readiness fails, the dependency alert pages, and when the database returns everything recovers without a restart.',
   },
   'storage-outage': {
     title: 'Object storage outage',
     seed: false,
-    summary: 'Object storage stops. Reading pictures answers 503 quickly, login and the rest of the platform keep working, the storage dependency alert pages, and the service recovers by itself when storage returns.',
+    summary:
+      'Object storage stops. Reading pictures answers 503 quickly, login and the rest of the platform keep working, the storage dependency alert pages, and the service recovers by itself when storage returns.',
   },
   'upstream-latency': {
     title: 'Upstream latency',
     seed: false,
-    summary: 'Images answers every request 2.5 s late (injected latency). The latency alert pages, the gateway bounds what users wait (its upstream timeout), and routes to Auth stay fast.',
+    summary:
+      'Images answers every request 2.5 s late (injected latency). The latency alert pages, the gateway bounds what users wait (its upstream timeout), and routes to Auth stay fast.',
   },
   'error-burst': {
     title: 'Error burst',
@@ -54,7 +72,8 @@ export const SCENARIO_INFO: Record<ScenarioName, ScenarioInfo> = {
   'cpu-saturation': {
     title: 'CPU saturation',
     seed: false,
-    summary: 'Images burns CPU in worker threads (injected). The CPU signal moves in Prometheus (in Kubernetes the HPA scales Images out), while requests keep being served.',
+    summary:
+      'Images burns CPU in worker threads (injected). The CPU signal moves in Prometheus (in Kubernetes the HPA scales Images out), while requests keep being served.',
   },
   'error-budget-burn': {
     title: 'Error budget burn (2 % errors)',
@@ -88,7 +107,15 @@ export const ALERTS = {
   latencyBurn: 'SLOLatencyBudgetBurn',
 } as const;
 
-export function alertFires(id: string, alertname: string, labels: Record<string, string>, withinMs: number, why: string, notification = true, derivation?: string): AlertExpectation {
+export function alertFires(
+  id: string,
+  alertname: string,
+  labels: Record<string, string>,
+  withinMs: number,
+  why: string,
+  notification = true,
+  derivation?: string,
+): AlertExpectation {
   return {
     id,
     kind: 'alert-fires',
@@ -97,7 +124,13 @@ export function alertFires(id: string, alertname: string, labels: Record<string,
     withinMs,
     ...(derivation ? { derivation } : {}),
     notification,
-    description: `${alertname}${Object.keys(labels).length ? ` (${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(', ')})` : ''} fires and reaches Slack`,
+    description: `${alertname}${
+      Object.keys(labels).length
+        ? ` (${Object.entries(labels)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', ')})`
+        : ''
+    } fires and reaches Slack`,
     why,
   };
 }
@@ -110,7 +143,13 @@ export function promql(id: string, description: string, query: string, withinMs:
   return { id, kind: 'promql', description, query, withinMs, why, ...(derivation ? { derivation } : {}) };
 }
 
-export function traffic(id: string, description: string, classes: TrafficClass[], rule: Omit<TrafficExpectation, 'id' | 'kind' | 'description' | 'why' | 'classes'>, why: string): TrafficExpectation {
+export function traffic(
+  id: string,
+  description: string,
+  classes: TrafficClass[],
+  rule: Omit<TrafficExpectation, 'id' | 'kind' | 'description' | 'why' | 'classes'>,
+  why: string,
+): TrafficExpectation {
   return { id, kind: 'traffic', description, classes, ...rule, why };
 }
 

@@ -84,7 +84,11 @@ async function call(url: string, init: RequestInit, timeoutMs: number): Promise<
   const started = performance.now();
   const { traceId, traceparent } = newTraceparent();
   try {
-    const res = await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), traceparent }, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string> | undefined), traceparent },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     const text = await res.text();
     let body: unknown = undefined;
     try {
@@ -180,16 +184,19 @@ export async function startTraffic(options: TrafficOptions): Promise<Traffic> {
     }
   };
 
-  const timer = setInterval(() => {
-    if (stopped || inFlight >= maxInFlight) return;
-    const cls = cycle[tick++ % cycle.length] as TrafficClass;
-    inFlight++;
-    const p = oneRequest(cls).finally(() => {
-      inFlight--;
-      pending.delete(p);
-    });
-    pending.add(p);
-  }, Math.max(10, Math.round(1000 / rate)));
+  const timer = setInterval(
+    () => {
+      if (stopped || inFlight >= maxInFlight) return;
+      const cls = cycle[tick++ % cycle.length] as TrafficClass;
+      inFlight++;
+      const p = oneRequest(cls).finally(() => {
+        inFlight--;
+        pending.delete(p);
+      });
+      pending.add(p);
+    },
+    Math.max(10, Math.round(1000 / rate)),
+  );
 
   return {
     samples,
@@ -230,9 +237,18 @@ export function summarize(samples: readonly TrafficSample[]): TrafficSummary {
     total: samples.length,
     ok: ok.length,
     successRatio: samples.length === 0 ? 1 : ok.length / samples.length,
-    p50Ms: percentile(samples.map((s) => s.latencyMs), 50),
-    p95Ms: percentile(samples.map((s) => s.latencyMs), 95),
-    failureP95Ms: percentile(failed.map((s) => s.latencyMs), 95),
+    p50Ms: percentile(
+      samples.map((s) => s.latencyMs),
+      50,
+    ),
+    p95Ms: percentile(
+      samples.map((s) => s.latencyMs),
+      95,
+    ),
+    failureP95Ms: percentile(
+      failed.map((s) => s.latencyMs),
+      95,
+    ),
     statuses,
   };
 }

@@ -85,7 +85,7 @@ describe('bounds from monitoring/rules and monitoring/alertmanager', () => {
     assert.throws(() => new BoundDeriver(realTime).alert('NoSuchAlert'), /NoSuchAlert is not defined in monitoring\/rules/);
   });
 
-  it('every alert of monitoring/rules can be bounded, and a resolve bound always includes its route\'s group_interval', () => {
+  it("every alert of monitoring/rules can be bounded, and a resolve bound always includes its route's group_interval", () => {
     const d = new BoundDeriver(realTime);
     for (const [name] of d.rules.alerts) {
       const b = d.alert(name);
@@ -110,7 +110,7 @@ describe('bounds from monitoring/rules and monitoring/alertmanager', () => {
     assert.match(b.resolve.derivation, /^10m window .* 5m group_interval/);
   });
 
-  it('an earlier drill\'s alerts are waited for at most as long as the slowest alert takes to resolve', () => {
+  it("an earlier drill's alerts are waited for at most as long as the slowest alert takes to resolve", () => {
     const d = new BoundDeriver(realTime);
     const slowest = Math.max(...[...d.rules.alerts.keys()].filter((n) => n !== 'Watchdog').map((n) => d.alert(n).resolve.ms));
     assert.equal(d.settleMs(), slowest);

@@ -7,9 +7,15 @@ import { errorClass, startConsoleSummary, summaryLine } from '../src/console-sum
 describe('console summary of service errors', () => {
   it('classes a line by service, message and the catalogued code or system error it names', () => {
     assert.equal(errorClass('[gateway] WARN upstream request failed (connect ECONNREFUSED 127.0.0.1:41877)'), 'gateway upstream request failed: ECONNREFUSED');
-    assert.equal(errorClass('[images#2] ERROR request failed (IMAGES_STORAGE_UNAVAILABLE: storage did not answer)'), 'images request failed: IMAGES_STORAGE_UNAVAILABLE');
+    assert.equal(
+      errorClass('[images#2] ERROR request failed (IMAGES_STORAGE_UNAVAILABLE: storage did not answer)'),
+      'images request failed: IMAGES_STORAGE_UNAVAILABLE',
+    );
     // Without a code, numbers (ports, ids, durations) are folded so that the lines share a class.
-    assert.equal(errorClass('[images#1] ERROR request failed (timeout after 2000 ms on 10.0.0.5)'), errorClass('[images#2] ERROR request failed (timeout after 2003 ms on 10.0.0.6)'));
+    assert.equal(
+      errorClass('[images#1] ERROR request failed (timeout after 2000 ms on 10.0.0.5)'),
+      errorClass('[images#2] ERROR request failed (timeout after 2003 ms on 10.0.0.6)'),
+    );
     assert.equal(errorClass('[auth] WARN refresh token reused: family revoked'), 'auth refresh token reused: family revoked');
   });
 
@@ -50,6 +56,16 @@ describe('console summary of service errors', () => {
   });
 
   it('formats a summary line', () => {
-    assert.equal(summaryLine(new Map([['b', 1], ['a', 1], ['c', 5]]), 10_000), 'errors (10 s): c ×5, a ×1, b ×1');
+    assert.equal(
+      summaryLine(
+        new Map([
+          ['b', 1],
+          ['a', 1],
+          ['c', 5],
+        ]),
+        10_000,
+      ),
+      'errors (10 s): c ×5, a ×1, b ×1',
+    );
   });
 });

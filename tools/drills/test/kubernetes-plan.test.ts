@@ -84,7 +84,8 @@ describe('kubernetes target: dry-run plans', () => {
       for (const m of text.matchAll(/(deployment|statefulset)\/([a-z0-9-]+)/g)) {
         assert.ok(objects.has(`${m[1]}/${K8S.app}/${m[2]}`), `${m[0]} not in k8s/`);
       }
-      for (const m of text.matchAll(/secret ([a-z0-9-]+) -n (\w+)/g)) assert.ok(objects.has(`secret/${m[2]}/${m[1]}`) || m[1] === K8S.secret, `secret ${m[1]} unknown`);
+      for (const m of text.matchAll(/secret ([a-z0-9-]+) -n (\w+)/g))
+        assert.ok(objects.has(`secret/${m[2]}/${m[1]}`) || m[1] === K8S.secret, `secret ${m[1]} unknown`);
     });
   }
 
@@ -111,7 +112,12 @@ describe('kubernetes target: dry-run plans', () => {
   });
 
   it('readiness-failure and the injected faults use the chaos API with the token from the Secret, and switch it off on rollback', async () => {
-    for (const [scenario, fault] of [['readiness-failure', 'readiness'], ['upstream-latency', 'latency'], ['error-burst', 'errors'], ['cpu-saturation', 'cpu']] as const) {
+    for (const [scenario, fault] of [
+      ['readiness-failure', 'readiness'],
+      ['upstream-latency', 'latency'],
+      ['error-burst', 'errors'],
+      ['cpu-saturation', 'cpu'],
+    ] as const) {
       const text = (await dryRun(scenario)).lines.join('\n');
       const inject = text.slice(text.indexOf('2. inject'), text.indexOf('3. observe'));
       const rollback = text.slice(text.indexOf('4. rollback'));
@@ -129,8 +135,14 @@ describe('kubernetes target: dry-run plans', () => {
     assert.match(inject, /opt-in component k8s\/components\/loadgenerator/);
     assert.match(inject, /kubectl scale deployment\/loadgenerator -n app --replicas=4/);
     assert.match(rollback, /kubectl scale deployment\/loadgenerator -n app --replicas=0/);
-    assert.match(text, /\[hpa-scales\].*\n.*kube_horizontalpodautoscaler_status_desired_replicas\{namespace="app",horizontalpodautoscaler="images-service"\} > on \(namespace, horizontalpodautoscaler\) kube_horizontalpodautoscaler_spec_min_replicas/);
-    assert.match(rollback, /\[hpa-back-to-min\].*<= on \(namespace, horizontalpodautoscaler\) kube_horizontalpodautoscaler_spec_min_replicas.*5m scaleDown stabilizationWindow/);
+    assert.match(
+      text,
+      /\[hpa-scales\].*\n.*kube_horizontalpodautoscaler_status_desired_replicas\{namespace="app",horizontalpodautoscaler="images-service"\} > on \(namespace, horizontalpodautoscaler\) kube_horizontalpodautoscaler_spec_min_replicas/,
+    );
+    assert.match(
+      rollback,
+      /\[hpa-back-to-min\].*<= on \(namespace, horizontalpodautoscaler\) kube_horizontalpodautoscaler_spec_min_replicas.*5m scaleDown stabilizationWindow/,
+    );
     // Only the cluster has an HPA: the local target refuses it, and `all` locally leaves it out.
     assert.throws(() => plannedLocalTarget(1).plan('load-spike'), /kubernetes target only/);
   });
@@ -145,7 +157,11 @@ describe('kubernetes target: dry-run plans', () => {
   });
 
   it('port-forwards to Services that k8s/ defines', () => {
-    for (const [ns, ref] of [[K8S.monitoring, K8S.prometheus.service], [K8S.monitoring, K8S.alertmanager.service], [K8S.app, K8S.gatewayService.service]] as const) {
+    for (const [ns, ref] of [
+      [K8S.monitoring, K8S.prometheus.service],
+      [K8S.monitoring, K8S.alertmanager.service],
+      [K8S.app, K8S.gatewayService.service],
+    ] as const) {
       assert.ok(objects.has(`service/${ns}/${ref.replace('svc/', '')}`), `${ref} in ${ns}`);
     }
   });
@@ -161,7 +177,12 @@ describe('kubernetes target: dry-run plans', () => {
     writeFileSync(join(fakeBin, 'kubectl'), `#!/bin/sh\necho "$@" >> ${calls}\nexit 1\n`);
     chmodSync(join(fakeBin, 'kubectl'), 0o755);
     const { code, stdout } = await new Promise<{ code: number; stdout: string }>((done) => {
-      execFile(process.execPath, ['--conditions=development', '--import', 'tsx', join(ROOT, 'tools/drills/main.ts'), 'all', '--target', 'kubernetes', '--dry-run'], { cwd: ROOT, env: { ...process.env, PATH: `${fakeBin}:${process.env.PATH}` }, timeout: 60_000 }, (err, out) => done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout: out }));
+      execFile(
+        process.execPath,
+        ['--conditions=development', '--import', 'tsx', join(ROOT, 'tools/drills/main.ts'), 'all', '--target', 'kubernetes', '--dry-run'],
+        { cwd: ROOT, env: { ...process.env, PATH: `${fakeBin}:${process.env.PATH}` }, timeout: 60_000 },
+        (err, out) => done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout: out }),
+      );
     });
     // Exit 0 only when every plan could be built (error-budget-burn needs the SLO rules, issue 12).
     assert.equal(code, 0, stdout);

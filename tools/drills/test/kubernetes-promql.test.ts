@@ -44,23 +44,43 @@ function setPhase(next: Phase): void {
   phaseStarted = Date.now();
 }
 
-const line = (name: string, labels: Record<string, string>, value: number) => `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',')}} ${value}`;
+const line = (name: string, labels: Record<string, string>, value: number) =>
+  `${name}{${Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',')}} ${value}`;
 
 /** What kube-state-metrics (and cAdvisor, Alertmanager, the services) expose, healthy or during the faults. */
 function exposition(): string {
   const fault = phase === 'fault';
   const ksm = { job: 'kube-state-metrics', namespace: ns };
   const out: string[] = [];
-  for (const [service, pod] of [['auth', pods.auth], ['images', pods.images], ['images', pods.images2]] as const) {
+  for (const [service, pod] of [
+    ['auth', pods.auth],
+    ['images', pods.images],
+    ['images', pods.images2],
+  ] as const) {
     out.push(line('kube_pod_labels', { ...ksm, pod, label_app_kubernetes_io_component: service, label_app_kubernetes_io_name: `${service}-service` }, 1));
     out.push(line('kube_pod_status_phase', { ...ksm, pod, phase: 'Running' }, 1));
     const notReady = fault && pod === pods.images;
     out.push(line('kube_pod_status_ready', { ...ksm, pod, condition: 'true' }, notReady ? 0 : 1));
     out.push(line('kube_pod_status_ready', { ...ksm, pod, condition: 'false' }, notReady ? 1 : 0));
     const container = `${service}-service`;
-    out.push(line('container_cpu_usage_seconds_total', { job: 'kubelet', namespace: ns, pod, container }, counter(`cpu-${pod}`, { healthy: 0.01, fault: pod === pods.images ? 0.9 : 0.01 })));
+    out.push(
+      line(
+        'container_cpu_usage_seconds_total',
+        { job: 'kubelet', namespace: ns, pod, container },
+        counter(`cpu-${pod}`, { healthy: 0.01, fault: pod === pods.images ? 0.9 : 0.01 }),
+      ),
+    );
   }
-  if (fault) out.push(line('kube_pod_container_status_waiting_reason', { ...ksm, pod: 'auth-service-new-pqrst', container: 'auth-service', reason: 'CreateContainerConfigError' }, 1));
+  if (fault)
+    out.push(
+      line(
+        'kube_pod_container_status_waiting_reason',
+        { ...ksm, pod: 'auth-service-new-pqrst', container: 'auth-service', reason: 'CreateContainerConfigError' },
+        1,
+      ),
+    );
   out.push(line('kube_pod_labels', { ...ksm, pod: 'auth-service-new-pqrst', label_app_kubernetes_io_component: 'auth' }, 1));
   for (const [service, deployment] of Object.entries(K8S.deployments)) {
     out.push(line('kube_deployment_labels', { ...ksm, deployment, label_app_kubernetes_io_component: service }, 1));
@@ -137,24 +157,38 @@ describe('kubernetes target PromQL on a real Prometheus with replayed kube-state
   it('every PromQL expectation is false on a healthy cluster and turns true during its fault', async () => {
     const all = expectations();
     assert.ok(all.length >= 6, `expectations found: ${all.map((e) => e.id).join(', ')}`);
-    for (const e of all.filter((x) => x.holdsIn === 'fault')) assert.equal(await seriesCount(e.query), 0, `${e.scenario}/${e.id} already holds on a healthy cluster: ${e.query}`);
-    for (const e of all.filter((x) => x.holdsIn === 'healthy')) assert.ok((await seriesCount(e.query)) > 0, `${e.scenario}/${e.id} does not hold on a healthy cluster: ${e.query}`);
+    for (const e of all.filter((x) => x.holdsIn === 'fault'))
+      assert.equal(await seriesCount(e.query), 0, `${e.scenario}/${e.id} already holds on a healthy cluster: ${e.query}`);
+    for (const e of all.filter((x) => x.holdsIn === 'healthy'))
+      assert.ok((await seriesCount(e.query)) > 0, `${e.scenario}/${e.id} does not hold on a healthy cluster: ${e.query}`);
     setPhase('fault');
     try {
       for (const e of all.filter((x) => x.holdsIn === 'fault')) {
         await waitFor(async () => (await seriesCount(e.query)) > 0, { timeoutMs: 90_000, intervalMs: 1000, what: `${e.scenario}/${e.id}: ${e.query}` });
       }
-      for (const e of all.filter((x) => x.holdsIn === 'healthy')) assert.equal(await seriesCount(e.query), 0, `${e.scenario}/${e.id} holds during the fault: ${e.query}`);
+      for (const e of all.filter((x) => x.holdsIn === 'healthy'))
+        assert.equal(await seriesCount(e.query), 0, `${e.scenario}/${e.id} holds during the fault: ${e.query}`);
       // A query of the shape issue 10 found can never tell a fault from health: the same check catches it.
-      assert.ok((await seriesCount(`sum(kube_pod_status_ready{namespace="${ns}",condition="false"} == 0)`)) > 0, 'sum(x == 0) returns a series whatever the state');
+      assert.ok(
+        (await seriesCount(`sum(kube_pod_status_ready{namespace="${ns}",condition="false"} == 0)`)) > 0,
+        'sum(x == 0) returns a series whatever the state',
+      );
 
       // The Kubernetes-only alerts the plans wait for fire with the labels they expect (service from kube_pod_labels).
       const target = new KubernetesTarget();
-      const waited = (['secret-deletion', 'readiness-failure'] as const).flatMap((s) => target.plan(s).expectations.filter((e) => e.kind === 'alert-fires' && e.alertname.startsWith('Kube')));
+      const waited = (['secret-deletion', 'readiness-failure'] as const).flatMap((s) =>
+        target.plan(s).expectations.filter((e) => e.kind === 'alert-fires' && e.alertname.startsWith('Kube')),
+      );
       assert.deepEqual(waited.map((e) => (e.kind === 'alert-fires' ? e.alertname : '')).sort(), ['KubeContainerConfigError', 'KubePodNotReady']);
       for (const e of waited) {
         if (e.kind !== 'alert-fires') continue;
-        await waitFor(async () => (await promAlerts((prom as ServerProcess).url)).some((a) => a.labels.alertname === e.alertname && a.state === 'firing' && labelsMatch(a.labels, e.labels)), { timeoutMs: 60_000, what: `${e.alertname} ${JSON.stringify(e.labels)} firing` });
+        await waitFor(
+          async () =>
+            (await promAlerts((prom as ServerProcess).url)).some(
+              (a) => a.labels.alertname === e.alertname && a.state === 'firing' && labelsMatch(a.labels, e.labels),
+            ),
+          { timeoutMs: 60_000, what: `${e.alertname} ${JSON.stringify(e.labels)} firing` },
+        );
       }
       // The readiness chart counts the failing checks: 1 during the fault (the old `sum(x == 0)` summed zeros: always 0).
       const failing = target.plan('readiness-failure').queries.find((q) => q.promql.includes('service_health_check_status'));
@@ -162,7 +196,8 @@ describe('kubernetes target PromQL on a real Prometheus with replayed kube-state
       assert.equal((await promQuery((prom as ServerProcess).url, failing.promql))[0]?.value, 1, failing.promql);
       // The recorded queries on kube-state-metrics series evaluate to data during the fault.
       for (const scenario of ['secret-deletion', 'cpu-saturation', 'load-spike'] as const) {
-        for (const q of target.plan(scenario).queries.filter((x) => x.promql.includes('kube_'))) assert.ok((await seriesCount(q.promql)) > 0, `${scenario}: recorded query ${q.name} has no data: ${q.promql}`);
+        for (const q of target.plan(scenario).queries.filter((x) => x.promql.includes('kube_')))
+          assert.ok((await seriesCount(q.promql)) > 0, `${scenario}: recorded query ${q.name} has no data: ${q.promql}`);
       }
     } finally {
       setPhase('healthy');

@@ -70,7 +70,10 @@ describe('local drills, end to end with real Prometheus and Alertmanager', { ski
         if (e.kind !== 'alert-fires') continue;
         const note = journal.notifications.find((n) => n.status === 'firing' && n.alertnames.includes(e.alertname));
         assert.ok(note, `no firing ${e.alertname} notification in the sink`);
-        assert.ok(note.runbookUrls.some((u) => u.endsWith(`/docs/runbooks/${e.alertname}.md`)), `runbook link missing in: ${note.text}`);
+        assert.ok(
+          note.runbookUrls.some((u) => u.endsWith(`/docs/runbooks/${e.alertname}.md`)),
+          `runbook link missing in: ${note.text}`,
+        );
         assert.equal(note.channel, '#all-sre-project');
       }
       assert.ok(journal.traffic.length > 20, 'synthetic traffic was recorded');
@@ -116,21 +119,33 @@ describe('local drills, end to end with real Prometheus and Alertmanager', { ski
       await p.restartInstance('images', 1);
       await new Promise((r) => setTimeout(r, 1500));
       const after = p.instances('images').map((i) => i.pid);
-      assert.ok(after.every((pid, i) => pid !== undefined && pid !== pids[i]), 'both instances were restarted');
+      assert.ok(
+        after.every((pid, i) => pid !== undefined && pid !== pids[i]),
+        'both instances were restarted',
+      );
     } finally {
       await traffic.stop();
     }
     const images = traffic.samples.filter((s) => s.cls !== 'auth');
     const failed = traffic.samples.filter((s) => !s.ok);
     assert.ok(images.length >= 20, `enough Images traffic during the restart (${images.length})`);
-    assert.deepEqual(failed.map((s) => `${s.route} ${s.status} ${s.code ?? ''}`), []);
+    assert.deepEqual(
+      failed.map((s) => `${s.route} ${s.status} ${s.code ?? ''}`),
+      [],
+    );
   });
 
   it('a broken expectation fails the drill (an alert that cannot fire), and the drill still rolls back', async () => {
     class WithImpossibleAlert extends LocalTarget {
       override plan(scenario: ScenarioName): ScenarioPlan {
         const plan = super.plan(scenario);
-        return { ...plan, expectations: [...plan.expectations, alertFires('impossible', 'DrillAlertThatCannotFire', { service: 'images' }, 5000, 'No rule defines this alert.')] };
+        return {
+          ...plan,
+          expectations: [
+            ...plan.expectations,
+            alertFires('impossible', 'DrillAlertThatCannotFire', { service: 'images' }, 5000, 'No rule defines this alert.'),
+          ],
+        };
       }
     }
     const target = new WithImpossibleAlert(controlFor(platform as LocalPlatform));
@@ -140,7 +155,10 @@ describe('local drills, end to end with real Prometheus and Alertmanager', { ski
     assert.equal(impossible?.status, 'failed');
     assert.match(impossible?.observed ?? '', /not active in Alertmanager within 5 s/);
     assert.equal(exitCodeFor([journal], 1), 1);
-    assert.ok(journal.actions.some((a) => a.phase === 'rollback' && a.ok), 'rolled back');
+    assert.ok(
+      journal.actions.some((a) => a.phase === 'rollback' && a.ok),
+      'rolled back',
+    );
     const readyz = await fetch(new URL('/readyz', (platform as LocalPlatform).instances('images')[0]?.managementUrl));
     assert.equal(readyz.status, 200, 'readiness healed by the rollback');
   });

@@ -21,13 +21,14 @@ describe('local target: plans', () => {
     const target = plannedLocalTarget(10);
     for (const scenario of scenariosFor('local', SCENARIOS)) {
       const plan = target.plan(scenario);
-      for (const e of plan.expectations) if (e.kind === 'alert-fires' || e.kind === 'alert-silent') assert.ok(alerts.has(e.alertname), `${scenario}: ${e.alertname}`);
+      for (const e of plan.expectations)
+        if (e.kind === 'alert-fires' || e.kind === 'alert-silent') assert.ok(alerts.has(e.alertname), `${scenario}: ${e.alertname}`);
       for (const r of plan.resolves) assert.ok(alerts.has(r.alertname), `${scenario}: ${r.alertname}`);
       assert.ok(plan.inject.length > 0 && plan.rollback.length > 0, `${scenario} injects and rolls back`);
     }
   });
 
-  it('alert and resolve bounds are derived from the rule and route at the run\'s time scale, and say how', () => {
+  it("alert and resolve bounds are derived from the rule and route at the run's time scale, and say how", () => {
     // ServiceNotReady: for 1m, no range, warning route (group_wait 30s, group_interval 2m); observe
     // scrapes and evaluates every 5 s at real time, every 1 s scaled; slack 30 s at both scales.
     const real = plannedLocalTarget(1).plan('readiness-failure');
@@ -36,7 +37,10 @@ describe('local target: plans', () => {
     assert.equal(fires(real)?.withinMs, 60_000 + 5000 + 5000 + 30_000 + 30_000);
     assert.equal(fires(scaled)?.withinMs, 6000 + 1000 + 1000 + 3000 + 30_000);
     assert.equal(real.resolves[0]?.withinMs, 5000 + 5000 + 120_000 + 30_000);
-    assert.match(real.resolves[0]?.derivation ?? '', /^0s window \+ 5s eval \+ 5s scrape \+ 2m group_interval \(severity="warning" route\) \+ 30s slack = 2m40s$/);
+    assert.match(
+      real.resolves[0]?.derivation ?? '',
+      /^0s window \+ 5s eval \+ 5s scrape \+ 2m group_interval \(severity="warning" route\) \+ 30s slack = 2m40s$/,
+    );
     // The observation lasts as long as the slowest bound needs, not a fixed minute.
     assert.ok(real.maxObserveMs >= 130_000);
   });
@@ -52,8 +56,11 @@ describe('local target: plans', () => {
 
   it('`npm run drill -- all --dry-run` prints the local plans without starting anything, and exits 0', async () => {
     const { code, stdout } = await new Promise<{ code: number; stdout: string }>((done) =>
-      execFile(process.execPath, ['--conditions=development', '--import', 'tsx', join(ROOT, 'tools/drills/main.ts'), 'all', '--dry-run', '--time-scale', '10'], { cwd: ROOT, timeout: 60_000 }, (err, out) =>
-        done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout: out }),
+      execFile(
+        process.execPath,
+        ['--conditions=development', '--import', 'tsx', join(ROOT, 'tools/drills/main.ts'), 'all', '--dry-run', '--time-scale', '10'],
+        { cwd: ROOT, timeout: 60_000 },
+        (err, out) => done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout: out }),
       ),
     );
     assert.equal(code, 0, stdout);
@@ -67,8 +74,11 @@ describe('local target: plans', () => {
 
   it('rejects an unknown scenario with the usage and exit code 2', async () => {
     const { code, stderr } = await new Promise<{ code: number; stderr: string }>((done) =>
-      execFile(process.execPath, ['--conditions=development', '--import', 'tsx', join(ROOT, 'tools/drills/main.ts'), 'meteor-strike'], { cwd: ROOT, timeout: 60_000 }, (err, _out, errOut) =>
-        done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr: errOut }),
+      execFile(
+        process.execPath,
+        ['--conditions=development', '--import', 'tsx', join(ROOT, 'tools/drills/main.ts'), 'meteor-strike'],
+        { cwd: ROOT, timeout: 60_000 },
+        (err, _out, errOut) => done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr: errOut }),
       ),
     );
     assert.equal(code, 2);

@@ -11,8 +11,25 @@ import type { DrillContext, Journal, ScenarioPlan, Target } from '../src/types.j
 
 function journalAt(rollbackAt: number, notifications: Journal['notifications']): Journal {
   return {
-    version: 1, scenario: 'secret-deletion', title: '', summary: '', target: 'local', dryRun: false, startedAt: '', finishedAt: '', result: 'planned',
-    environment: {}, phases: [], events: [], actions: [], expectations: [], traffic: [], queries: [], alertStates: [], notifications, logs: [],
+    version: 1,
+    scenario: 'secret-deletion',
+    title: '',
+    summary: '',
+    target: 'local',
+    dryRun: false,
+    startedAt: '',
+    finishedAt: '',
+    result: 'planned',
+    environment: {},
+    phases: [],
+    events: [],
+    actions: [],
+    expectations: [],
+    traffic: [],
+    queries: [],
+    alertStates: [],
+    notifications,
+    logs: [],
     markers: { injectedAt: 1_000, rollbackAt },
   };
 }

@@ -10,7 +10,15 @@ function journal(overrides: Partial<Journal> = {}): Journal {
   const traffic: TrafficSample[] = [];
   for (let t = 0; t < 40_000; t += 250) {
     const failing = t >= 10_000 && t < 25_000;
-    traffic.push({ t, cls: t % 1000 === 0 ? 'auth' : 'images', route: 'GET /api/images', status: failing && t % 500 === 0 ? 503 : 200, ok: !(failing && t % 500 === 0), latencyMs: failing ? 40 : 8, phase: t < 10_000 ? 'steady-state' : t < 25_000 ? 'observe' : 'recover' });
+    traffic.push({
+      t,
+      cls: t % 1000 === 0 ? 'auth' : 'images',
+      route: 'GET /api/images',
+      status: failing && t % 500 === 0 ? 503 : 200,
+      ok: !(failing && t % 500 === 0),
+      latencyMs: failing ? 40 : 8,
+      phase: t < 10_000 ? 'steady-state' : t < 25_000 ? 'observe' : 'recover',
+    });
   }
   return {
     version: 1,
@@ -30,17 +38,54 @@ function journal(overrides: Partial<Journal> = {}): Journal {
     events: [{ t: 12_000, at: '', kind: 'alert', message: 'ServiceHighErrorRatio active in Alertmanager' }],
     actions: [{ t: 10_000, phase: 'inject', description: 'Switch on errors', command: 'curl -X PUT …', ok: true, output: 'errors on' }],
     expectations: [
-      { id: 'error-ratio-alert', kind: 'alert-fires', description: 'ServiceHighErrorRatio fires', why: 'alerts page', check: 'Alertmanager', status: 'passed', observed: 'active after 16 s', measuredMs: 16_000 },
-      { id: 'auth-unaffected', kind: 'traffic', description: 'Auth unaffected', why: 'isolation', check: 'traffic', status: 'failed', observed: '1 failure | 503' },
+      {
+        id: 'error-ratio-alert',
+        kind: 'alert-fires',
+        description: 'ServiceHighErrorRatio fires',
+        why: 'alerts page',
+        check: 'Alertmanager',
+        status: 'passed',
+        observed: 'active after 16 s',
+        measuredMs: 16_000,
+      },
+      {
+        id: 'auth-unaffected',
+        kind: 'traffic',
+        description: 'Auth unaffected',
+        why: 'isolation',
+        check: 'traffic',
+        status: 'failed',
+        observed: '1 failure | 503',
+      },
     ],
     traffic,
-    queries: [{ name: 'images 5xx ratio', promql: 'namespace_service:http_requests_5xx:ratio_rate2m{service="images"}', points: [{ t: 11_000, value: 0 }, { t: 15_000, value: 0.5 }, { t: 30_000, value: null }].map((p) => ({ ...p, series: 1 })) }],
+    queries: [
+      {
+        name: 'images 5xx ratio',
+        promql: 'namespace_service:http_requests_5xx:ratio_rate2m{service="images"}',
+        points: [
+          { t: 11_000, value: 0 },
+          { t: 15_000, value: 0.5 },
+          { t: 30_000, value: null },
+        ].map((p) => ({ ...p, series: 1 })),
+      },
+    ],
     alertStates: [
       { t: 11_000, alertname: 'ServiceHighErrorRatio', state: 'pending' },
       { t: 14_000, alertname: 'ServiceHighErrorRatio', state: 'firing' },
       { t: 30_000, alertname: 'ServiceHighErrorRatio', state: 'inactive' },
     ],
-    notifications: [{ receivedAt: '2026-11-26T07:00:16.000Z', t: 16_000, status: 'firing', alertnames: ['ServiceHighErrorRatio'], text: '[FIRING:1] ServiceHighErrorRatio <script>alert(1)</script>', runbookUrls: ['https://example.test/docs/runbooks/ServiceHighErrorRatio.md'], channel: '#all-sre-project' }],
+    notifications: [
+      {
+        receivedAt: '2026-11-26T07:00:16.000Z',
+        t: 16_000,
+        status: 'firing',
+        alertnames: ['ServiceHighErrorRatio'],
+        text: '[FIRING:1] ServiceHighErrorRatio <script>alert(1)</script>',
+        runbookUrls: ['https://example.test/docs/runbooks/ServiceHighErrorRatio.md'],
+        channel: '#all-sre-project',
+      },
+    ],
     logs: [{ source: 'images', lines: ['{"level":50,"msg":"request failed"}'] }],
     timeToDetectMs: 16_000,
     timeToRecoverMs: 1200,
@@ -59,7 +104,10 @@ describe('drill reports', () => {
     assert.match(md, /Time to detect .*\*\*16 s\*\*/);
     assert.match(md, /Time to recover .*\*\*1\.2 s\*\*/);
     for (const part of ['## Events', '## Prometheus queries', '## Alerts as delivered', '## Logs (excerpt)']) assert.ok(md.includes(part), part);
-    assert.match(md, /\| images 5xx ratio \| `namespace_service:http_requests_5xx:ratio_rate2m\{service="images"\}` \| 0\.5 \(at 15 s\) \| 0\.5 \(at 15 s\) \|/);
+    assert.match(
+      md,
+      /\| images 5xx ratio \| `namespace_service:http_requests_5xx:ratio_rate2m\{service="images"\}` \| 0\.5 \(at 15 s\) \| 0\.5 \(at 15 s\) \|/,
+    );
   });
 
   it('HTML is one self-contained page with inline SVG charts, and escapes what it shows', () => {

@@ -11,7 +11,15 @@ import type { DrillContext, Target, TrafficClass, TrafficSample } from '../src/t
  */
 
 function samples(cls: TrafficClass, ok: number, failed: number, latencyMs = 20): TrafficSample[] {
-  const one = (good: boolean, i: number): TrafficSample => ({ t: i * 100, cls, route: 'GET /x', status: good ? 200 : 503, ok: good, latencyMs, phase: 'steady-state' });
+  const one = (good: boolean, i: number): TrafficSample => ({
+    t: i * 100,
+    cls,
+    route: 'GET /x',
+    status: good ? 200 : 503,
+    ok: good,
+    latencyMs,
+    phase: 'steady-state',
+  });
   return [...Array.from({ length: ok }, (_, i) => one(true, i)), ...Array.from({ length: failed }, (_, i) => one(false, ok + i))];
 }
 
@@ -32,7 +40,10 @@ describe('steady-state bound', () => {
 
   it('half the requests failing is never steady, and neither is a class without any completed request', () => {
     const problems = steadyTrafficProblems([...samples('auth', 10, 10), ...samples('images', 20, 0)]);
-    assert.deepEqual(problems.map((p) => p.split(':')[0]), ['auth traffic below the steady-state thresholds', 'no storage traffic completed in the steady-state window']);
+    assert.deepEqual(
+      problems.map((p) => p.split(':')[0]),
+      ['auth traffic below the steady-state thresholds', 'no storage traffic completed in the steady-state window'],
+    );
   });
 
   it('slow answers are not steady (p95 above 1 s by default); a run may loosen the bounds it states', () => {
@@ -74,4 +85,3 @@ describe('steady-state health: a blip is not a broken platform', () => {
     });
   });
 });
-

@@ -20,7 +20,16 @@ export function forwards(withTracing: boolean): readonly { service: string; port
 }
 
 export function forwardArgs(context: string | undefined, withTracing = false): string[][] {
-  return forwards(withTracing).map((f) => [...(context ? ['--context', context] : []), '-n', 'monitoring', 'port-forward', '--address', '127.0.0.1', `svc/${f.service}`, `${f.port}:${f.port}`]);
+  return forwards(withTracing).map((f) => [
+    ...(context ? ['--context', context] : []),
+    '-n',
+    'monitoring',
+    'port-forward',
+    '--address',
+    '127.0.0.1',
+    `svc/${f.service}`,
+    `${f.port}:${f.port}`,
+  ]);
 }
 
 function main(argv: readonly string[]): void {
@@ -32,7 +41,11 @@ function main(argv: readonly string[]): void {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   for (const c of children) c.once('exit', stop);
-  console.log(`cluster:forward: ${forwards(withTracing).map((f) => `${f.service} http://localhost:${f.port}`).join(', ')} (Ctrl-C stops)`);
+  console.log(
+    `cluster:forward: ${forwards(withTracing)
+      .map((f) => `${f.service} http://localhost:${f.port}`)
+      .join(', ')} (Ctrl-C stops)`,
+  );
 }
 
 if (process.argv[1]?.endsWith('forward.ts')) main(process.argv.slice(2));

@@ -39,7 +39,10 @@ replicas:
 export function applyLoadGenerator(o: ClusterOptions, ref: string, k: (...args: string[]) => string[]): Step[] {
   const dir = join(o.workDir, 'loadgenerator');
   return [
-    { title: `write a Kustomization of ${LOADGENERATOR.component} with the image ${ref} and 0 replicas`, write: { path: join(dir, 'kustomization.yaml'), content: loadGeneratorKustomization(ref) } },
+    {
+      title: `write a Kustomization of ${LOADGENERATOR.component} with the image ${ref} and 0 replicas`,
+      write: { path: join(dir, 'kustomization.yaml'), content: loadGeneratorKustomization(ref) },
+    },
     { title: `apply ${LOADGENERATOR.component} (deployment/loadgenerator at 0 replicas: the load-spike drill scales it)`, argv: k('apply', '-k', dir) },
   ];
 }

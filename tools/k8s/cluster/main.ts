@@ -77,18 +77,33 @@ export function parseArgs(argv: readonly string[], workDir: string): Cli {
   }
   if (context && rest.includes('--provider')) throw new UsageError('--context uses an existing cluster: --provider does not apply');
   if (context && !images && context !== 'docker-desktop' && command === 'up') {
-    throw new UsageError(`an existing cluster (${context}) cannot see locally built images: push them (tools/k8s/build-push.sh OWNER TAG) and pass --images ghcr.io/OWNER:TAG`);
+    throw new UsageError(
+      `an existing cluster (${context}) cannot see locally built images: push them (tools/k8s/build-push.sh OWNER TAG) and pass --images ghcr.io/OWNER:TAG`,
+    );
   }
-  return { command, dryRun, keepOnFailure, engineGiven: engine !== undefined, options: { provider, context, name, engine: engine ?? 'docker', repoRoot: REPO_ROOT, workDir, images, withLoadGenerator, withTracing } };
+  return {
+    command,
+    dryRun,
+    keepOnFailure,
+    engineGiven: engine !== undefined,
+    options: { provider, context, name, engine: engine ?? 'docker', repoRoot: REPO_ROOT, workDir, images, withLoadGenerator, withTracing },
+  };
 }
 
 const which: Which = (tool) => spawnSync('sh', ['-c', `command -v "${tool}"`], { stdio: 'ignore' }).status === 0;
 
 export function describe(step: Step): string {
   if (step.write) return `write ${step.write.path}:\n${step.write.content.replace(/^/gm, '    | ')}`;
-  if (step.copyManifests) return `copy k8s/ to ${step.copyManifests.to}; in deployments/*.yaml and jobs/*.yaml set ${Object.entries(step.copyManifests.images).map(([from, to]) => `${from} → ${to}`).join(', ')}`;
-  const env = Object.entries(step.env ?? {}).map(([k, v]) => `${k}=${v} `).join('');
-  const unless = step.unless ? `   (skipped when \`${step.unless.argv.join(' ')}\`${step.unless.stdoutMatches ? ` prints ${step.unless.stdoutMatches}` : ' succeeds'})` : '';
+  if (step.copyManifests)
+    return `copy k8s/ to ${step.copyManifests.to}; in deployments/*.yaml and jobs/*.yaml set ${Object.entries(step.copyManifests.images)
+      .map(([from, to]) => `${from} → ${to}`)
+      .join(', ')}`;
+  const env = Object.entries(step.env ?? {})
+    .map(([k, v]) => `${k}=${v} `)
+    .join('');
+  const unless = step.unless
+    ? `   (skipped when \`${step.unless.argv.join(' ')}\`${step.unless.stdoutMatches ? ` prints ${step.unless.stdoutMatches}` : ' succeeds'})`
+    : '';
   return `${env}${step.argv!.map(quote).join(' ')}${unless}`;
 }
 

@@ -36,7 +36,10 @@ components:
 export function applyTracing(o: ClusterOptions, k: (...args: string[]) => string[]): Step[] {
   const dir = join(o.workDir, 'tracing');
   return [
-    { title: `write a Kustomization of the platform with ${TRACING.component}`, write: { path: join(dir, 'kustomization.yaml'), content: tracingKustomization() } },
+    {
+      title: `write a Kustomization of the platform with ${TRACING.component}`,
+      write: { path: join(dir, 'kustomization.yaml'), content: tracingKustomization() },
+    },
     { title: `apply the platform with ${TRACING.component} (OpenTelemetry Collector, Jaeger, the services exporting traces)`, argv: k('apply', '-k', dir) },
     ...TRACING.workloads.map((w): Step => {
       const [namespace, kind, name] = w.split('/') as [string, string, string];

@@ -49,11 +49,10 @@ describe('build-push.sh', () => {
       ],
     );
     assert.ok(builds.every((c) => c.includes('--label org.opencontainers.image.version=1.2.3')));
-    assert.deepEqual(calls.filter((c) => c.startsWith('push ')), [
-      'push ghcr.io/my-org/api-service:1.2.3',
-      'push ghcr.io/my-org/auth-service:1.2.3',
-      'push ghcr.io/my-org/images-service:1.2.3',
-    ]);
+    assert.deepEqual(
+      calls.filter((c) => c.startsWith('push ')),
+      ['push ghcr.io/my-org/api-service:1.2.3', 'push ghcr.io/my-org/auth-service:1.2.3', 'push ghcr.io/my-org/images-service:1.2.3'],
+    );
   });
 
   it('--no-push --update-manifests pins the new images in k8s/deployments and pushes nothing', () => {
@@ -108,10 +107,15 @@ describe('release-manifests.sh (what images.yml runs on a version tag)', () => {
     // buildx imagetools inspect REF --format …: a stable fake digest per image.
     writeFileSync(docker, `#!/bin/sh\nprintf 'sha256:%s\\n' "$(echo "$4" | sha256sum | cut -c1-64)"\n`);
     chmodSync(docker, 0o755);
-    const result = spawnSync('bash', [join(REPO_ROOT, 'tools/k8s/release-manifests.sh'), 'ghcr.io/my-org', '1.2.3', join(dir, 'dist')], { encoding: 'utf8', env: { ...process.env, CONTAINER_CLI: docker } });
+    const result = spawnSync('bash', [join(REPO_ROOT, 'tools/k8s/release-manifests.sh'), 'ghcr.io/my-org', '1.2.3', join(dir, 'dist')], {
+      encoding: 'utf8',
+      env: { ...process.env, CONTAINER_CLI: docker },
+    });
     assert.equal(result.status, 0, result.stderr);
     const rendered = parseManifests(readFileSync(join(dir, 'dist/sre-platform-1.2.3.yaml'), 'utf8'), 'rendered');
-    const images = rendered.filter((o) => o.kind === 'Deployment' && o.metadata.namespace === 'app').map((d) => field<IContainer>(d, 'spec', 'template', 'spec', 'containers', 0)!.image);
+    const images = rendered
+      .filter((o) => o.kind === 'Deployment' && o.metadata.namespace === 'app')
+      .map((d) => field<IContainer>(d, 'spec', 'template', 'spec', 'containers', 0)!.image);
     assert.equal(images.length, 3);
     for (const image of images) assert.match(image!, /^ghcr\.io\/my-org\/(api|auth|images)-service:1\.2\.3@sha256:[0-9a-f]{64}$/);
     const cronJob = rendered.find((o) => o.kind === 'CronJob' && o.metadata.name === 'images-reconcile')!;
@@ -129,7 +133,10 @@ describe('release-manifests.sh (what images.yml runs on a version tag)', () => {
     const docker = join(dir, 'fake-docker');
     writeFileSync(docker, '#!/bin/sh\necho "ERROR: not found" >&2\necho ""\n');
     chmodSync(docker, 0o755);
-    const result = spawnSync('bash', [join(REPO_ROOT, 'tools/k8s/release-manifests.sh'), 'ghcr.io/my-org', '1.2.3', join(dir, 'dist')], { encoding: 'utf8', env: { ...process.env, CONTAINER_CLI: docker } });
+    const result = spawnSync('bash', [join(REPO_ROOT, 'tools/k8s/release-manifests.sh'), 'ghcr.io/my-org', '1.2.3', join(dir, 'dist')], {
+      encoding: 'utf8',
+      env: { ...process.env, CONTAINER_CLI: docker },
+    });
     assert.notEqual(result.status, 0);
     assert.match(result.stderr, /no digest for ghcr\.io\/my-org\/api-service:1\.2\.3/);
   });

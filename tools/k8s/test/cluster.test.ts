@@ -25,7 +25,14 @@ const versions = loadVersions();
 const root = mkdtempSync(join(tmpdir(), 'sre-cluster-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-const options = (o: Partial<ClusterOptions> = {}): ClusterOptions => ({ provider: 'kind', name: 'sre', engine: 'docker', repoRoot: REPO_ROOT, workDir: '/work-dir', ...o });
+const options = (o: Partial<ClusterOptions> = {}): ClusterOptions => ({
+  provider: 'kind',
+  name: 'sre',
+  engine: 'docker',
+  repoRoot: REPO_ROOT,
+  workDir: '/work-dir',
+  ...o,
+});
 const commands = (steps: readonly Step[]) => steps.filter((s) => s.argv).map((s) => s.argv!.join(' '));
 const indexOf = (steps: readonly Step[], pattern: RegExp) => {
   const i = commands(steps).findIndex((c) => pattern.test(c));
@@ -55,7 +62,11 @@ describe('cluster:up plan', () => {
       /apply -f \/work-dir\/k8s\/namespaces\.yaml$/,
     ];
     const positions = order.map((p) => indexOf(steps, p));
-    assert.deepEqual(positions, [...positions].sort((a, b) => a - b), 'steps out of order');
+    assert.deepEqual(
+      positions,
+      [...positions].sort((a, b) => a - b),
+      'steps out of order',
+    );
     assert.match(steps.find((s) => s.write)!.write!.content, /disableDefaultCNI: true/);
     // Every kubectl call names the cluster's context, never the current one.
     for (const c of commands(steps).filter((x) => x.startsWith('kubectl'))) assert.match(c, /^kubectl --context kind-sre /);
@@ -65,7 +76,12 @@ describe('cluster:up plan', () => {
     const steps = planUp(options(), versions, '0.1.0');
     const applied = commands(steps)
       .filter((c) => / apply -f (\/work-dir\/k8s\/|.*k8s\/secrets\.yaml|.*k8s\/tls\/)/.test(c))
-      .map((c) => c.replace(/^.* apply -f /, '').replace(/^\/work-dir\/k8s\//, '').replace(`${REPO_ROOT}/k8s/`, ''));
+      .map((c) =>
+        c
+          .replace(/^.* apply -f /, '')
+          .replace(/^\/work-dir\/k8s\//, '')
+          .replace(`${REPO_ROOT}/k8s/`, ''),
+      );
     assert.deepEqual(applied, ['namespaces.yaml', 'secrets.yaml', 'tls/app-tls.yaml', ...SEED_APPLY_PATHS.slice(2)]);
     assert.deepEqual(SEED_APPLY_PATHS.slice(0, 7), ['namespaces.yaml', 'secrets.yaml', 'deployments/', 'services/', 'ingress.yaml', 'hpa/', 'monitoring/']);
     const lastApply = indexOf(steps, /apply -f \/work-dir\/k8s\/data\//);
@@ -75,11 +91,14 @@ describe('cluster:up plan', () => {
     assert.ok(expected.length >= 10, `only ${expected.length} workloads`);
     for (const w of expected) {
       const [ns, kind, name] = w.split('/');
-      assert.ok(waits.some((c) => c.includes(`-n ${ns} `) && c.includes(`${kind}/${name}`)), `no wait for ${w}`);
+      assert.ok(
+        waits.some((c) => c.includes(`-n ${ns} `) && c.includes(`${kind}/${name}`)),
+        `no wait for ${w}`,
+      );
     }
   });
 
-  it('k3d: the pinned k3s image, Traefik off, the cloud ingress manifest, k3s\' own NetworkPolicy controller and metrics-server, k3d image import', () => {
+  it("k3d: the pinned k3s image, Traefik off, the cloud ingress manifest, k3s' own NetworkPolicy controller and metrics-server, k3d image import", () => {
     const steps = planUp(options({ provider: 'k3d' }), versions, '0.1.0');
     indexOf(steps, new RegExp(`^k3d cluster create sre --image ${versions.k3d.k3sImage.replace(/[.]/g, '\\.')} .*--disable=traefik@server:0`));
     indexOf(steps, /provider\/cloud\/deploy\.yaml/);
@@ -107,7 +126,10 @@ describe('cluster:up plan', () => {
     assert.ok(steps[indexOf(steps, /components\.yaml/)]!.unless, 'installs metrics-server unconditionally');
     const copy = steps.find((s) => s.copyManifests)!.copyManifests!;
     assert.equal(copy.images['api-service'], 'ghcr.io/my-org/api-service:0.2.0');
-    assert.deepEqual(commands(planDown(o)).map((c) => c.split(' ').slice(0, 5).join(' ')), ['kubectl --context prod-like delete namespace', 'kubectl --context prod-like delete clusterrole,clusterrolebinding']);
+    assert.deepEqual(
+      commands(planDown(o)).map((c) => c.split(' ').slice(0, 5).join(' ')),
+      ['kubectl --context prod-like delete namespace', 'kubectl --context prod-like delete clusterrole,clusterrolebinding'],
+    );
   });
 
   it('cluster:down deletes exactly the cluster it names', () => {
@@ -117,7 +139,13 @@ describe('cluster:up plan', () => {
   });
 
   it('every third-party version is pinned in versions.json and used from there', () => {
-    const all = [planUp(options(), versions, '0.1.0'), planUp(options({ provider: 'k3d' }), versions, '0.1.0'), planUp(options({ provider: 'minikube' }), versions, '0.1.0')].flatMap(commands).join('\n');
+    const all = [
+      planUp(options(), versions, '0.1.0'),
+      planUp(options({ provider: 'k3d' }), versions, '0.1.0'),
+      planUp(options({ provider: 'minikube' }), versions, '0.1.0'),
+    ]
+      .flatMap(commands)
+      .join('\n');
     for (const [name, pins] of Object.entries(versions)) {
       if (name.startsWith('$')) continue;
       for (const [field, value] of Object.entries(pins as Record<string, string>)) {
@@ -158,26 +186,45 @@ describe('cluster:up plan', () => {
     });
 
     it('with pushed images: nothing built, the pushed load generator applied', () => {
-      const steps = planUp(options({ context: 'prod-like', images: { repository: 'ghcr.io/my-org', tag: '0.2.0' }, withLoadGenerator: true }), versions, '0.1.0');
+      const steps = planUp(
+        options({ context: 'prod-like', images: { repository: 'ghcr.io/my-org', tag: '0.2.0' }, withLoadGenerator: true }),
+        versions,
+        '0.1.0',
+      );
       assert.ok(!commands(steps).some((c) => / build /.test(c)));
-      assert.match(steps.find((s) => s.write?.path === '/work-dir/loadgenerator/kustomization.yaml')!.write!.content, /newName: ghcr\.io\/my-org\/loadgenerator\n +newTag: "0\.2\.0"/);
+      assert.match(
+        steps.find((s) => s.write?.path === '/work-dir/loadgenerator/kustomization.yaml')!.write!.content,
+        /newName: ghcr\.io\/my-org\/loadgenerator\n +newTag: "0\.2\.0"/,
+      );
     });
 
-    it('renders the component with the local image at 0 replicas, the Deployment the load-spike drill scales', requireTool('kubectl', 'https://kubernetes.io/docs/tasks/tools/ — kubectl renders with its built-in kustomize'), () => {
-      const work = mkdtempSync(join(root, 'work-'));
-      const steps = planUp(options({ workDir: work, withLoadGenerator: true }), versions, '0.1.0');
-      const write = steps.find((s) => s.write?.path.startsWith(join(work, 'loadgenerator')))!.write!;
-      // The copied manifests' stand-in: the component is not edited by the copy.
-      symlinkSync(join(REPO_ROOT, 'k8s'), join(work, 'k8s'));
-      mkdirSync(join(work, 'loadgenerator'));
-      writeFileSync(write.path, write.content);
-      const objects = renderKustomize(join(work, 'loadgenerator'));
-      const deployment = find(objects, 'Deployment', 'app', 'loadgenerator') as { spec: { replicas: number; template: { spec: { containers: { image: string }[] } } } } | undefined;
-      assert.ok(deployment, 'no Deployment app/loadgenerator (tools/drills/src/targets/kubernetes.ts scales deployment/loadgenerator in app)');
-      assert.equal(deployment.spec.replicas, 0);
-      assert.deepEqual(deployment.spec.template.spec.containers.map((c) => c.image), [LOAD_REF]);
-      assert.deepEqual(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(), ['Deployment/loadgenerator', 'NetworkPolicy/api-service-from-loadgenerator', 'NetworkPolicy/loadgenerator']);
-    });
+    it(
+      'renders the component with the local image at 0 replicas, the Deployment the load-spike drill scales',
+      requireTool('kubectl', 'https://kubernetes.io/docs/tasks/tools/ — kubectl renders with its built-in kustomize'),
+      () => {
+        const work = mkdtempSync(join(root, 'work-'));
+        const steps = planUp(options({ workDir: work, withLoadGenerator: true }), versions, '0.1.0');
+        const write = steps.find((s) => s.write?.path.startsWith(join(work, 'loadgenerator')))!.write!;
+        // The copied manifests' stand-in: the component is not edited by the copy.
+        symlinkSync(join(REPO_ROOT, 'k8s'), join(work, 'k8s'));
+        mkdirSync(join(work, 'loadgenerator'));
+        writeFileSync(write.path, write.content);
+        const objects = renderKustomize(join(work, 'loadgenerator'));
+        const deployment = find(objects, 'Deployment', 'app', 'loadgenerator') as
+          { spec: { replicas: number; template: { spec: { containers: { image: string }[] } } } } | undefined;
+        assert.ok(deployment, 'no Deployment app/loadgenerator (tools/drills/src/targets/kubernetes.ts scales deployment/loadgenerator in app)');
+        assert.equal(deployment.spec.replicas, 0);
+        assert.deepEqual(
+          deployment.spec.template.spec.containers.map((c) => c.image),
+          [LOAD_REF],
+        );
+        assert.deepEqual(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
+          'Deployment/loadgenerator',
+          'NetworkPolicy/api-service-from-loadgenerator',
+          'NetworkPolicy/loadgenerator',
+        ]);
+      },
+    );
   });
 
   describe('--with-tracing', () => {
@@ -200,37 +247,64 @@ describe('cluster:up plan', () => {
       for (const w of TRACING.workloads) {
         const [namespace, kind, name] = w.split('/');
         const wait = new RegExp(`-n ${namespace} rollout status ${kind}/${name} --timeout=600s$`);
-        assert.ok(commands(steps).slice(apply + 1).some((c) => wait.test(c)), `no wait for ${w} after the apply`);
+        assert.ok(
+          commands(steps)
+            .slice(apply + 1)
+            .some((c) => wait.test(c)),
+          `no wait for ${w} after the apply`,
+        );
       }
       // With the load generator too: both, each once.
       const both = commands(planUp(options({ withTracing: true, withLoadGenerator: true }), versions, '0.1.0'));
       assert.equal(both.filter((c) => c.endsWith('apply -k /work-dir/tracing')).length, 1);
       assert.equal(both.filter((c) => c.endsWith('apply -k /work-dir/loadgenerator')).length, 1);
-      assert.deepEqual(forwardArgs('kind-sre', true).at(-1), ['--context', 'kind-sre', '-n', 'monitoring', 'port-forward', '--address', '127.0.0.1', 'svc/jaeger', '16686:16686']);
+      assert.deepEqual(forwardArgs('kind-sre', true).at(-1), [
+        '--context',
+        'kind-sre',
+        '-n',
+        'monitoring',
+        'port-forward',
+        '--address',
+        '127.0.0.1',
+        'svc/jaeger',
+        '16686:16686',
+      ]);
     });
 
-    it('its Kustomization renders the overlay users apply, and the waits cover every workload the component adds or changes', requireTool('kubectl', 'https://kubernetes.io/docs/tasks/tools/ — kubectl renders with its built-in kustomize'), () => {
-      const work = mkdtempSync(join(root, 'work-'));
-      const steps = planUp(options({ workDir: work, withTracing: true }), versions, '0.1.0');
-      const write = steps.find((s) => s.write?.path.startsWith(join(work, 'tracing')))!.write!;
-      // The copied manifests' stand-in (the copy only renames images).
-      symlinkSync(join(REPO_ROOT, 'k8s'), join(work, 'k8s'));
-      mkdirSync(join(work, 'tracing'));
-      writeFileSync(write.path, write.content);
-      const traced = renderKustomize(join(work, 'tracing'));
-      const overlay = renderKustomize(join(REPO_ROOT, 'tools/k8s/overlays/tracing'));
-      assert.deepEqual(traced, overlay);
-      // A pod template that is new or differs (spec or annotations) is a rollout to wait for.
-      const templates = (objects: readonly K8sObject[]) =>
-        new Map(podTemplates(objects).map((t) => [`${t.namespace}/${t.owner.kind.toLowerCase()}/${t.owner.metadata.name}`, JSON.stringify([t.spec, t.annotations])]));
-      const before = templates(renderedPlatform().objects);
-      const changed = [...templates(traced)].filter(([id, template]) => before.get(id) !== template).map(([id]) => id);
-      assert.deepEqual(changed.sort(), [...TRACING.workloads].sort());
-    });
+    it(
+      'its Kustomization renders the overlay users apply, and the waits cover every workload the component adds or changes',
+      requireTool('kubectl', 'https://kubernetes.io/docs/tasks/tools/ — kubectl renders with its built-in kustomize'),
+      () => {
+        const work = mkdtempSync(join(root, 'work-'));
+        const steps = planUp(options({ workDir: work, withTracing: true }), versions, '0.1.0');
+        const write = steps.find((s) => s.write?.path.startsWith(join(work, 'tracing')))!.write!;
+        // The copied manifests' stand-in (the copy only renames images).
+        symlinkSync(join(REPO_ROOT, 'k8s'), join(work, 'k8s'));
+        mkdirSync(join(work, 'tracing'));
+        writeFileSync(write.path, write.content);
+        const traced = renderKustomize(join(work, 'tracing'));
+        const overlay = renderKustomize(join(REPO_ROOT, 'tools/k8s/overlays/tracing'));
+        assert.deepEqual(traced, overlay);
+        // A pod template that is new or differs (spec or annotations) is a rollout to wait for.
+        const templates = (objects: readonly K8sObject[]) =>
+          new Map(
+            podTemplates(objects).map((t) => [
+              `${t.namespace}/${t.owner.kind.toLowerCase()}/${t.owner.metadata.name}`,
+              JSON.stringify([t.spec, t.annotations]),
+            ]),
+          );
+        const before = templates(renderedPlatform().objects);
+        const changed = [...templates(traced)].filter(([id, template]) => before.get(id) !== template).map(([id]) => id);
+        assert.deepEqual(changed.sort(), [...TRACING.workloads].sort());
+      },
+    );
   });
 
   it('refuses an existing cluster without pushed images, an unknown provider and a floating tag', () => {
-    assert.throws(() => parseArgs(['up', '--context', 'prod-like'], '/w'), (e: Error) => e instanceof UsageError && /cannot see locally built images/.test(e.message));
+    assert.throws(
+      () => parseArgs(['up', '--context', 'prod-like'], '/w'),
+      (e: Error) => e instanceof UsageError && /cannot see locally built images/.test(e.message),
+    );
     assert.throws(() => parseArgs(['up', '--provider', 'docker-desktop'], '/w'), /unknown provider/);
     assert.throws(() => parseArgs(['up', '--context', 'x', '--images', 'ghcr.io/o:latest'], '/w'), /pinned tag/);
     assert.equal(parseArgs(['up', '--context', 'docker-desktop'], '/w').options.context, 'docker-desktop');
@@ -241,7 +315,8 @@ describe('cluster:up runner (with recording stand-ins for kind, kubectl, docker 
   /** A PATH whose kind/k3d/minikube/docker/kubectl/bash are fixtures/fake-tool.sh; `missing` tools are left out. */
   function sandbox(missing: readonly string[] = []): { path: string; log: string } {
     const dir = mkdtempSync(join(root, 'bin-'));
-    for (const tool of ['kind', 'k3d', 'minikube', 'docker', 'kubectl', 'bash', 'openssl'].filter((t) => !missing.includes(t))) symlinkSync(join(REPO_ROOT, 'tools/k8s/test/fixtures/fake-tool.sh'), join(dir, tool));
+    for (const tool of ['kind', 'k3d', 'minikube', 'docker', 'kubectl', 'bash', 'openssl'].filter((t) => !missing.includes(t)))
+      symlinkSync(join(REPO_ROOT, 'tools/k8s/test/fixtures/fake-tool.sh'), join(dir, tool));
     return { path: dir, log: join(dir, 'calls.log') };
   }
   const run = (s: { path: string; log: string }, args: string[], env: Record<string, string> = {}) => {
@@ -272,7 +347,7 @@ describe('cluster:up runner (with recording stand-ins for kind, kubectl, docker 
     assert.doesNotMatch(result.stdout, /loadgenerator/);
   });
 
-  it('--dry-run --with-loadgenerator shows the load generator\'s build, load and apply', () => {
+  it("--dry-run --with-loadgenerator shows the load generator's build, load and apply", () => {
     const s = sandbox();
     const result = run(s, ['up', '--dry-run', '--engine', 'docker', '--with-loadgenerator']);
     assert.equal(result.status, 0, result.stderr);
@@ -283,7 +358,7 @@ describe('cluster:up runner (with recording stand-ins for kind, kubectl, docker 
     assert.match(result.stdout, /\$ kubectl --context kind-sre apply -k \S+\/loadgenerator\n/);
   });
 
-  it('--dry-run --with-tracing shows the component\'s Kustomization, its apply and the waits', () => {
+  it("--dry-run --with-tracing shows the component's Kustomization, its apply and the waits", () => {
     const s = sandbox();
     const result = run(s, ['up', '--dry-run', '--engine', 'docker', '--with-tracing']);
     assert.equal(result.status, 0, result.stderr);
@@ -334,7 +409,10 @@ describe('cluster:up runner (with recording stand-ins for kind, kubectl, docker 
     const s = sandbox();
     const result = run(s, ['up', '--engine', 'docker', '--with-loadgenerator']);
     assert.equal(result.status, 0, result.stderr);
-    assert.ok(result.calls.some((c) => c.startsWith('docker build -f tools/load/Dockerfile ')), result.calls.join('\n'));
+    assert.ok(
+      result.calls.some((c) => c.startsWith('docker build -f tools/load/Dockerfile ')),
+      result.calls.join('\n'),
+    );
     assert.match(result.calls.at(-1)!, /^kubectl --context kind-sre apply -k \/\S+\/loadgenerator$/);
   });
 
@@ -342,7 +420,10 @@ describe('cluster:up runner (with recording stand-ins for kind, kubectl, docker 
     const s = sandbox();
     const result = run(s, ['up', '--engine', 'docker', '--with-tracing']);
     assert.equal(result.status, 0, result.stderr);
-    assert.ok(result.calls.some((c) => /^kubectl --context kind-sre apply -k \/\S+\/tracing$/.test(c)), result.calls.join('\n'));
+    assert.ok(
+      result.calls.some((c) => /^kubectl --context kind-sre apply -k \/\S+\/tracing$/.test(c)),
+      result.calls.join('\n'),
+    );
     assert.match(result.calls.at(-1)!, /rollout status deployment\/images-service --timeout=600s$/);
     assert.match(result.stdout, /Jaeger {8}http:\/\/localhost:16686/);
     assert.match(result.stdout, /npm run cluster:forward -- --context kind-sre --with-tracing/);

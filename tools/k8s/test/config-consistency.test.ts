@@ -30,12 +30,28 @@ const SERVICES: ServiceUnderTest[] = [
 ];
 const byName = (name: string) => SERVICES.find((s) => s.deployment === name)!;
 /** The Images reconcile CronJob runs `node dist/main.js reconcile`: the Images config schema, whole. */
-const RECONCILE = { kind: 'CronJob', name: 'images-reconcile', schema: byName('images-service').schema, clusterMustSet: byName('images-service').clusterMustSet } as const;
+const RECONCILE = {
+  kind: 'CronJob',
+  name: 'images-reconcile',
+  schema: byName('images-service').schema,
+  clusterMustSet: byName('images-service').clusterMustSet,
+} as const;
 const reconcileContainer = (objects: K8sObject[]) => podTemplates(objects).find((t) => t.id === 'app/images-reconcile')!.spec.containers[0]!;
 /** What the reconcile must see exactly as the service does, or it judges another bucket or database. */
-const RECONCILE_SHARED = ['DATABASE_URL', 'STORAGE_DRIVER', 'S3_ENDPOINT', 'S3_REGION', 'S3_BUCKET', 'S3_FORCE_PATH_STYLE', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'RECONCILE_GRACE_SECONDS'];
+const RECONCILE_SHARED = [
+  'DATABASE_URL',
+  'STORAGE_DRIVER',
+  'S3_ENDPOINT',
+  'S3_REGION',
+  'S3_BUCKET',
+  'S3_FORCE_PATH_STYLE',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+  'RECONCILE_GRACE_SECONDS',
+];
 
-const container = (objects: K8sObject[], deployment: string) => field<IContainer>(find(objects, 'Deployment', 'app', deployment), 'spec', 'template', 'spec', 'containers', 0)!;
+const container = (objects: K8sObject[], deployment: string) =>
+  field<IContainer>(find(objects, 'Deployment', 'app', deployment), 'spec', 'template', 'spec', 'containers', 0)!;
 const configMap = (objects: K8sObject[], deployment: string) => find(objects, 'ConfigMap', 'app', `${deployment}-config`)!.data as Record<string, string>;
 
 describe('config consistency: Deployments vs the services’ config schemas', kubectl, () => {
@@ -64,16 +80,27 @@ describe('config consistency: Deployments vs the services’ config schemas', ku
   });
 
   const brokenReconcile: [string, (objects: K8sObject[]) => void, RegExp][] = [
-    ['no DATABASE_URL', (o) => (reconcileContainer(o).env = reconcileContainer(o).env!.filter((e) => e.name !== 'DATABASE_URL')), /images-reconcile: DATABASE_URL is not set/],
+    [
+      'no DATABASE_URL',
+      (o) => (reconcileContainer(o).env = reconcileContainer(o).env!.filter((e) => e.name !== 'DATABASE_URL')),
+      /images-reconcile: DATABASE_URL is not set/,
+    ],
     ['no ConfigMap (local storage, no bucket)', (o) => (reconcileContainer(o).envFrom = []), /images-reconcile: STORAGE_DRIVER is not set/],
-    ['a secret key the generated secrets lack', (o) => (reconcileContainer(o).env![1]!.valueFrom!.secretKeyRef!.key = 'S3_KEY'), /Secret app\/app-secrets has no key S3_KEY/],
+    [
+      'a secret key the generated secrets lack',
+      (o) => (reconcileContainer(o).env![1]!.valueFrom!.secretKeyRef!.key = 'S3_KEY'),
+      /Secret app\/app-secrets has no key S3_KEY/,
+    ],
   ];
   for (const [what, mutate, expected] of brokenReconcile) {
     it(`images-reconcile CronJob: fails on ${what}`, () => {
       const { objects } = renderedPlatform();
       mutate(objects);
       const problems = checkCommandConfig(objects, RECONCILE);
-      assert.ok(problems.some((p) => expected.test(p)), `expected ${expected} among:\n${problems.join('\n') || '(none)'}`);
+      assert.ok(
+        problems.some((p) => expected.test(p)),
+        `expected ${expected} among:\n${problems.join('\n') || '(none)'}`,
+      );
     });
   }
 
@@ -89,24 +116,77 @@ describe('config consistency: Deployments vs the services’ config schemas', ku
   });
 
   const broken: [string, string, (objects: K8sObject[]) => void, RegExp][] = [
-    ['auth-service', 'the signing key removed', (o) => (container(o, 'auth-service').env = container(o, 'auth-service').env!.filter((e) => e.name !== 'JWT_PRIVATE_KEY')), /required JWT_PRIVATE_KEY is not provided/],
-    ['images-service', 'a misspelt variable', (o) => (configMap(o, 'images-service').AUTH_JWKS_ULR = 'http://auth-service:8080/.well-known/jwks.json'), /provides AUTH_JWKS_ULR, which the service's config schema does not know/],
-    ['images-service', 'a value the schema rejects', (o) => (configMap(o, 'images-service').UPLOAD_MAX_IN_FLIGHT = 'eight'), /UPLOAD_MAX_IN_FLIGHT must be an integer/],
+    [
+      'auth-service',
+      'the signing key removed',
+      (o) => (container(o, 'auth-service').env = container(o, 'auth-service').env!.filter((e) => e.name !== 'JWT_PRIVATE_KEY')),
+      /required JWT_PRIVATE_KEY is not provided/,
+    ],
+    [
+      'images-service',
+      'a misspelt variable',
+      (o) => (configMap(o, 'images-service').AUTH_JWKS_ULR = 'http://auth-service:8080/.well-known/jwks.json'),
+      /provides AUTH_JWKS_ULR, which the service's config schema does not know/,
+    ],
+    [
+      'images-service',
+      'a value the schema rejects',
+      (o) => (configMap(o, 'images-service').UPLOAD_MAX_IN_FLIGHT = 'eight'),
+      /UPLOAD_MAX_IN_FLIGHT must be an integer/,
+    ],
     ['api-service', 'an upstream left at its loopback default', (o) => delete configMap(o, 'api-service').IMAGES_URL, /IMAGES_URL keeps its loopback default/],
-    ['images-service', 'no DATABASE_URL (embedded PGlite in a pod)', (o) => (container(o, 'images-service').env = container(o, 'images-service').env!.filter((e) => e.name !== 'DATABASE_URL')), /DATABASE_URL is not set \(unset means embedded PGlite/],
-    ['api-service', 'an upstream URL naming no Service', (o) => (configMap(o, 'api-service').AUTH_URL = 'http://auth:8080'), /AUTH_URL points at host auth, which is no Service/],
-    ['images-service', 'an S3 endpoint on a port MinIO does not expose', (o) => (configMap(o, 'images-service').S3_ENDPOINT = 'http://minio:9001'), /S3_ENDPOINT uses port 9001/],
-    ['auth-service', 'PORT moved away from the container port', (o) => (configMap(o, 'auth-service').PORT = '3000'), /container port "http" is 8080, the service listens on PORT 3000/],
-    ['api-service', 'readiness on the wrong path', (o) => (container(o, 'api-service').readinessProbe!.httpGet!.path = '/healthz'), /readinessProbe must be GET \/readyz on the management port/],
-    ['auth-service', 'liveness on the app port', (o) => (container(o, 'auth-service').livenessProbe!.httpGet!.port = 'http'), /livenessProbe must be GET \/livez on the management port/],
-    ['auth-service', 'a secret key the generated secrets lack', (o) => (container(o, 'auth-service').env![0]!.valueFrom!.secretKeyRef!.key = 'DATABASE_URL'), /Secret app\/app-secrets has no key DATABASE_URL/],
+    [
+      'images-service',
+      'no DATABASE_URL (embedded PGlite in a pod)',
+      (o) => (container(o, 'images-service').env = container(o, 'images-service').env!.filter((e) => e.name !== 'DATABASE_URL')),
+      /DATABASE_URL is not set \(unset means embedded PGlite/,
+    ],
+    [
+      'api-service',
+      'an upstream URL naming no Service',
+      (o) => (configMap(o, 'api-service').AUTH_URL = 'http://auth:8080'),
+      /AUTH_URL points at host auth, which is no Service/,
+    ],
+    [
+      'images-service',
+      'an S3 endpoint on a port MinIO does not expose',
+      (o) => (configMap(o, 'images-service').S3_ENDPOINT = 'http://minio:9001'),
+      /S3_ENDPOINT uses port 9001/,
+    ],
+    [
+      'auth-service',
+      'PORT moved away from the container port',
+      (o) => (configMap(o, 'auth-service').PORT = '3000'),
+      /container port "http" is 8080, the service listens on PORT 3000/,
+    ],
+    [
+      'api-service',
+      'readiness on the wrong path',
+      (o) => (container(o, 'api-service').readinessProbe!.httpGet!.path = '/healthz'),
+      /readinessProbe must be GET \/readyz on the management port/,
+    ],
+    [
+      'auth-service',
+      'liveness on the app port',
+      (o) => (container(o, 'auth-service').livenessProbe!.httpGet!.port = 'http'),
+      /livenessProbe must be GET \/livez on the management port/,
+    ],
+    [
+      'auth-service',
+      'a secret key the generated secrets lack',
+      (o) => (container(o, 'auth-service').env![0]!.valueFrom!.secretKeyRef!.key = 'DATABASE_URL'),
+      /Secret app\/app-secrets has no key DATABASE_URL/,
+    ],
   ];
   for (const [deployment, what, mutate, expected] of broken) {
     it(`${deployment}: fails on ${what}`, () => {
       const { objects } = renderedPlatform();
       mutate(objects);
       const problems = checkServiceConfig(objects, byName(deployment));
-      assert.ok(problems.some((p) => expected.test(p)), `expected ${expected} among:\n${problems.join('\n') || '(none)'}`);
+      assert.ok(
+        problems.some((p) => expected.test(p)),
+        `expected ${expected} among:\n${problems.join('\n') || '(none)'}`,
+      );
     });
   }
 

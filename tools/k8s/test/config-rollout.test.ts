@@ -26,7 +26,8 @@ describe('config changes roll out (checksum/config)', kubectl, () => {
       const want = expectedHash(objects, t.owner);
       if (want === undefined) continue;
       checked++;
-      if (t.annotations[CONFIG_HASH_ANNOTATION] !== want) problems.push(`${ref(t.owner)}: ${CONFIG_HASH_ANNOTATION} is ${t.annotations[CONFIG_HASH_ANNOTATION] ?? 'missing'} (run npm run k8s:config-hash)`);
+      if (t.annotations[CONFIG_HASH_ANNOTATION] !== want)
+        problems.push(`${ref(t.owner)}: ${CONFIG_HASH_ANNOTATION} is ${t.annotations[CONFIG_HASH_ANNOTATION] ?? 'missing'} (run npm run k8s:config-hash)`);
     }
     assert.deepEqual(problems, []);
     // Not vacuous: the services, PostgreSQL, Prometheus, Alertmanager and Grafana read ConfigMaps.
@@ -37,7 +38,7 @@ describe('config changes roll out (checksum/config)', kubectl, () => {
     assert.deepEqual([...staleFiles(join(ws.root, 'k8s')).keys()], []);
   });
 
-  it('a changed ConfigMap value changes its workload\'s pod template after k8s:config-hash, and only that one', () => {
+  it("a changed ConfigMap value changes its workload's pod template after k8s:config-hash, and only that one", () => {
     const before = renderDeployment(ws);
     const file = join(ws.k8s, 'deployments/auth-service.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('LOG_LEVEL: info', 'LOG_LEVEL: debug'));

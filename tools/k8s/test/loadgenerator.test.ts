@@ -30,7 +30,10 @@ describe('load generator component', kubectl, () => {
     const container = (deployment.spec as { template: { spec: { containers: { image: string; args: string[] }[] } } }).template.spec.containers[0]!;
     assert.match(container.image, /\/loadgenerator:/);
     assert.ok(container.args.includes('--target=http://api-service.app.svc.cluster.local:8080'));
-    assert.ok(container.args.some((a) => a.startsWith('--duration=')), 'bounded in time');
+    assert.ok(
+      container.args.some((a) => a.startsWith('--duration=')),
+      'bounded in time',
+    );
     assert.equal(withLoad.length, base.length + 3, 'the Deployment and two NetworkPolicies, nothing else');
     assert.deepEqual(await validateObjects(withLoad), []);
   });
@@ -40,7 +43,10 @@ describe('load generator component', kubectl, () => {
     // to probe, and running it once, unscaled and disruptable, is the point. Every other rule holds.
     const servingRules = /^\[(probes|availability)\] Deployment app\/loadgenerator /;
     const problems = checkBestPractices(renderOverlay().withLoad);
-    assert.deepEqual(problems.filter((p) => !servingRules.test(p)), []);
+    assert.deepEqual(
+      problems.filter((p) => !servingRules.test(p)),
+      [],
+    );
     assert.ok(problems.length > 0, 'the serving-pod rules did see the Deployment');
   });
 
@@ -49,13 +55,26 @@ describe('load generator component', kubectl, () => {
     const before = truthTable(base, 'app');
     const after = truthTable(withLoad, 'app');
     const allowedNames = (table: typeof after, keep: (name: string) => boolean) =>
-      [...table.values()].filter((c) => c.allowed).map((c) => cellName(c.cell)).filter(keep).sort();
+      [...table.values()]
+        .filter((c) => c.allowed)
+        .map((c) => cellName(c.cell))
+        .filter(keep)
+        .sort();
     const involvesLoad = (name: string) => name.includes('app/loadgenerator');
     const loadCells = allowedNames(after, involvesLoad);
     assert.ok(loadCells.includes('app/loadgenerator → app/api-service:8080/TCP'), loadCells.join('\n'));
     const others = loadCells.filter((c) => c !== 'app/loadgenerator → app/api-service:8080/TCP');
-    assert.ok(others.every((c) => /^app\/loadgenerator → kube-system\/[^:]+:53\/(UDP|TCP)$/.test(c)), `unexpected edges:\n${others.join('\n')}`);
-    assert.ok([...after.values()].some((c) => involvesLoad(cellName(c.cell)) && cellName(c.cell).startsWith('app/loadgenerator → app/auth-service')), 'the table has load generator cells to deny');
-    assert.deepEqual(allowedNames(after, (n) => !involvesLoad(n)), allowedNames(before, () => true));
+    assert.ok(
+      others.every((c) => /^app\/loadgenerator → kube-system\/[^:]+:53\/(UDP|TCP)$/.test(c)),
+      `unexpected edges:\n${others.join('\n')}`,
+    );
+    assert.ok(
+      [...after.values()].some((c) => involvesLoad(cellName(c.cell)) && cellName(c.cell).startsWith('app/loadgenerator → app/auth-service')),
+      'the table has load generator cells to deny',
+    );
+    assert.deepEqual(
+      allowedNames(after, (n) => !involvesLoad(n)),
+      allowedNames(before, () => true),
+    );
   });
 });

@@ -17,10 +17,22 @@ import { REPO_ROOT } from '../secrets.js';
 const kubectl = requireTool('kubectl', 'https://kubernetes.io/docs/tasks/tools/ — kubectl renders k8s/ with its built-in kustomize');
 
 /** Where the API server's endpoint listens (what NetworkPolicies see after the Service's DNAT). */
-const API_SERVER_PORTS: Record<string, number> = { kind: 6443, 'k3d (k3s)': 6443, kubeadm: 6443, minikube: 8443, 'GKE / EKS / AKS': 443, 'Docker Desktop': 6443 };
+const API_SERVER_PORTS: Record<string, number> = {
+  kind: 6443,
+  'k3d (k3s)': 6443,
+  kubeadm: 6443,
+  minikube: 8443,
+  'GKE / EKS / AKS': 443,
+  'Docker Desktop': 6443,
+};
 
 describe('monitoring access', kubectl, () => {
-  const apiServer = (port: number): Endpoint => ({ id: 'external/kube-apiserver', labels: {}, ports: [{ name: 'https', containerPort: port, protocol: 'TCP' }], ip: '172.18.0.2' });
+  const apiServer = (port: number): Endpoint => ({
+    id: 'external/kube-apiserver',
+    labels: {},
+    ports: [{ name: 'https', containerPort: port, protocol: 'TCP' }],
+    ip: '172.18.0.2',
+  });
   const monitoringPod = (objects: K8sObject[], name: string): Endpoint => {
     const t = podTemplates(objects).find((p) => p.namespace === 'monitoring' && p.labels['app.kubernetes.io/name'] === name)!;
     return { id: t.id, namespace: t.namespace, labels: t.labels, ports: [] };
@@ -30,7 +42,8 @@ describe('monitoring access', kubectl, () => {
     it(`Prometheus and kube-state-metrics reach the API server on ${flavour} (port ${port})`, () => {
       const { objects } = renderedPlatform();
       const model = new NetworkModel(objects, ['monitoring']);
-      for (const name of ['prometheus', 'kube-state-metrics']) assert.ok(model.egressAllowed(monitoringPod(objects, name), apiServer(port), port, 'TCP'), `${name} cannot reach the API server on ${port}`);
+      for (const name of ['prometheus', 'kube-state-metrics'])
+        assert.ok(model.egressAllowed(monitoringPod(objects, name), apiServer(port), port, 'TCP'), `${name} cannot reach the API server on ${port}`);
     });
   }
 
@@ -48,11 +61,18 @@ describe('monitoring access', kubectl, () => {
     };
     const sd = config.scrape_configs.flatMap((j) => j.kubernetes_sd_configs ?? []);
     const bindings = objects.filter(
-      (o) => (o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding') && (field<{ name: string; namespace: string }[]>(o, 'subjects') ?? []).some((s) => s.name === 'prometheus' && s.namespace === 'monitoring'),
+      (o) =>
+        (o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding') &&
+        (field<{ name: string; namespace: string }[]>(o, 'subjects') ?? []).some((s) => s.name === 'prometheus' && s.namespace === 'monitoring'),
     );
     const grants = new Set<string>();
     for (const b of bindings) {
-      const role = find(objects, field<string>(b, 'roleRef', 'kind')!, b.kind === 'RoleBinding' ? b.metadata.namespace : undefined, field<string>(b, 'roleRef', 'name')!);
+      const role = find(
+        objects,
+        field<string>(b, 'roleRef', 'kind')!,
+        b.kind === 'RoleBinding' ? b.metadata.namespace : undefined,
+        field<string>(b, 'roleRef', 'name')!,
+      );
       assert.ok(role, `${b.kind} ${b.metadata.name} names a missing role`);
       const scope = b.kind === 'RoleBinding' ? b.metadata.namespace! : '*';
       for (const rule of field<{ resources?: string[]; nonResourceURLs?: string[]; verbs: string[] }[]>(role, 'rules') ?? []) {

@@ -17,16 +17,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { requireTool } from '@sre/testkit';
-import {
-  cellName,
-  compareWithIntent,
-  endpointsOf,
-  intendedCells,
-  NetworkModel,
-  truthTable,
-  type Cell,
-  type Endpoint,
-} from '../verify/netpol.js';
+import { cellName, compareWithIntent, endpointsOf, intendedCells, NetworkModel, truthTable, type Cell, type Endpoint } from '../verify/netpol.js';
 import { field, find, podTemplates, type K8sObject } from '../verify/objects.js';
 import { renderDeployment, renderedPlatform } from '../verify/render.js';
 
@@ -50,7 +41,9 @@ function intendedEdges(objects: readonly K8sObject[]): Cell[] {
       // An ipBlock cannot tell a node from a pod: every endpoint outside our namespaces that listens
       // on such a port is reachable (our own pods listen on none of them).
       .filter((to) => to.namespace !== 'app' && to.namespace !== 'monitoring')
-      .flatMap((to) => to.ports.filter((p) => (p.protocol ?? 'TCP') === 'TCP' && ports.includes(p.containerPort)).map((p) => edge(from, to.id, p.containerPort))),
+      .flatMap((to) =>
+        to.ports.filter((p) => (p.protocol ?? 'TCP') === 'TCP' && ports.includes(p.containerPort)).map((p) => edge(from, to.id, p.containerPort)),
+      ),
   );
   return [
     edge('ingress-nginx/ingress-nginx-controller', 'app/api-service', 8080),
@@ -107,10 +100,23 @@ describe('NetworkPolicy truth table (namespaces app and monitoring)', kubectl, (
       apiVersion: 'batch/v1',
       kind: 'CronJob',
       metadata: { name: 'nightly', namespace: 'app' },
-      spec: { schedule: '0 3 * * *', jobTemplate: { spec: { template: { metadata: { labels: { 'app.kubernetes.io/name': 'nightly' } }, spec: { containers: [{ name: 'c', image: 'x:1', ports: [{ containerPort: 8080 }] }] } } } } },
+      spec: {
+        schedule: '0 3 * * *',
+        jobTemplate: {
+          spec: {
+            template: {
+              metadata: { labels: { 'app.kubernetes.io/name': 'nightly' } },
+              spec: { containers: [{ name: 'c', image: 'x:1', ports: [{ containerPort: 8080 }] }] },
+            },
+          },
+        },
+      },
     });
     const table = truthTable(objects, 'app');
-    assert.ok([...table.values()].some((c) => c.cell.from === 'app/nightly'), 'the CronJob is not in the table');
+    assert.ok(
+      [...table.values()].some((c) => c.cell.from === 'app/nightly'),
+      'the CronJob is not in the table',
+    );
     assert.deepEqual(differences(objects), [], 'a CronJob nobody allowed anything must be denied everything but DNS');
   });
 
@@ -120,7 +126,10 @@ describe('NetworkPolicy truth table (namespaces app and monitoring)', kubectl, (
       const deny = find(objects, 'NetworkPolicy', ns, 'default-deny-all');
       assert.ok(deny, `NetworkPolicy ${ns}/default-deny-all not rendered`);
       objects.splice(objects.indexOf(deny), 1);
-      assert.ok(differences(objects).includes(`allowed but not intended: default/other-app → ${ns}/unlisted-pod:8080/TCP`), differences(objects).join('\n') || '(no differences)');
+      assert.ok(
+        differences(objects).includes(`allowed but not intended: default/other-app → ${ns}/unlisted-pod:8080/TCP`),
+        differences(objects).join('\n') || '(no differences)',
+      );
     });
   }
 
@@ -237,7 +246,11 @@ describe('NetworkPolicy truth table (namespaces app and monitoring)', kubectl, (
       assert.equal(m.ingressAllowed(b, a, 8080, 'TCP'), false);
     });
     it('a podSelector peer means the policy namespace only', () => {
-      const m = new NetworkModel([ns('x'), ns('y'), np('x', { podSelector: { matchLabels: { role: 'b' } }, ingress: [{ from: [{ podSelector: { matchLabels: { role: 'a' } } }] }] })]);
+      const m = new NetworkModel([
+        ns('x'),
+        ns('y'),
+        np('x', { podSelector: { matchLabels: { role: 'b' } }, ingress: [{ from: [{ podSelector: { matchLabels: { role: 'a' } } }] }] }),
+      ]);
       assert.equal(m.allowed(a, b, 8080, 'TCP'), true);
       assert.equal(m.allowed(c, b, 8080, 'TCP'), false);
     });
@@ -319,27 +332,27 @@ describe('NetworkPolicy truth table with the tracing component', kubectl, () => 
 
   const broken: [string, (objects: K8sObject[]) => void, string][] = [
     [
-      'the collector\'s ingress rule names no source (any pod of the cluster may send it spans)',
+      "the collector's ingress rule names no source (any pod of the cluster may send it spans)",
       (o) => delete field<Record<string, unknown>>(tracingPolicy(o, 'monitoring', 'otel-collector'), 'spec', 'ingress', 0)!.from,
       'allowed but not intended: default/other-app → monitoring/otel-collector:4318/TCP',
     ],
     [
-      'the collector\'s source peer loses its namespaceSelector (a podSelector alone means namespace monitoring)',
+      "the collector's source peer loses its namespaceSelector (a podSelector alone means namespace monitoring)",
       (o) => delete field<Record<string, unknown>>(tracingPolicy(o, 'monitoring', 'otel-collector'), 'spec', 'ingress', 0, 'from', 0)!.namespaceSelector,
       'intended but denied: app/api-service → monitoring/otel-collector:4318/TCP',
     ],
     [
-      'Grafana\'s egress half to Jaeger is missing',
+      "Grafana's egress half to Jaeger is missing",
       (o) => o.splice(o.indexOf(tracingPolicy(o, 'monitoring', 'grafana-to-jaeger')), 1),
       'intended but denied: monitoring/grafana → monitoring/jaeger:16686/TCP',
     ],
     [
-      'the services\' egress half to the collector is missing',
+      "the services' egress half to the collector is missing",
       (o) => o.splice(o.indexOf(tracingPolicy(o, 'app', 'otel-export')), 1),
       'intended but denied: app/auth-service → monitoring/otel-collector:4318/TCP',
     ],
     [
-      'Jaeger\'s query rule names no source',
+      "Jaeger's query rule names no source",
       (o) => delete field<Record<string, unknown>>(tracingPolicy(o, 'monitoring', 'jaeger'), 'spec', 'ingress', 1)!.from,
       'allowed but not intended: default/other-app → monitoring/jaeger:16686/TCP',
     ],

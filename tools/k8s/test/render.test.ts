@@ -21,7 +21,11 @@ function byKey(objects: readonly K8sObject[]): Map<string, string> {
     Array.isArray(v)
       ? v.map(sortKeys)
       : v !== null && typeof v === 'object'
-        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sortKeys(x)]))
+        ? Object.fromEntries(
+            Object.entries(v)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([k, x]) => [k, sortKeys(x)]),
+          )
         : v;
   const map = new Map<string, string>();
   for (const o of objects) {
@@ -55,7 +59,12 @@ describe('rendering k8s/', kubectl, () => {
     const viaFolders = byKey(readSeedFiles(ws.k8s));
     assert.deepEqual(compareSets(viaKustomize, viaFolders), []);
     // The comparison is not vacuous: the platform's main objects are there.
-    for (const k of ['apps/v1/Deployment/app/api-service', 'apps/v1/StatefulSet/app/postgres', 'v1/Secret/app/app-secrets', 'networking.k8s.io/v1/Ingress/app/api-service']) {
+    for (const k of [
+      'apps/v1/Deployment/app/api-service',
+      'apps/v1/StatefulSet/app/postgres',
+      'v1/Secret/app/app-secrets',
+      'networking.k8s.io/v1/Ingress/app/api-service',
+    ]) {
       assert.ok(viaKustomize.has(k), `${k} missing`);
     }
   });
@@ -64,7 +73,9 @@ describe('rendering k8s/', kubectl, () => {
     const extra = join(ws.k8s, 'deployments/zz-extra.yaml');
     writeFileSync(extra, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: app\ndata: {}\n');
     try {
-      assert.deepEqual(newProblems(compareSets(byKey(renderDeployment(ws)), byKey(readSeedFiles(ws.k8s)))), ['only in the per-folder commands: v1/ConfigMap/app/extra']);
+      assert.deepEqual(newProblems(compareSets(byKey(renderDeployment(ws)), byKey(readSeedFiles(ws.k8s)))), [
+        'only in the per-folder commands: v1/ConfigMap/app/extra',
+      ]);
     } finally {
       rmSync(extra);
     }
@@ -94,14 +105,20 @@ describe('rendering k8s/', kubectl, () => {
     const folders = readdirSync(join(REPO_ROOT, 'k8s'), { withFileTypes: true })
       .filter((e) => e.isDirectory() && !optIn.has(e.name))
       .map((e) => `${e.name}/`);
-    assert.deepEqual(folders.filter((f) => !(SEED_APPLY_PATHS as readonly string[]).includes(f)), []);
+    assert.deepEqual(
+      folders.filter((f) => !(SEED_APPLY_PATHS as readonly string[]).includes(f)),
+      [],
+    );
   });
 
   it('no seed folder holds a kustomization.yaml (kubectl apply -f <folder>/ would try to apply it)', () => {
     for (const path of SEED_APPLY_PATHS) {
       for (const file of filesOfApplyPath(join(REPO_ROOT, 'k8s', path))) {
         const doc = parse(readFileSync(file, 'utf8').split(/^---$/m)[0] ?? '') as { kind?: string; apiVersion?: string } | null;
-        assert.ok(doc === null || (doc.kind !== 'Kustomization' && doc.kind !== 'Component' && !String(doc.apiVersion ?? '').startsWith('kustomize.config')), `${file} is a kustomization`);
+        assert.ok(
+          doc === null || (doc.kind !== 'Kustomization' && doc.kind !== 'Component' && !String(doc.apiVersion ?? '').startsWith('kustomize.config')),
+          `${file} is a kustomization`,
+        );
         assert.ok(doc === null || (typeof doc.kind === 'string' && typeof doc.apiVersion === 'string'), `${file} is not a Kubernetes object`);
       }
     }
@@ -112,7 +129,10 @@ describe('rendering k8s/', kubectl, () => {
     rmSync(join(ws.k8s, 'secrets.yaml'));
     try {
       const objects = renderKustomize(ws.k8s);
-      assert.ok(objects.some((o) => o.kind === 'Deployment' && o.metadata.name === 'api-service'), 'the platform did not render');
+      assert.ok(
+        objects.some((o) => o.kind === 'Deployment' && o.metadata.name === 'api-service'),
+        'the platform did not render',
+      );
       assert.deepEqual(objects.filter((o) => o.kind === 'Secret').map(key), []);
     } finally {
       writeFileSync(join(ws.k8s, 'secrets.yaml'), secrets);
@@ -125,7 +145,10 @@ describe('rendering k8s/', kubectl, () => {
       const dir = join(ws.root, base);
       if (existsSync(dir)) for (const name of readdirSync(dir)) overlays.push(join(dir, name));
     }
-    assert.ok(overlays.some((o) => o.endsWith('tools/k8s/overlays/chaos')), 'the chaos overlay is missing');
+    assert.ok(
+      overlays.some((o) => o.endsWith('tools/k8s/overlays/chaos')),
+      'the chaos overlay is missing',
+    );
     for (const overlay of overlays) {
       // Test overlays under k8s/overlays/ list files of k8s/ one by one (k8s/ itself would be a
       // cycle), which needs the load restrictor off; user-facing overlays render as users run them.

@@ -47,7 +47,11 @@ describe('Kubernetes schema validation', kubectl, () => {
       (o) => (field<Record<string, unknown>>(find(o, 'NetworkPolicy', 'app', 'api-service'), 'spec', 'ingress', 0)!.ports = 'http'),
       /ports must be array/,
     ],
-    ['an object of an unknown kind', (o) => o.push({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'app' } }), /no schema for example.com\/v1 Widget/],
+    [
+      'an object of an unknown kind',
+      (o) => o.push({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'app' } }),
+      /no schema for example.com\/v1 Widget/,
+    ],
   ];
   for (const [what, mutate, message] of broken) {
     it(`fails on ${what}`, async () => {

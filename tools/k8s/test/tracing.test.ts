@@ -54,7 +54,9 @@ function serviceTarget(objects: readonly K8sObject[], hostPort: string): { ok: t
 describe('tracing component', kubectl, () => {
   it('adds the collector, Jaeger and their policies, and valid objects only', async () => {
     const { base, traced } = render();
-    const added = traced.filter((o) => !base.some((b) => ref(b) === ref(o) && b.kind === o.kind)).map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`);
+    const added = traced
+      .filter((o) => !base.some((b) => ref(b) === ref(o) && b.kind === o.kind))
+      .map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`);
     assert.deepEqual(added.sort(), [
       'ConfigMap monitoring/otel-collector-config',
       'Deployment monitoring/jaeger',
@@ -81,11 +83,12 @@ describe('tracing component', kubectl, () => {
       .filter((t) => expectedHash(traced, t.owner) !== t.annotations[CONFIG_HASH_ANNOTATION])
       .map((t) => `${ref(t.owner)}: want ${expectedHash(traced, t.owner)}`);
     assert.deepEqual(stale, [], 'the collector: edit k8s/components/tracing/otel-collector.yaml; Grafana: npm run monitoring:generate');
-    const grafanaHash = (objects: K8sObject[]) => field(find(objects, 'Deployment', 'monitoring', 'grafana'), 'spec', 'template', 'metadata', 'annotations', CONFIG_HASH_ANNOTATION);
+    const grafanaHash = (objects: K8sObject[]) =>
+      field(find(objects, 'Deployment', 'monitoring', 'grafana'), 'spec', 'template', 'metadata', 'annotations', CONFIG_HASH_ANNOTATION);
     assert.notEqual(grafanaHash(traced), grafanaHash(base), 'applying the component must roll Grafana out to load the new datasources');
   });
 
-  it('the services export to the collector\'s OTLP/HTTP port with a parent-based ratio sampler, under their metrics\' service name', () => {
+  it("the services export to the collector's OTLP/HTTP port with a parent-based ratio sampler, under their metrics' service name", () => {
     const { base, traced } = render();
     for (const { deployment } of SERVICES) {
       const env = envOf(traced, deployment);
@@ -101,21 +104,29 @@ describe('tracing component', kubectl, () => {
       const component = field<string>(find(traced, 'Deployment', 'app', deployment), 'spec', 'template', 'metadata', 'labels', 'app.kubernetes.io/component');
       assert.equal(env.OTEL_SERVICE_NAME, component, `${deployment}: OTEL_SERVICE_NAME`);
       // Without the component nothing is exported.
-      assert.deepEqual(Object.keys(envOf(base, deployment)).filter((k) => k.startsWith('OTEL_')), [], `${deployment} without the component`);
+      assert.deepEqual(
+        Object.keys(envOf(base, deployment)).filter((k) => k.startsWith('OTEL_')),
+        [],
+        `${deployment} without the component`,
+      );
     }
   });
 
-  it('the services\' configuration stays consistent with their schemas', () => {
+  it("the services' configuration stays consistent with their schemas", () => {
     // The OTEL_* variables are the OpenTelemetry SDK's own (read by the SDK, started before the
     // application): a schema that lists them checks them too; one that does not is not wrong.
     const sdkVariable = /: provides OTEL_[A-Z_]+, which the service's config schema does not know$/;
     const { traced } = render();
     for (const service of SERVICES) {
-      assert.deepEqual(checkServiceConfig(traced, { ...service, clusterMustSet: {} }).filter((p) => !sdkVariable.test(p)), [], service.deployment);
+      assert.deepEqual(
+        checkServiceConfig(traced, { ...service, clusterMustSet: {} }).filter((p) => !sdkVariable.test(p)),
+        [],
+        service.deployment,
+      );
     }
   });
 
-  it('the collector listens where its pods, Service and probes say, limits memory first, and exports to Jaeger\'s OTLP port', () => {
+  it("the collector listens where its pods, Service and probes say, limits memory first, and exports to Jaeger's OTLP port", () => {
     const { traced } = render();
     const config = parse(dataOf(traced, 'otel-collector-config')!['config.yaml']!) as {
       extensions: { health_check: { endpoint: string } };
@@ -133,9 +144,12 @@ describe('tracing component', kubectl, () => {
     assert.ok(config.service.extensions.includes('health_check'));
     const pipeline = config.service.pipelines.traces;
     assert.deepEqual(pipeline.receivers, ['otlp']);
-    assert.deepEqual(pipeline.processors, ['memory_limiter', 'batch'], 'memory_limiter first, batch last (the collector\'s documented order)');
+    assert.deepEqual(pipeline.processors, ['memory_limiter', 'batch'], "memory_limiter first, batch last (the collector's documented order)");
     const limitMib = Number(String(collector.resources!.limits!.memory).replace(/Mi$/, ''));
-    assert.ok(config.processors.memory_limiter.limit_mib < limitMib, `memory_limiter ${config.processors.memory_limiter.limit_mib} MiB is not below the pod limit ${limitMib} MiB`);
+    assert.ok(
+      config.processors.memory_limiter.limit_mib < limitMib,
+      `memory_limiter ${config.processors.memory_limiter.limit_mib} MiB is not below the pod limit ${limitMib} MiB`,
+    );
     assert.equal(pipeline.exporters.length, 1);
     const exporter = config.exporters[pipeline.exporters[0]!]!;
     const target = serviceTarget(traced, exporter.endpoint);
@@ -170,34 +184,47 @@ describe('tracing component', kubectl, () => {
     assert.equal((jaeger.jsonData.tracesToMetrics as { datasourceUid: string }).datasourceUid, prometheus.uid);
     // Without the component: Prometheus only, with no link to a trace store that is not there.
     const without = datasources(base);
-    assert.deepEqual(without.map((d) => d.type), ['prometheus']);
+    assert.deepEqual(
+      without.map((d) => d.type),
+      ['prometheus'],
+    );
     assert.equal(without[0]!.jsonData.exemplarTraceIdDestinations, undefined);
   });
 
-  it('the trace-to-metrics queries are valid PromQL once Grafana fills in the span\'s tags (promtool check rules)', requireTool('promtool', 'apt-get install prometheus'), () => {
-    const jaeger = parse(dataOf(render().traced, 'grafana-datasources')!['jaeger.yaml']!) as { datasources: { jsonData: { tracesToMetrics: { queries: { name: string; query: string }[] } } }[] };
-    const queries = jaeger.datasources[0]!.jsonData.tracesToMetrics.queries;
-    assert.ok(queries.length >= 2);
-    // $$ is Grafana's provisioning escape for $; $__tags becomes the span's mapped tags.
-    const promql = (q: string) => q.replaceAll('$$', '$').replaceAll('$__tags', 'service="gateway"');
-    const check = (exprs: string[]) => {
-      const dir = mkdtempSync(join(tmpdir(), 'sre-tracing-promql-'));
-      try {
-        const file = join(dir, 'queries.yml');
-        writeFileSync(file, stringify({ groups: [{ name: 'trace-to-metrics', rules: exprs.map((expr, i) => ({ record: `trace_to_metrics:query${i}`, expr })) }] }));
-        return spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    };
-    const result = check(queries.map((q) => promql(q.query)));
-    assert.equal(result.status, 0, result.stdout + result.stderr);
-    assert.notEqual(check(['sum(rate(http_requests_total{$__tags}[1m]))']).status, 0, 'promtool accepts an unfilled $__tags: the check cannot fail');
-  });
+  it(
+    "the trace-to-metrics queries are valid PromQL once Grafana fills in the span's tags (promtool check rules)",
+    requireTool('promtool', 'apt-get install prometheus'),
+    () => {
+      const jaeger = parse(dataOf(render().traced, 'grafana-datasources')!['jaeger.yaml']!) as {
+        datasources: { jsonData: { tracesToMetrics: { queries: { name: string; query: string }[] } } }[];
+      };
+      const queries = jaeger.datasources[0]!.jsonData.tracesToMetrics.queries;
+      assert.ok(queries.length >= 2);
+      // $$ is Grafana's provisioning escape for $; $__tags becomes the span's mapped tags.
+      const promql = (q: string) => q.replaceAll('$$', '$').replaceAll('$__tags', 'service="gateway"');
+      const check = (exprs: string[]) => {
+        const dir = mkdtempSync(join(tmpdir(), 'sre-tracing-promql-'));
+        try {
+          const file = join(dir, 'queries.yml');
+          writeFileSync(
+            file,
+            stringify({ groups: [{ name: 'trace-to-metrics', rules: exprs.map((expr, i) => ({ record: `trace_to_metrics:query${i}`, expr })) }] }),
+          );
+          return spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      };
+      const result = check(queries.map((q) => promql(q.query)));
+      assert.equal(result.status, 0, result.stdout + result.stderr);
+      assert.notEqual(check(['sum(rate(http_requests_total{$__tags}[1m]))']).status, 0, 'promtool accepts an unfilled $__tags: the check cannot fail');
+    },
+  );
 
   it('Prometheus keeps exemplars only with the component', () => {
     const { base, traced } = render();
-    const args = (objects: K8sObject[]) => field<IContainer>(find(objects, 'StatefulSet', 'monitoring', 'prometheus'), 'spec', 'template', 'spec', 'containers', 0)!.args!;
+    const args = (objects: K8sObject[]) =>
+      field<IContainer>(find(objects, 'StatefulSet', 'monitoring', 'prometheus'), 'spec', 'template', 'spec', 'containers', 0)!.args!;
     assert.ok(args(traced).includes('--enable-feature=exemplar-storage'));
     assert.ok(!args(base).some((a) => a.includes('exemplar')));
   });

@@ -16,7 +16,9 @@ import { REPO_ROOT } from '../secrets.js';
 import { VERSIONS_FILE } from '../cluster/versions.js';
 
 const dir = join(REPO_ROOT, '.github/workflows');
-const files = readdirSync(dir).filter((f) => f.endsWith('.yml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yml'))
+  .sort();
 const scratch = mkdtempSync(join(tmpdir(), 'sre-workflows-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -66,7 +68,9 @@ describe('GitHub Actions workflows', () => {
       assert.deepEqual(wf.permissions, {}, `${f}: top-level permissions must be {}`);
       for (const [name, job] of Object.entries(wf.jobs)) {
         assert.ok(job.permissions && typeof job.permissions === 'object', `${f}/${name} has no permissions block`);
-        const writes = Object.entries(job.permissions).filter(([, v]) => v === 'write').map(([k]) => k);
+        const writes = Object.entries(job.permissions)
+          .filter(([, v]) => v === 'write')
+          .map(([k]) => k);
         assert.deepEqual(writes, allowedWrites[`${f}/${name}`] ?? [], `${f}/${name} writes ${writes.join(', ')}`);
       }
     }
@@ -104,7 +108,8 @@ describe('GitHub Actions workflows', () => {
       const text = readFileSync(join(dir, f), 'utf8');
       for (const [name, pins] of Object.entries(versions)) {
         if (typeof pins === 'string') continue;
-        for (const value of Object.values(pins)) assert.ok(!text.includes(value), `${f} repeats ${name} ${value}: read it from tools/k8s/cluster/versions.json`);
+        for (const value of Object.values(pins))
+          assert.ok(!text.includes(value), `${f} repeats ${name} ${value}: read it from tools/k8s/cluster/versions.json`);
       }
     }
     assert.match(readFileSync(join(dir, 'e2e.yml'), 'utf8'), /jq -r \.kind\.version tools\/k8s\/cluster\/versions\.json/);

@@ -67,14 +67,18 @@ export function checkServiceConfig(objects: readonly K8sObject[], service: Servi
   const portOf = (name: string) => ports.find((p) => p.name === name)?.containerPort;
   if (portOf('http') !== config.PORT) problems.push(`${where}: container port "http" is ${portOf('http')}, the service listens on PORT ${String(config.PORT)}`);
   if (portOf('management') !== config.MANAGEMENT_PORT) {
-    problems.push(`${where}: container port "management" is ${portOf('management')}, the service serves /livez, /readyz, /metrics on MANAGEMENT_PORT ${String(config.MANAGEMENT_PORT)}`);
+    problems.push(
+      `${where}: container port "management" is ${portOf('management')}, the service serves /livez, /readyz, /metrics on MANAGEMENT_PORT ${String(config.MANAGEMENT_PORT)}`,
+    );
   }
   const expectProbe = (kind: 'startupProbe' | 'readinessProbe' | 'livenessProbe', path: string) => {
     const probe = c[kind];
     const port = probe?.httpGet?.port;
     const portNumber = typeof port === 'string' ? portOf(port) : port;
     if (probe?.httpGet?.path !== path || portNumber !== config.MANAGEMENT_PORT) {
-      problems.push(`${where}: ${kind} must be GET ${path} on the management port (${String(config.MANAGEMENT_PORT)}), is ${JSON.stringify(probe?.httpGet ?? probe)}`);
+      problems.push(
+        `${where}: ${kind} must be GET ${path} on the management port (${String(config.MANAGEMENT_PORT)}), is ${JSON.stringify(probe?.httpGet ?? probe)}`,
+      );
     }
   };
   expectProbe('startupProbe', '/livez');
@@ -121,7 +125,8 @@ function environmentProblems(
 
   for (const k of requiredKeys(service.schema)) if (!declared.includes(k)) problems.push(`${where}: required ${k} is not provided by the ${t.owner.kind}`);
   for (const k of declared) if (!schemaKeys.has(k)) problems.push(`${where}: provides ${k}, which the service's config schema does not know`);
-  for (const k of loopbackDefaults(service.schema)) if (!declared.includes(k)) problems.push(`${where}: ${k} keeps its loopback default, which is wrong inside a pod`);
+  for (const k of loopbackDefaults(service.schema))
+    if (!declared.includes(k)) problems.push(`${where}: ${k} keeps its loopback default, which is wrong inside a pod`);
   for (const [k, why] of Object.entries(service.clusterMustSet)) if (!declared.includes(k)) problems.push(`${where}: ${k} is not set (${why})`);
 
   const { env, problems: refProblems } = resolveEnv(objects, t.namespace, c);
@@ -163,7 +168,10 @@ function urlProblems(objects: readonly K8sObject[], namespace: string, where: st
 }
 
 /** Shutdown settings as the service will see them, for the grace-period check. */
-export function shutdownSettings(objects: readonly K8sObject[], service: ServiceUnderTest): { drainMs: number; timeoutMs: number; graceMs: number } | undefined {
+export function shutdownSettings(
+  objects: readonly K8sObject[],
+  service: ServiceUnderTest,
+): { drainMs: number; timeoutMs: number; graceMs: number } | undefined {
   const found = serviceTemplate(objects, service.deployment);
   if (!found) return undefined;
   const parsed = service.schema.safeParse(resolveEnv(objects, found.t.namespace, found.c).env);

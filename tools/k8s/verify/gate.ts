@@ -60,7 +60,8 @@ export const rules: Record<string, Rule> = {
             continue;
           }
           const port = probePort(probe);
-          if (port !== undefined && !resolvePort(ports, port)) out.push(`${containerRef(t, c)} ${kind} uses port ${port}, which the container does not declare`);
+          if (port !== undefined && !resolvePort(ports, port))
+            out.push(`${containerRef(t, c)} ${kind} uses port ${port}, which the container does not declare`);
         }
         if (c.readinessProbe && c.livenessProbe && describeProbe(c.readinessProbe) === describeProbe(c.livenessProbe)) {
           out.push(`${containerRef(t, c)} has identical readiness and liveness probes (liveness must not fail on dependencies)`);
@@ -84,9 +85,7 @@ export const rules: Record<string, Rule> = {
     return out;
   },
 
-  'security: restricted securityContext (non-root numeric user, RuntimeDefault seccomp, drop ALL, no escalation, read-only root)': (
-    objects,
-  ) => {
+  'security: restricted securityContext (non-root numeric user, RuntimeDefault seccomp, drop ALL, no escalation, read-only root)': (objects) => {
     const out: string[] = [];
     for (const t of podTemplates(objects)) {
       const pod = t.spec.securityContext ?? {};
@@ -172,7 +171,8 @@ export const rules: Record<string, Rule> = {
       if (metricsPort && !annotated) out.push(`${ref(t.owner)} exposes ${metricsPort.name} but has no prometheus.io/scrape annotation`);
       if (annotated) {
         const port = Number(t.annotations['prometheus.io/port']);
-        if (!ports.some((p) => p.containerPort === port)) out.push(`${ref(t.owner)} prometheus.io/port ${t.annotations['prometheus.io/port']} is not a declared port`);
+        if (!ports.some((p) => p.containerPort === port))
+          out.push(`${ref(t.owner)} prometheus.io/port ${t.annotations['prometheus.io/port']} is not a declared port`);
       }
     }
     return out;
@@ -209,17 +209,25 @@ export const rules: Record<string, Rule> = {
         out.push(`${name} sets replicas ${replicas} although HPA ${hpa.metadata.name} owns the count`);
       }
       const spread =
-        (t.spec.topologySpreadConstraints ?? []).some((c) => c.topologyKey === 'kubernetes.io/hostname' && selectorMatches(c.labelSelector as LabelSelector, t.labels)) ||
-        (t.spec.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).some((a) => a.podAffinityTerm.topologyKey === 'kubernetes.io/hostname');
+        (t.spec.topologySpreadConstraints ?? []).some(
+          (c) => c.topologyKey === 'kubernetes.io/hostname' && selectorMatches(c.labelSelector as LabelSelector, t.labels),
+        ) ||
+        (t.spec.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).some(
+          (a) => a.podAffinityTerm.topologyKey === 'kubernetes.io/hostname',
+        );
       if (!spread) out.push(`${name} does not spread its pods across nodes`);
       const pdbs = objects.filter(
-        (o) => o.kind === 'PodDisruptionBudget' && o.metadata.namespace === t.namespace && selectorMatches(field<LabelSelector>(o, 'spec', 'selector') ?? { matchLabels: { '': 'no selector' } }, t.labels),
+        (o) =>
+          o.kind === 'PodDisruptionBudget' &&
+          o.metadata.namespace === t.namespace &&
+          selectorMatches(field<LabelSelector>(o, 'spec', 'selector') ?? { matchLabels: { '': 'no selector' } }, t.labels),
       );
       if (pdbs.length !== 1) out.push(`${name} is covered by ${pdbs.length} PodDisruptionBudgets (want exactly 1)`);
       for (const pdb of pdbs) {
         const minAvailable = field<number | string>(pdb, 'spec', 'minAvailable');
         if (typeof minAvailable !== 'number') out.push(`${ref(pdb)} has no numeric minAvailable`);
-        else if (minAvailable >= minReplicas) out.push(`${ref(pdb)} minAvailable ${minAvailable} is not below the minimum of ${minReplicas} replicas (drains would block)`);
+        else if (minAvailable >= minReplicas)
+          out.push(`${ref(pdb)} minAvailable ${minAvailable} is not below the minimum of ${minReplicas} replicas (drains would block)`);
       }
     }
     return out;
@@ -231,7 +239,8 @@ export const rules: Record<string, Rule> = {
       const name = ref(sts);
       // Without volumes of its own a StatefulSet buys nothing but a pod that, on a dead node, waits
       // for a force-delete: stateless components are Deployments.
-      if ((field<unknown[]>(sts, 'spec', 'volumeClaimTemplates') ?? []).length === 0) out.push(`${name} has no volumeClaimTemplates: a stateless component belongs in a Deployment`);
+      if ((field<unknown[]>(sts, 'spec', 'volumeClaimTemplates') ?? []).length === 0)
+        out.push(`${name} has no volumeClaimTemplates: a stateless component belongs in a Deployment`);
       const serviceName = field<string>(sts, 'spec', 'serviceName');
       const svc = serviceName ? find(objects, 'Service', sts.metadata.namespace, serviceName) : undefined;
       if (!svc) {
@@ -240,7 +249,8 @@ export const rules: Record<string, Rule> = {
       }
       if (field(svc, 'spec', 'clusterIP') !== 'None') out.push(`${name} governing Service ${serviceName} is not headless (clusterIP: None)`);
       const podLabels = field<Record<string, string>>(sts, 'spec', 'template', 'metadata', 'labels') ?? {};
-      if (!selectorMatches({ matchLabels: field<Record<string, string>>(svc, 'spec', 'selector') ?? { '': 'no selector' } }, podLabels)) out.push(`${name} governing Service ${serviceName} does not select its pods`);
+      if (!selectorMatches({ matchLabels: field<Record<string, string>>(svc, 'spec', 'selector') ?? { '': 'no selector' } }, podLabels))
+        out.push(`${name} governing Service ${serviceName} does not select its pods`);
     }
     return out;
   },
@@ -345,13 +355,17 @@ export const rules: Record<string, Rule> = {
       }
       const claimTemplates = new Set((field<{ metadata: { name: string } }[]>(t.owner, 'spec', 'volumeClaimTemplates') ?? []).map((v) => v.metadata.name));
       for (const v of t.spec.volumes ?? []) {
-        if (v.secret && !v.secret.optional && !find(objects, 'Secret', t.namespace, v.secret.secretName ?? '')) out.push(`${ref(t.owner)} volume ${v.name}: Secret ${v.secret.secretName} does not exist`);
-        if (v.configMap && !v.configMap.optional && !find(objects, 'ConfigMap', t.namespace, v.configMap.name ?? '')) out.push(`${ref(t.owner)} volume ${v.name}: ConfigMap ${v.configMap.name} does not exist`);
-        if (v.persistentVolumeClaim && !find(objects, 'PersistentVolumeClaim', t.namespace, v.persistentVolumeClaim.claimName)) out.push(`${ref(t.owner)} volume ${v.name}: PVC ${v.persistentVolumeClaim.claimName} does not exist`);
+        if (v.secret && !v.secret.optional && !find(objects, 'Secret', t.namespace, v.secret.secretName ?? ''))
+          out.push(`${ref(t.owner)} volume ${v.name}: Secret ${v.secret.secretName} does not exist`);
+        if (v.configMap && !v.configMap.optional && !find(objects, 'ConfigMap', t.namespace, v.configMap.name ?? ''))
+          out.push(`${ref(t.owner)} volume ${v.name}: ConfigMap ${v.configMap.name} does not exist`);
+        if (v.persistentVolumeClaim && !find(objects, 'PersistentVolumeClaim', t.namespace, v.persistentVolumeClaim.claimName))
+          out.push(`${ref(t.owner)} volume ${v.name}: PVC ${v.persistentVolumeClaim.claimName} does not exist`);
       }
       for (const c of allContainers(t.spec)) {
         for (const m of c.volumeMounts ?? []) {
-          if (!(t.spec.volumes ?? []).some((v) => v.name === m.name) && !claimTemplates.has(m.name)) out.push(`${containerRef(t, c)} mounts ${m.name}, which is no volume`);
+          if (!(t.spec.volumes ?? []).some((v) => v.name === m.name) && !claimTemplates.has(m.name))
+            out.push(`${containerRef(t, c)} mounts ${m.name}, which is no volume`);
         }
       }
     }
@@ -370,13 +384,16 @@ export const rules: Record<string, Rule> = {
         const preStopSleepMs = (c.lifecycle?.preStop?.sleep?.seconds ?? 0) * 1000;
         if (drain >= timeout) out.push(`${containerRef(t, c)}: DRAIN_DELAY_MS ${drain} leaves no time before SHUTDOWN_TIMEOUT_MS ${timeout}`);
         if (preStopSleepMs + timeout >= graceMs) {
-          out.push(`${containerRef(t, c)}: preStop ${preStopSleepMs} ms + SHUTDOWN_TIMEOUT_MS ${timeout} is not below terminationGracePeriodSeconds (${graceMs} ms): SIGKILL would cut the shutdown`);
+          out.push(
+            `${containerRef(t, c)}: preStop ${preStopSleepMs} ms + SHUTDOWN_TIMEOUT_MS ${timeout} is not below terminationGracePeriodSeconds (${graceMs} ms): SIGKILL would cut the shutdown`,
+          );
         }
         const readinessPeriodMs = (c.readinessProbe?.periodSeconds ?? 10) * 1000;
         // Draining is for a container that receives traffic: one with no ports (a CronJob running a
         // service's command, like the Images reconcile) is in no Service's endpoints.
         const served = (c.ports ?? []).length > 0;
-        if (served && drain + preStopSleepMs < readinessPeriodMs) out.push(`${containerRef(t, c)}: drain ${drain} ms is shorter than one readiness period (${readinessPeriodMs} ms)`);
+        if (served && drain + preStopSleepMs < readinessPeriodMs)
+          out.push(`${containerRef(t, c)}: drain ${drain} ms is shorter than one readiness period (${readinessPeriodMs} ms)`);
       }
     }
     return out;

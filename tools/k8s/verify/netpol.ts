@@ -61,7 +61,7 @@ function inCidr(ip: string, cidr: string): boolean {
   const bits = Number(bitsText ?? 32);
   if (bits === 0) return true;
   const mask = bits === 32 ? 0xffffffff : ~((1 << (32 - bits)) - 1) >>> 0;
-  return ((ipv4ToInt(ip) & mask) >>> 0) === ((ipv4ToInt(base) & mask) >>> 0);
+  return (ipv4ToInt(ip) & mask) >>> 0 === (ipv4ToInt(base) & mask) >>> 0;
 }
 
 export class NetworkModel {
@@ -234,7 +234,10 @@ export function endpointsOf(objects: readonly K8sObject[]): Endpoint[] {
  */
 export function truthTable(objects: readonly K8sObject[], namespace: string): Map<string, { cell: Cell; allowed: boolean }> {
   const endpoints = endpointsOf(objects);
-  const model = new NetworkModel(objects, endpoints.map((e) => e.namespace).filter((n): n is string => n !== undefined));
+  const model = new NetworkModel(
+    objects,
+    endpoints.map((e) => e.namespace).filter((n): n is string => n !== undefined),
+  );
   const table = new Map<string, { cell: Cell; allowed: boolean }>();
   for (const from of endpoints) {
     if (from.namespace === undefined) continue; // the internet is not a source we model

@@ -17,8 +17,7 @@ export interface K8sObject {
   [key: string]: unknown;
 }
 
-export const key = (o: Pick<K8sObject, 'apiVersion' | 'kind' | 'metadata'>) =>
-  `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? '-'}/${o.metadata.name}`;
+export const key = (o: Pick<K8sObject, 'apiVersion' | 'kind' | 'metadata'>) => `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? '-'}/${o.metadata.name}`;
 
 export const ref = (o: Pick<K8sObject, 'kind' | 'metadata'>) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
@@ -124,11 +123,7 @@ export const podPorts = (spec: IPodSpec): IContainerPort[] => spec.containers.fl
  * The environment one container sees, as strings, resolved from ConfigMaps and Secrets among
  * `objects` (missing references are reported in `problems`).
  */
-export function resolveEnv(
-  objects: readonly K8sObject[],
-  namespace: string,
-  container: IContainer,
-): { env: Record<string, string>; problems: string[] } {
+export function resolveEnv(objects: readonly K8sObject[], namespace: string, container: IContainer): { env: Record<string, string>; problems: string[] } {
   const env: Record<string, string> = {};
   const problems: string[] = [];
   const data = (kind: 'ConfigMap' | 'Secret', name: string): Record<string, string> | undefined => {

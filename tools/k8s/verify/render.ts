@@ -50,7 +50,7 @@ export function parseManifests(text: string, source: string): K8sObject[] {
     if (value === null || value === undefined) continue;
     // kubectl accepts v1 List objects and applies their items.
     if (value.kind === 'List' && Array.isArray((value as { items?: unknown }).items)) {
-      objects.push(...((value as unknown as { items: K8sObject[] }).items));
+      objects.push(...(value as unknown as { items: K8sObject[] }).items);
     } else {
       objects.push(value);
     }

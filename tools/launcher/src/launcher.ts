@@ -124,7 +124,8 @@ export class Launcher {
   async start(): Promise<LauncherState> {
     const { dataDir, say } = this.options;
     const env = this.options.env;
-    if (this.options.instances.gateway < 1 || this.options.instances.auth < 1 || this.options.instances.images < 1) throw new Error('each service needs at least one instance');
+    if (this.options.instances.gateway < 1 || this.options.instances.auth < 1 || this.options.instances.images < 1)
+      throw new Error('each service needs at least one instance');
     mkdirSync(dataDir, { recursive: true, mode: 0o755 });
     // First the folder lock, then every port check: nothing is generated or written (signing key,
     // database, web build, logs) by a launcher that cannot run (issue 15 items 11 and 17).
@@ -147,7 +148,8 @@ export class Launcher {
     // Several instances always need a server (PGlite is single-process); otherwise see `database`.
     const { database } = this.options;
     const serverUsable = database === 'auto' && hasPostgresServer() && postgresCanReach(dataDir);
-    const useServer = (s: 'auth' | 'images') => this.options.instances[s] > 1 || database === 'postgres' || (serverUsable && !existsSync(join(dataDir, s, 'pglite')));
+    const useServer = (s: 'auth' | 'images') =>
+      this.options.instances[s] > 1 || database === 'postgres' || (serverUsable && !existsSync(join(dataDir, s, 'pglite')));
     const needsPostgres = (['auth', 'images'] as const).filter((s) => !databaseUrl[s] && useServer(s));
     const pgPort = needsPostgres.length === 0 ? undefined : auto ? await pickFreePort() : this.options.port + 3;
 
@@ -300,10 +302,13 @@ export class Launcher {
         // not listening yet
       }
       if (Date.now() > nextNotice) {
-        this.options.say(`[launcher] still waiting for ${instance.label} to become ready (${Math.round((Date.now() - started) / 1000)} s; a busy machine is slow to start)`);
+        this.options.say(
+          `[launcher] still waiting for ${instance.label} to become ready (${Math.round((Date.now() - started) / 1000)} s; a busy machine is slow to start)`,
+        );
         nextNotice += 30_000;
       }
-      if (Date.now() > deadline) throw new Error(`${instance.label} did not become ready within ${this.options.readyTimeoutMs / 1000} s (see ${join(this.options.dataDir, 'logs')})`);
+      if (Date.now() > deadline)
+        throw new Error(`${instance.label} did not become ready within ${this.options.readyTimeoutMs / 1000} s (see ${join(this.options.dataDir, 'logs')})`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }

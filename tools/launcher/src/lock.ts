@@ -51,7 +51,9 @@ export function lockDataDir(dataDir: string): DataDirLock {
     if (holder && holder.pid !== process.pid && isLiveNodeProcess(holder.pid)) {
       throw new DataDirLockedError(
         `the data folder ${dataDir} is in use by another \`npm start\` (pid ${holder.pid}, started ${holder.startedAt}). ` +
-          'Stop that one (Ctrl-C in its terminal, or kill ' + String(holder.pid) + '), or use another folder with --data-dir',
+          'Stop that one (Ctrl-C in its terminal, or kill ' +
+          String(holder.pid) +
+          '), or use another folder with --data-dir',
       );
     }
     if (holder?.pid === process.pid) throw new DataDirLockedError(`the data folder ${dataDir} is already used by this process`);

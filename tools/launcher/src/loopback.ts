@@ -43,9 +43,18 @@ export function proxyTrust(https: boolean, usable: { tlsProxy: boolean; gatewayS
     tlsProxyAddress = TLS_PROXY_ADDRESS;
   } else if (https) {
     gatewayTrustProxy = '127.0.0.1';
-    warnings.push(`${TLS_PROXY_ADDRESS} is not a loopback address here: the gateway believes X-Forwarded-For from every local client (HTTPS proxy and clients share 127.0.0.1)`);
+    warnings.push(
+      `${TLS_PROXY_ADDRESS} is not a loopback address here: the gateway believes X-Forwarded-For from every local client (HTTPS proxy and clients share 127.0.0.1)`,
+    );
   }
-  if (usable.gatewaySource) return { gatewayTrustProxy, ...(tlsProxyAddress ? { tlsProxyAddress } : {}), gatewaySourceAddress: GATEWAY_SOURCE_ADDRESS, authTrustProxy: GATEWAY_SOURCE_ADDRESS, warnings };
+  if (usable.gatewaySource)
+    return {
+      gatewayTrustProxy,
+      ...(tlsProxyAddress ? { tlsProxyAddress } : {}),
+      gatewaySourceAddress: GATEWAY_SOURCE_ADDRESS,
+      authTrustProxy: GATEWAY_SOURCE_ADDRESS,
+      warnings,
+    };
   warnings.push(`${GATEWAY_SOURCE_ADDRESS} is not a loopback address here: Auth believes X-Forwarded-For from every local client that calls it directly`);
   return { gatewayTrustProxy, ...(tlsProxyAddress ? { tlsProxyAddress } : {}), authTrustProxy: '127.0.0.1', warnings };
 }

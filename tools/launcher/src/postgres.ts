@@ -12,7 +12,11 @@ import pg from 'pg';
 
 function newestVersion(): string | undefined {
   const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   return versions[0];
 }
 
@@ -39,7 +43,9 @@ function binDir(): string {
   const root = '/usr/lib/postgresql';
   const versions = [newestVersion()];
   if (!versions[0]) {
-    throw new Error('several instances of a service need PostgreSQL (PGlite is single-process): install the server (apt-get install postgresql) or set DATABASE_URL');
+    throw new Error(
+      'several instances of a service need PostgreSQL (PGlite is single-process): install the server (apt-get install postgresql) or set DATABASE_URL',
+    );
   }
   return join(root, versions[0], 'bin');
 }

@@ -22,7 +22,13 @@ export function findRunningPlatform(dataDir: string): StateLookup {
     state = JSON.parse(readFileSync(file, 'utf8')) as RecordedState;
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    return { running: false, file, reason: missing ? `no platform is running from ${dataDir} (no ${STATE_FILE}): start one with npm start -- --data-dir ${dataDir}` : `${file} is unreadable: ${(err as Error).message}` };
+    return {
+      running: false,
+      file,
+      reason: missing
+        ? `no platform is running from ${dataDir} (no ${STATE_FILE}): start one with npm start -- --data-dir ${dataDir}`
+        : `${file} is unreadable: ${(err as Error).message}`,
+    };
   }
   if (!isLiveNodeProcess(state.pid)) return { running: false, file, reason: `${file} is stale: its launcher (pid ${state.pid}) is not running` };
   const pids = Object.values(state.services ?? {}).flatMap((s) => s.instances.map((i) => i.pid));

@@ -119,7 +119,9 @@ export class SupervisedProcess {
     this.#backoffMs = Math.min(this.#backoffMs * 2, this.options.maxBackoffMs ?? 30_000);
     this.restarts++;
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-    this.options.say(`[launcher] ${this.options.label} ${how}; restarting in ${(delay / 1000).toFixed(1)} s (restart #${this.restarts}; logs: ${this.options.logFile})`);
+    this.options.say(
+      `[launcher] ${this.options.label} ${how}; restarting in ${(delay / 1000).toFixed(1)} s (restart #${this.restarts}; logs: ${this.options.logFile})`,
+    );
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = undefined;
       if (this.#wanted) this.#spawn();

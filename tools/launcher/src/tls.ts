@@ -19,9 +19,23 @@ export function ensureCertificate(dir: string): { certFile: string; keyFile: str
     execFileSync(
       'openssl',
       [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '825',
-        '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
-        '-keyout', keyFile, '-out', certFile,
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '825',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -32,7 +46,14 @@ export function ensureCertificate(dir: string): { certFile: string; keyFile: str
   return { certFile, keyFile };
 }
 
-export async function startTlsProxy(options: { host: string; port: number; certFile: string; keyFile: string; targetPort: number; localAddress?: string }): Promise<Server> {
+export async function startTlsProxy(options: {
+  host: string;
+  port: number;
+  certFile: string;
+  keyFile: string;
+  targetPort: number;
+  localAddress?: string;
+}): Promise<Server> {
   const server = createHttpsServer({ cert: readFileSync(options.certFile), key: readFileSync(options.keyFile) }, (req, res) => {
     const headers = { ...req.headers };
     const clientIp = req.socket.remoteAddress ?? '';

@@ -26,7 +26,16 @@ describe('the web app in real headless Chromium', { skip: chromiumTool.skip }, (
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: '/usr/bin/chromium',
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1100, height: 900 },
     });
     page = context.pages()[0] ?? (await context.newPage());
@@ -73,7 +82,9 @@ describe('the web app in real headless Chromium', { skip: chromiumTool.skip }, (
     });
 
     // Upload one by picking a file, one by dropping it on the drop zone.
-    await page.locator('#file-input').setInputFiles({ name: 'red-square.png', mimeType: 'image/png', buffer: await pngImage(120, 120, { r: 220, g: 30, b: 30 }) });
+    await page
+      .locator('#file-input')
+      .setInputFiles({ name: 'red-square.png', mimeType: 'image/png', buffer: await pngImage(120, 120, { r: 220, g: 30, b: 30 }) });
     await page.getByRole('status').filter({ hasText: 'Uploaded red-square.png' }).waitFor();
     const jpeg = (await jpegImage(160, 90)).toString('base64');
     const dataTransfer = await page.evaluateHandle((b64) => {
@@ -90,7 +101,12 @@ describe('the web app in real headless Chromium', { skip: chromiumTool.skip }, (
 
     // Both thumbnails, newest first, really rendered from blob: URLs.
     const thumbs = page.locator('#gallery img');
-    await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLImageElement>('#gallery img')).filter((img) => img.src.startsWith('blob:') && img.complete && img.naturalWidth > 0).length === 2);
+    await page.waitForFunction(
+      () =>
+        Array.from(document.querySelectorAll<HTMLImageElement>('#gallery img')).filter(
+          (img) => img.src.startsWith('blob:') && img.complete && img.naturalWidth > 0,
+        ).length === 2,
+    );
     assert.deepEqual(await thumbs.evaluateAll((imgs) => imgs.map((img) => (img as HTMLImageElement).alt)), ['blue-wide.jpg', 'red-square.png']);
 
     // The error case: a text file is refused by the service and the message says why.
@@ -133,7 +149,9 @@ describe('the web app in real headless Chromium', { skip: chromiumTool.skip }, (
     // A reload keeps the session (refresh token renewal) and the gallery comes back from the API.
     await page.reload();
     await page.getByText(`Signed in as ${email}`).waitFor();
-    await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLImageElement>('#gallery img')).filter((img) => img.naturalWidth > 0).length === 12);
+    await page.waitForFunction(
+      () => Array.from(document.querySelectorAll<HTMLImageElement>('#gallery img')).filter((img) => img.naturalWidth > 0).length === 12,
+    );
     assert.equal(await thumbs.first().getAttribute('alt'), 'page-12.png');
     const loadMore = page.getByRole('button', { name: 'Load more' });
     await loadMore.click();

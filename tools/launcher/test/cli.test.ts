@@ -21,18 +21,26 @@ const children: ChildProcess[] = [];
 
 /** `npm start` as a user runs it: the launcher as its own process. */
 async function startCli(dataDir: string, extraArgs: string[] = []): Promise<RunningCli> {
-  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', 'tools/launcher/main.ts', '--port', '0', '--data-dir', dataDir, ...extraArgs], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...TEST_ENV },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=development', '--import', 'tsx', 'tools/launcher/main.ts', '--port', '0', '--data-dir', dataDir, ...extraArgs],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...TEST_ENV },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.push(child);
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   // A bound, not a speed check: five processes compile and start at once, slowly on a busy machine.
-  await waitFor(() => output.includes('Press Ctrl-C to stop.') || child.exitCode !== null, { what: 'the launcher to print its URLs', timeoutMs: 300_000, intervalMs: 200 }).catch((err: Error) => {
+  await waitFor(() => output.includes('Press Ctrl-C to stop.') || child.exitCode !== null, {
+    what: 'the launcher to print its URLs',
+    timeoutMs: 300_000,
+    intervalMs: 200,
+  }).catch((err: Error) => {
     throw new Error(`${err.message}; launcher output:\n${output}`);
   });
   assert.equal(child.exitCode, null, output);

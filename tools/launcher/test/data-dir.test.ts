@@ -33,7 +33,10 @@ describe('the data folder lock (issue 15 item 11)', () => {
     const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
     try {
       writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: holder.pid, startedAt: '2026-01-01T00:00:00.000Z', command: 'tools/launcher/main.ts' }));
-      assert.throws(() => lockDataDir(dir), (err: Error) => err instanceof DataDirLockedError && err.message.includes(`pid ${holder.pid}`) && err.message.includes(dir));
+      assert.throws(
+        () => lockDataDir(dir),
+        (err: Error) => err instanceof DataDirLockedError && err.message.includes(`pid ${holder.pid}`) && err.message.includes(dir),
+      );
       assert.equal(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid, holder.pid, 'the holder keeps its lock');
     } finally {
       holder.kill('SIGKILL');
@@ -55,10 +58,22 @@ describe('launcher.json (issue 15 items 12 and 17)', () => {
   it('counts a missing file, a dead launcher and dead services as no running platform', () => {
     const dir = tempDir();
     assert.match((findRunningPlatform(dir) as { reason: string }).reason, /no platform is running/);
-    const state = { pid: deadPid(), appUrl: 'http://localhost:1', dataDir: dir, services: { gateway: { url: 'x', instances: [{ label: 'gateway', port: 1, managementPort: 2, pid: process.pid, managementUrl: 'x' }] } } };
+    const state = {
+      pid: deadPid(),
+      appUrl: 'http://localhost:1',
+      dataDir: dir,
+      services: { gateway: { url: 'x', instances: [{ label: 'gateway', port: 1, managementPort: 2, pid: process.pid, managementUrl: 'x' }] } },
+    };
     writeFileSync(join(dir, STATE_FILE), JSON.stringify(state));
     assert.match((findRunningPlatform(dir) as { reason: string }).reason, /is stale: its launcher \(pid \d+\) is not running/);
-    writeFileSync(join(dir, STATE_FILE), JSON.stringify({ ...state, pid: process.pid, services: { gateway: { ...state.services.gateway, instances: [{ ...state.services.gateway.instances[0], pid: deadPid() }] } } }));
+    writeFileSync(
+      join(dir, STATE_FILE),
+      JSON.stringify({
+        ...state,
+        pid: process.pid,
+        services: { gateway: { ...state.services.gateway, instances: [{ ...state.services.gateway.instances[0], pid: deadPid() }] } },
+      }),
+    );
     assert.match((findRunningPlatform(dir) as { reason: string }).reason, /no running service process/);
     writeFileSync(join(dir, STATE_FILE), JSON.stringify({ ...state, pid: process.pid }));
     assert.equal(findRunningPlatform(dir).running, true);
@@ -75,11 +90,26 @@ describe('npm start with a port already taken (issue 15 item 17)', () => {
     const managementPort = await freePort();
     blocker = createServer();
     await new Promise<void>((resolve) => blocker!.listen(port + 2, '127.0.0.1', resolve));
-    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', 'tools/launcher/main.ts', '--port', String(port), '--management-port', String(managementPort), '--data-dir', dir], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, JWT_PRIVATE_KEY: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=development',
+        '--import',
+        'tsx',
+        'tools/launcher/main.ts',
+        '--port',
+        String(port),
+        '--management-port',
+        String(managementPort),
+        '--data-dir',
+        dir,
+      ],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, JWT_PRIVATE_KEY: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -103,7 +133,11 @@ describe('the local database choice (issue 11 footprint)', () => {
 
   it('refuses an unknown --database value before doing anything', () => {
     const dir = tempDir();
-    const run = spawnSync(process.execPath, ['--conditions=development', '--import', 'tsx', 'tools/launcher/main.ts', '--database', 'sqlite', '--data-dir', dir], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
+    const run = spawnSync(
+      process.execPath,
+      ['--conditions=development', '--import', 'tsx', 'tools/launcher/main.ts', '--database', 'sqlite', '--data-dir', dir],
+      { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 },
+    );
     assert.equal(run.status, 2, run.stderr);
     assert.match(run.stderr, /--database expects postgres or pglite \(got "sqlite"\)/);
     assert.equal(existsSync(join(dir, LOCK_FILE)), false);

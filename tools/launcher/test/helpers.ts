@@ -95,7 +95,11 @@ export function newEmail(prefix = 'user'): string {
   return `${prefix}-${process.pid}-${Date.now()}-${++userCounter}@example.test`;
 }
 
-export async function registerAndLogin(base: string, email = newEmail(), password = 'correct horse battery'): Promise<Tokens & { email: string; password: string }> {
+export async function registerAndLogin(
+  base: string,
+  email = newEmail(),
+  password = 'correct horse battery',
+): Promise<Tokens & { email: string; password: string }> {
   const reg = await call(base, 'POST', '/api/auth/register', { json: { email, password } });
   if (reg.status !== 201) throw new Error(`register answered ${reg.status}: ${reg.raw.toString()}`);
   const login = await call<Tokens>(base, 'POST', '/api/auth/login', { json: { email, password } });
@@ -104,17 +108,26 @@ export async function registerAndLogin(base: string, email = newEmail(), passwor
 }
 
 export async function pngImage(width = 64, height = 48, color = { r: 200, g: 40, b: 40 }): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: color } }).png().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: color } })
+    .png()
+    .toBuffer();
 }
 
 export async function jpegImage(width = 80, height = 60): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: { r: 20, g: 120, b: 200 } } }).jpeg().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: { r: 20, g: 120, b: 200 } } })
+    .jpeg()
+    .toBuffer();
 }
 
 export function uploadForm(parts: Array<{ name: string; data: Buffer | string; filename?: string; type?: string }>): FormData {
   const form = new FormData();
   for (const part of parts) {
-    if (part.filename !== undefined) form.append(part.name, new Blob([typeof part.data === 'string' ? part.data : new Uint8Array(part.data)], { type: part.type ?? 'application/octet-stream' }), part.filename);
+    if (part.filename !== undefined)
+      form.append(
+        part.name,
+        new Blob([typeof part.data === 'string' ? part.data : new Uint8Array(part.data)], { type: part.type ?? 'application/octet-stream' }),
+        part.filename,
+      );
     else form.append(part.name, String(part.data));
   }
   return form;
@@ -131,7 +144,11 @@ export async function upload(base: string, token: string, data: Buffer, filename
 export async function clientIpLogged(dataDir: string, service: string, requestId: string): Promise<string | undefined> {
   const file = join(dataDir, 'logs', `${service}.log`);
   for (let attempt = 0; attempt < 50; attempt++) {
-    const line = existsSync(file) ? readFileSync(file, 'utf8').split('\n').find((l) => l.includes(requestId) && l.includes('request completed')) : undefined;
+    const line = existsSync(file)
+      ? readFileSync(file, 'utf8')
+          .split('\n')
+          .find((l) => l.includes(requestId) && l.includes('request completed'))
+      : undefined;
     if (line) return (JSON.parse(line) as { clientIp?: string }).clientIp;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -19,7 +19,8 @@ async function offscreen(page: Page, selectors: readonly string[]): Promise<stri
     for (const selector of list) {
       for (const el of Array.from(document.querySelectorAll(selector))) {
         const box = el.getBoundingClientRect();
-        if (box.width > 0 && (box.left < -0.5 || box.right > window.innerWidth + 0.5)) out.push(`${selector} [${Math.round(box.left)}, ${Math.round(box.right)}]`);
+        if (box.width > 0 && (box.left < -0.5 || box.right > window.innerWidth + 0.5))
+          out.push(`${selector} [${Math.round(box.left)}, ${Math.round(box.right)}]`);
       }
     }
     return out;
@@ -42,7 +43,16 @@ describe('the web app at phone width with long names, in headless Chromium', { s
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: '/usr/bin/chromium',
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: PHONE,
       deviceScaleFactor: 1,
       isMobile: true,

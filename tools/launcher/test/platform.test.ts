@@ -45,10 +45,14 @@ describe('the platform through the gateway, on the launcher', () => {
 
   it('register → login → upload → list → thumbnail → content → delete → logout', async () => {
     const email = newEmail('flow');
-    const reg = await call<{ id: string; email: string }>(base, 'POST', '/api/auth/register', { json: { email: `  ${email.toUpperCase()} `, password: 'a long passphrase' } });
+    const reg = await call<{ id: string; email: string }>(base, 'POST', '/api/auth/register', {
+      json: { email: `  ${email.toUpperCase()} `, password: 'a long passphrase' },
+    });
     assert.equal(reg.status, 201);
     assert.equal(reg.body.email, email);
-    const login = await call<Tokens & { tokenType: string; expiresIn: number }>(base, 'POST', '/api/auth/login', { json: { email, password: 'a long passphrase' } });
+    const login = await call<Tokens & { tokenType: string; expiresIn: number }>(base, 'POST', '/api/auth/login', {
+      json: { email, password: 'a long passphrase' },
+    });
     assert.equal(login.status, 200);
     assert.equal(login.body.tokenType, 'Bearer');
     const token = login.body.accessToken;
@@ -65,10 +69,22 @@ describe('the platform through the gateway, on the launcher', () => {
 
     const list = await call<{ items: ImageView[]; nextCursor: string | null }>(base, 'GET', '/api/images?limit=1', { token });
     assert.equal(list.status, 200);
-    assert.deepEqual(list.body.items.map((i) => i.id), [second.body.id], 'newest first');
+    assert.deepEqual(
+      list.body.items.map((i) => i.id),
+      [second.body.id],
+      'newest first',
+    );
     assert.ok(list.body.nextCursor);
-    const page2 = await call<{ items: ImageView[]; nextCursor: string | null }>(base, 'GET', `/api/images?limit=1&cursor=${encodeURIComponent(list.body.nextCursor)}`, { token });
-    assert.deepEqual(page2.body.items.map((i) => i.id), [first.body.id]);
+    const page2 = await call<{ items: ImageView[]; nextCursor: string | null }>(
+      base,
+      'GET',
+      `/api/images?limit=1&cursor=${encodeURIComponent(list.body.nextCursor)}`,
+      { token },
+    );
+    assert.deepEqual(
+      page2.body.items.map((i) => i.id),
+      [first.body.id],
+    );
 
     const thumb = await call(base, 'GET', `/api/images/${first.body.id}/thumbnail`, { token });
     assert.equal(thumb.status, 200);
@@ -145,33 +161,210 @@ describe('the platform through the gateway, on the launcher', () => {
     const auth = (json: unknown, headers?: Record<string, string>) => ({ json, ...(headers ? { headers } : {}) });
 
     const cases: Array<{ name: string; method: string; path: string; options: Parameters<typeof call>[3]; status: number; codes: string[] }> = [
-      { name: 'malformed JSON', method: 'POST', path: '/api/auth/register', options: { body: '{"email":', headers: { 'content-type': 'application/json' } }, status: 400, codes: ['MALFORMED_JSON'] },
-      { name: 'empty JSON body', method: 'POST', path: '/api/auth/login', options: { body: '', headers: { 'content-type': 'application/json' } }, status: 400, codes: ['EMPTY_BODY'] },
-      { name: 'wrong content type', method: 'POST', path: '/api/auth/login', options: { body: 'email=a&password=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, status: 415, codes: ['UNSUPPORTED_MEDIA_TYPE'] },
-      { name: 'extra field', method: 'POST', path: '/api/auth/register', options: auth({ email: newEmail(), password: 'password123', admin: true }), status: 400, codes: ['VALIDATION_FAILED'] },
+      {
+        name: 'malformed JSON',
+        method: 'POST',
+        path: '/api/auth/register',
+        options: { body: '{"email":', headers: { 'content-type': 'application/json' } },
+        status: 400,
+        codes: ['MALFORMED_JSON'],
+      },
+      {
+        name: 'empty JSON body',
+        method: 'POST',
+        path: '/api/auth/login',
+        options: { body: '', headers: { 'content-type': 'application/json' } },
+        status: 400,
+        codes: ['EMPTY_BODY'],
+      },
+      {
+        name: 'wrong content type',
+        method: 'POST',
+        path: '/api/auth/login',
+        options: { body: 'email=a&password=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+        status: 415,
+        codes: ['UNSUPPORTED_MEDIA_TYPE'],
+      },
+      {
+        name: 'extra field',
+        method: 'POST',
+        path: '/api/auth/register',
+        options: auth({ email: newEmail(), password: 'password123', admin: true }),
+        status: 400,
+        codes: ['VALIDATION_FAILED'],
+      },
       { name: 'missing password', method: 'POST', path: '/api/auth/register', options: auth({ email: newEmail() }), status: 400, codes: ['VALIDATION_FAILED'] },
-      { name: 'short password', method: 'POST', path: '/api/auth/register', options: auth({ email: newEmail(), password: 'short' }), status: 400, codes: ['AUTH_PASSWORD_POLICY'] },
-      { name: 'overlong password', method: 'POST', path: '/api/auth/register', options: auth({ email: newEmail(), password: 'p'.repeat(129) }), status: 400, codes: ['AUTH_PASSWORD_POLICY'] },
-      { name: 'invalid email', method: 'POST', path: '/api/auth/register', options: auth({ email: 'not-an-email', password: 'password123' }), status: 400, codes: ['AUTH_EMAIL_INVALID'] },
-      { name: 'SQL injection email', method: 'POST', path: '/api/auth/register', options: auth({ email: "x' OR '1'='1", password: 'password123' }), status: 400, codes: ['AUTH_EMAIL_INVALID'] },
-      { name: 'SQL injection login', method: 'POST', path: '/api/auth/login', options: auth({ email: "admin@example.test' --", password: "' OR 1=1 --" }), status: 401, codes: ['AUTH_INVALID_CREDENTIALS'] },
-      { name: 'duplicate email', method: 'POST', path: '/api/auth/register', options: auth({ email: user.email, password: 'password123' }), status: 409, codes: ['AUTH_EMAIL_TAKEN'] },
-      { name: 'wrong password', method: 'POST', path: '/api/auth/login', options: auth({ email: user.email, password: 'wrong password!' }), status: 401, codes: ['AUTH_INVALID_CREDENTIALS'] },
-      { name: 'oversized auth body', method: 'POST', path: '/api/auth/login', options: auth({ email: newEmail(), password: 'x'.repeat(200_000) }), status: 413, codes: ['GATEWAY_PAYLOAD_TOO_LARGE', 'PAYLOAD_TOO_LARGE'] },
-      { name: 'garbage refresh token', method: 'POST', path: '/api/auth/refresh', options: auth({ refreshToken: 'nope' }), status: 401, codes: ['AUTH_REFRESH_INVALID'] },
+      {
+        name: 'short password',
+        method: 'POST',
+        path: '/api/auth/register',
+        options: auth({ email: newEmail(), password: 'short' }),
+        status: 400,
+        codes: ['AUTH_PASSWORD_POLICY'],
+      },
+      {
+        name: 'overlong password',
+        method: 'POST',
+        path: '/api/auth/register',
+        options: auth({ email: newEmail(), password: 'p'.repeat(129) }),
+        status: 400,
+        codes: ['AUTH_PASSWORD_POLICY'],
+      },
+      {
+        name: 'invalid email',
+        method: 'POST',
+        path: '/api/auth/register',
+        options: auth({ email: 'not-an-email', password: 'password123' }),
+        status: 400,
+        codes: ['AUTH_EMAIL_INVALID'],
+      },
+      {
+        name: 'SQL injection email',
+        method: 'POST',
+        path: '/api/auth/register',
+        options: auth({ email: "x' OR '1'='1", password: 'password123' }),
+        status: 400,
+        codes: ['AUTH_EMAIL_INVALID'],
+      },
+      {
+        name: 'SQL injection login',
+        method: 'POST',
+        path: '/api/auth/login',
+        options: auth({ email: "admin@example.test' --", password: "' OR 1=1 --" }),
+        status: 401,
+        codes: ['AUTH_INVALID_CREDENTIALS'],
+      },
+      {
+        name: 'duplicate email',
+        method: 'POST',
+        path: '/api/auth/register',
+        options: auth({ email: user.email, password: 'password123' }),
+        status: 409,
+        codes: ['AUTH_EMAIL_TAKEN'],
+      },
+      {
+        name: 'wrong password',
+        method: 'POST',
+        path: '/api/auth/login',
+        options: auth({ email: user.email, password: 'wrong password!' }),
+        status: 401,
+        codes: ['AUTH_INVALID_CREDENTIALS'],
+      },
+      {
+        name: 'oversized auth body',
+        method: 'POST',
+        path: '/api/auth/login',
+        options: auth({ email: newEmail(), password: 'x'.repeat(200_000) }),
+        status: 413,
+        codes: ['GATEWAY_PAYLOAD_TOO_LARGE', 'PAYLOAD_TOO_LARGE'],
+      },
+      {
+        name: 'garbage refresh token',
+        method: 'POST',
+        path: '/api/auth/refresh',
+        options: auth({ refreshToken: 'nope' }),
+        status: 401,
+        codes: ['AUTH_REFRESH_INVALID'],
+      },
       { name: 'me without token', method: 'GET', path: '/api/auth/me', options: {}, status: 401, codes: ['GATEWAY_UNAUTHORIZED'] },
-      { name: 'tampered token', method: 'GET', path: '/api/images', options: { token: `${token.slice(0, -3)}abc` }, status: 401, codes: ['GATEWAY_UNAUTHORIZED'] },
-      { name: 'text renamed .jpg', method: 'POST', path: '/api/images', options: { token, body: uploadForm([{ name: 'file', data: 'just some text, not an image', filename: 'notes.jpg', type: 'image/jpeg' }]) }, status: 415, codes: ['IMAGES_UNSUPPORTED_TYPE'] },
-      { name: 'SVG with a script', method: 'POST', path: '/api/images', options: { token, body: uploadForm([{ name: 'file', data: svg, filename: 'x.svg', type: 'image/svg+xml' }]) }, status: 415, codes: ['IMAGES_UNSUPPORTED_TYPE'] },
-      { name: 'zero-byte file', method: 'POST', path: '/api/images', options: { token, body: uploadForm([{ name: 'file', data: Buffer.alloc(0), filename: 'empty.png', type: 'image/png' }]) }, status: 400, codes: ['IMAGES_EMPTY_FILE'] },
-      { name: 'truncated PNG', method: 'POST', path: '/api/images', options: { token, body: uploadForm([{ name: 'file', data: png.subarray(0, 60), filename: 'cut.png', type: 'image/png' }]) }, status: 422, codes: ['IMAGES_INVALID_IMAGE'] },
-      { name: 'decompression bomb', method: 'POST', path: '/api/images', options: { token, body: uploadForm([{ name: 'file', data: bomb, filename: 'bomb.png', type: 'image/png' }]) }, status: 422, codes: ['IMAGES_TOO_MANY_PIXELS'] },
-      { name: 'no file part', method: 'POST', path: '/api/images', options: { token, body: uploadForm([{ name: 'title', data: 'hello' }]) }, status: 400, codes: ['IMAGES_FILE_MISSING', 'IMAGES_UNEXPECTED_PART'] },
-      { name: 'two files', method: 'POST', path: '/api/images', options: { token, body: uploadForm([{ name: 'file', data: png, filename: 'a.png', type: 'image/png' }, { name: 'file', data: png, filename: 'b.png', type: 'image/png' }]) }, status: 400, codes: ['IMAGES_UNEXPECTED_PART'] },
-      { name: 'not multipart', method: 'POST', path: '/api/images', options: { token, body: new Uint8Array(png), headers: { 'content-type': 'image/png' } }, status: 415, codes: ['IMAGES_MULTIPART_REQUIRED'] },
-      { name: 'oversized upload', method: 'POST', path: '/api/images', options: { token, body: uploadForm([{ name: 'file', data: Buffer.concat([png, Buffer.alloc(11 * 1024 * 1024)]), filename: 'big.png', type: 'image/png' }]) }, status: 413, codes: ['IMAGES_TOO_LARGE', 'GATEWAY_PAYLOAD_TOO_LARGE'] },
+      {
+        name: 'tampered token',
+        method: 'GET',
+        path: '/api/images',
+        options: { token: `${token.slice(0, -3)}abc` },
+        status: 401,
+        codes: ['GATEWAY_UNAUTHORIZED'],
+      },
+      {
+        name: 'text renamed .jpg',
+        method: 'POST',
+        path: '/api/images',
+        options: { token, body: uploadForm([{ name: 'file', data: 'just some text, not an image', filename: 'notes.jpg', type: 'image/jpeg' }]) },
+        status: 415,
+        codes: ['IMAGES_UNSUPPORTED_TYPE'],
+      },
+      {
+        name: 'SVG with a script',
+        method: 'POST',
+        path: '/api/images',
+        options: { token, body: uploadForm([{ name: 'file', data: svg, filename: 'x.svg', type: 'image/svg+xml' }]) },
+        status: 415,
+        codes: ['IMAGES_UNSUPPORTED_TYPE'],
+      },
+      {
+        name: 'zero-byte file',
+        method: 'POST',
+        path: '/api/images',
+        options: { token, body: uploadForm([{ name: 'file', data: Buffer.alloc(0), filename: 'empty.png', type: 'image/png' }]) },
+        status: 400,
+        codes: ['IMAGES_EMPTY_FILE'],
+      },
+      {
+        name: 'truncated PNG',
+        method: 'POST',
+        path: '/api/images',
+        options: { token, body: uploadForm([{ name: 'file', data: png.subarray(0, 60), filename: 'cut.png', type: 'image/png' }]) },
+        status: 422,
+        codes: ['IMAGES_INVALID_IMAGE'],
+      },
+      {
+        name: 'decompression bomb',
+        method: 'POST',
+        path: '/api/images',
+        options: { token, body: uploadForm([{ name: 'file', data: bomb, filename: 'bomb.png', type: 'image/png' }]) },
+        status: 422,
+        codes: ['IMAGES_TOO_MANY_PIXELS'],
+      },
+      {
+        name: 'no file part',
+        method: 'POST',
+        path: '/api/images',
+        options: { token, body: uploadForm([{ name: 'title', data: 'hello' }]) },
+        status: 400,
+        codes: ['IMAGES_FILE_MISSING', 'IMAGES_UNEXPECTED_PART'],
+      },
+      {
+        name: 'two files',
+        method: 'POST',
+        path: '/api/images',
+        options: {
+          token,
+          body: uploadForm([
+            { name: 'file', data: png, filename: 'a.png', type: 'image/png' },
+            { name: 'file', data: png, filename: 'b.png', type: 'image/png' },
+          ]),
+        },
+        status: 400,
+        codes: ['IMAGES_UNEXPECTED_PART'],
+      },
+      {
+        name: 'not multipart',
+        method: 'POST',
+        path: '/api/images',
+        options: { token, body: new Uint8Array(png), headers: { 'content-type': 'image/png' } },
+        status: 415,
+        codes: ['IMAGES_MULTIPART_REQUIRED'],
+      },
+      {
+        name: 'oversized upload',
+        method: 'POST',
+        path: '/api/images',
+        options: {
+          token,
+          body: uploadForm([{ name: 'file', data: Buffer.concat([png, Buffer.alloc(11 * 1024 * 1024)]), filename: 'big.png', type: 'image/png' }]),
+        },
+        status: 413,
+        codes: ['IMAGES_TOO_LARGE', 'GATEWAY_PAYLOAD_TOO_LARGE'],
+      },
       { name: 'malformed image id', method: 'GET', path: '/api/images/not-a-uuid', options: { token }, status: 400, codes: ['IMAGES_INVALID_ID'] },
-      { name: 'unknown image id', method: 'GET', path: '/api/images/00000000-0000-4000-8000-000000000000/content', options: { token }, status: 404, codes: ['IMAGES_NOT_FOUND'] },
+      {
+        name: 'unknown image id',
+        method: 'GET',
+        path: '/api/images/00000000-0000-4000-8000-000000000000/content',
+        options: { token },
+        status: 404,
+        codes: ['IMAGES_NOT_FOUND'],
+      },
       { name: 'bad list limit', method: 'GET', path: '/api/images?limit=abc', options: { token }, status: 400, codes: ['IMAGES_INVALID_QUERY'] },
       { name: 'bad cursor', method: 'GET', path: '/api/images?cursor=%00%00garbage', options: { token }, status: 400, codes: ['IMAGES_INVALID_QUERY'] },
       { name: 'unknown API route', method: 'GET', path: '/api/nothing-here', options: { token }, status: 404, codes: ['NOT_FOUND'] },
@@ -187,7 +380,8 @@ describe('the platform through the gateway, on the launcher', () => {
       }
       const code = (res.body as ErrorShape | undefined)?.error?.code;
       if (res.status >= 500) failures.push(`${c.name}: ${res.status} ${code} (a 5xx)`);
-      else if (res.status !== c.status || !code || !c.codes.includes(code)) failures.push(`${c.name}: expected ${c.status} ${c.codes.join('|')}, got ${res.status} ${code}`);
+      else if (res.status !== c.status || !code || !c.codes.includes(code))
+        failures.push(`${c.name}: expected ${c.status} ${c.codes.join('|')}, got ${res.status} ${code}`);
       else if (res.body.error.requestId !== res.headers.get('x-request-id')) failures.push(`${c.name}: requestId does not match x-request-id`);
     }
     assert.deepEqual(failures, []);
@@ -260,7 +454,11 @@ describe('the platform through the gateway, on the launcher', () => {
     assert.equal((await fetch(`${platform.launcher.state.services.gateway.instances[0]!.managementUrl}/readyz`)).status, 200, 'gateway stays ready');
 
     await platform.launcher.startService('auth');
-    await waitFor(async () => (await call(base, 'POST', '/api/auth/login', { json: { email: user.email, password: user.password } })).status === 200, { what: 'login after Auth is back', timeoutMs: 20_000, intervalMs: 250 });
+    await waitFor(async () => (await call(base, 'POST', '/api/auth/login', { json: { email: user.email, password: user.password } })).status === 200, {
+      what: 'login after Auth is back',
+      timeoutMs: 20_000,
+      intervalMs: 250,
+    });
 
     await platform.launcher.stopService('images');
     for (const path of ['/api/images', `/api/images/${up.body.id}/content`]) {
@@ -274,7 +472,11 @@ describe('the platform through the gateway, on the launcher', () => {
     assert.equal(me.status, 200, 'auth routes unaffected');
 
     await platform.launcher.startService('images');
-    await waitFor(async () => (await call(base, 'GET', '/api/images', { token: user.accessToken })).status === 200, { what: 'images routes after Images is back', timeoutMs: 20_000, intervalMs: 250 });
+    await waitFor(async () => (await call(base, 'GET', '/api/images', { token: user.accessToken })).status === 200, {
+      what: 'images routes after Images is back',
+      timeoutMs: 20_000,
+      intervalMs: 250,
+    });
     const back = await call<ImageView>(base, 'GET', `/api/images/${up.body.id}`, { token: user.accessToken });
     assert.equal(back.status, 200);
     assert.equal(platform.launcher.state.services.gateway.instances[0]!.pid, gatewayPid, 'the gateway was not restarted');
@@ -287,7 +489,10 @@ describe('the platform through the gateway, on the launcher', () => {
     const before = platform.launcher.state.services.images.instances[0]!.pid;
     assert.ok(before);
     process.kill(before, 'SIGKILL');
-    await waitFor(() => platform.output.some((l) => /images was killed by SIGKILL; restarting/.test(l)), { what: 'the launcher to report the crash', timeoutMs: 10_000 });
+    await waitFor(() => platform.output.some((l) => /images was killed by SIGKILL; restarting/.test(l)), {
+      what: 'the launcher to report the crash',
+      timeoutMs: 10_000,
+    });
     await waitFor(
       async () => {
         const pid = platform.launcher.state.services.images.instances[0]!.pid;

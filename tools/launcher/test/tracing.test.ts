@@ -79,10 +79,22 @@ describe('tracing across the platform', () => {
     assert.ok(traceId, `the gateway returns its traceparent, got ${res.headers.get('traceparent')}`);
 
     // Each process exports its own batches: wait for the gateway's spans as well as Images'.
-    const spans = await spansUntil(traceId, (all) => all.some((s) => s.service === 'gateway' && s.kind === 'server') && all.some((s) => s.service === 'images' && s.kind === 'server') && all.some(isPg) && all.some(isS3) && all.some((s) => s.name === 'images.thumbnail'));
+    const spans = await spansUntil(
+      traceId,
+      (all) =>
+        all.some((s) => s.service === 'gateway' && s.kind === 'server') &&
+        all.some((s) => s.service === 'images' && s.kind === 'server') &&
+        all.some(isPg) &&
+        all.some(isS3) &&
+        all.some((s) => s.name === 'images.thumbnail'),
+    );
     const byId = new Map(spans.map((s) => [s.spanId, s]));
     const roots = spans.filter((s) => !s.parentSpanId);
-    assert.deepEqual(roots.map((s) => `${s.service} ${s.kind}`), ['gateway server'], 'one root: the gateway server span');
+    assert.deepEqual(
+      roots.map((s) => `${s.service} ${s.kind}`),
+      ['gateway server'],
+      'one root: the gateway server span',
+    );
     for (const s of spans) if (s.parentSpanId) assert.ok(byId.has(s.parentSpanId), `parent of ${s.service} ${s.name} is in the trace`);
 
     const gatewayServer = roots[0]!;
@@ -91,7 +103,11 @@ describe('tracing across the platform', () => {
     assert.equal(hop.service, 'gateway');
     assert.equal(hop.kind, 'client', 'images continues the trace from the gateway client span (W3C traceparent)');
     assert.ok(ancestors(hop, byId).includes(gatewayServer));
-    for (const [what, span] of [['PostgreSQL', spans.find(isPg)!], ['S3', spans.find(isS3)!], ['thumbnail', spans.find((s) => s.name === 'images.thumbnail')!]] as const) {
+    for (const [what, span] of [
+      ['PostgreSQL', spans.find(isPg)!],
+      ['S3', spans.find(isS3)!],
+      ['thumbnail', spans.find((s) => s.name === 'images.thumbnail')!],
+    ] as const) {
       assert.equal(span.service, 'images', what);
       assert.ok(ancestors(span, byId).includes(imagesServer), `${what} span hangs under the images request span`);
     }
@@ -99,11 +115,19 @@ describe('tracing across the platform', () => {
     // @fastify/otel names hook spans after their plugin: an anonymous plugin is named by its source text.
     const unreadable = spans.filter((s) => s.name.length > 120).map((s) => s.name.slice(0, 80));
     assert.deepEqual(unreadable, [], 'every span name is readable (name the plugin functions)');
-    assert.equal(store.list({ order: 'recent', limit: 1000 }).filter((t) => (store.get(t.traceId) ?? []).some((s) => s.service === 'images' && s.kind === 'server' && s.name.startsWith('POST'))).length, 1, 'the upload is one trace');
+    assert.equal(
+      store
+        .list({ order: 'recent', limit: 1000 })
+        .filter((t) => (store.get(t.traceId) ?? []).some((s) => s.service === 'images' && s.kind === 'server' && s.name.startsWith('POST'))).length,
+      1,
+      'the upload is one trace',
+    );
 
     // The logs of both hops carry this trace (and a span id), so the trace leads to its log lines.
     for (const service of ['gateway', 'images']) {
-      const lines = readFileSync(join(platform.dataDir, 'logs', `${service}.log`), 'utf8').split('\n').filter((l) => l.includes(traceId));
+      const lines = readFileSync(join(platform.dataDir, 'logs', `${service}.log`), 'utf8')
+        .split('\n')
+        .filter((l) => l.includes(traceId));
       assert.ok(lines.length > 0, `${service} logged the trace id`);
       for (const line of lines.filter((l) => l.startsWith('{'))) assert.match(line, /"span_id":"[0-9a-f]{16}"/);
     }
@@ -120,7 +144,10 @@ describe('tracing across the platform', () => {
       const spans = await spansUntil(traceId, (all) => all.some((s) => s.service === 'gateway' && s.kind === 'server'));
       const server = spans.find((s) => s.service === 'gateway' && s.kind === 'server')!;
       assert.equal(server.status, 'error');
-      assert.equal(spans.some((s) => s.service === 'images'), false);
+      assert.equal(
+        spans.some((s) => s.service === 'images'),
+        false,
+      );
       assert.ok(store.list({ order: 'errors' }).some((t) => t.traceId === traceId));
     } finally {
       await platform.launcher.startService('images');

@@ -51,7 +51,10 @@ describe('lint: package boundaries, import direction and cycles', { timeout: 300
   });
 
   it("rejects a relative path into another package's src/", async () => {
-    const rules = await rulesReported(join(scratch, 'relative.ts'), "import { z } from '../../../../packages/platform/src/config.js';\nexport const schema = z.string();\n");
+    const rules = await rulesReported(
+      join(scratch, 'relative.ts'),
+      "import { z } from '../../../../packages/platform/src/config.js';\nexport const schema = z.string();\n",
+    );
     assert.ok(rules.includes('import-x/no-relative-packages'), `reported: ${rules.join(', ')}`);
     assert.ok(rules.includes('no-restricted-imports'), `reported: ${rules.join(', ')}`);
   });

@@ -101,7 +101,9 @@ export function parseOptions(argv: string[]): LoadOptions | undefined {
   }
   const ratePerSec = positive('--rate', values.rate, 1000);
   const durationMs = parseDuration(values.duration);
-  const maxFlows = values['max-flows'] ? Math.floor(positive('--max-flows', values['max-flows'], 10_000_000)) : Math.max(1, Math.floor((ratePerSec * durationMs) / 1000));
+  const maxFlows = values['max-flows']
+    ? Math.floor(positive('--max-flows', values['max-flows'], 10_000_000))
+    : Math.max(1, Math.floor((ratePerSec * durationMs) / 1000));
   return {
     target,
     ratePerSec,

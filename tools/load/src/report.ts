@@ -32,14 +32,27 @@ function latencyBars(summary: Summary): string {
 
 export function toHtml(report: LoadReport): string {
   const s = report.summary;
-  const stepRows = s.steps.map((st) => `<tr><td>${esc(st.step)}</td><td>${st.count}</td><td>${st.ok}</td><td>${st.errors}</td><td>${st.p50Ms}</td><td>${st.p90Ms}</td><td>${st.p99Ms}</td><td>${st.maxMs}</td></tr>`).join('');
-  const errorRows = Object.entries(s.errorClasses).sort((a, b) => b[1] - a[1]).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${v}</td></tr>`).join('') || '<tr><td colspan="2">none</td></tr>';
+  const stepRows = s.steps
+    .map(
+      (st) =>
+        `<tr><td>${esc(st.step)}</td><td>${st.count}</td><td>${st.ok}</td><td>${st.errors}</td><td>${st.p50Ms}</td><td>${st.p90Ms}</td><td>${st.p99Ms}</td><td>${st.maxMs}</td></tr>`,
+    )
+    .join('');
+  const errorRows =
+    Object.entries(s.errorClasses)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `<tr><td>${esc(k)}</td><td>${v}</td></tr>`)
+      .join('') || '<tr><td colspan="2">none</td></tr>';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Load report: ${esc(report.target)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem;color:#222}table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}td:first-child,th:first-child{text-align:left}th{background:#f3f3f3}.bad{color:#b00}</style>
 </head><body>
 <h1>Load report</h1>
-<p>Target <code>${esc(report.target)}</code>, started ${esc(report.startedAt)}: ${report.settings.ratePerSec} flows/s for ${report.settings.durationSec} s (mix ${esc(Object.entries(report.settings.mix).map(([k, v]) => `${k}=${v}`).join(', '))}, at most ${report.settings.maxInFlight} in flight).</p>
+<p>Target <code>${esc(report.target)}</code>, started ${esc(report.startedAt)}: ${report.settings.ratePerSec} flows/s for ${report.settings.durationSec} s (mix ${esc(
+    Object.entries(report.settings.mix)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', '),
+  )}, at most ${report.settings.maxInFlight} in flight).</p>
 <ul>
 <li>Flows started ${s.flowsStarted}, completed ${s.flowsCompleted}, failed <span class="${s.flowsFailed ? 'bad' : ''}">${s.flowsFailed}</span></li>
 <li>Starts dropped at the in-flight cap <span class="${s.droppedStarts ? 'bad' : ''}">${s.droppedStarts}</span>; abandoned at the end ${s.abandoned}</li>
@@ -68,7 +81,10 @@ export function describe(summary: Summary): string {
   const lines = [
     `flows: ${summary.flowsStarted} started, ${summary.flowsCompleted} completed, ${summary.flowsFailed} failed, ${summary.droppedStarts} dropped at the in-flight cap, ${summary.abandoned} abandoned; arrivals ${summary.achievedRatePerSec}/s`,
     'step         count  errors    p50 ms    p90 ms    p99 ms',
-    ...summary.steps.map((s) => `${s.step.padEnd(12)} ${String(s.count).padStart(5)}  ${String(s.errors).padStart(6)}  ${String(s.p50Ms).padStart(8)}  ${String(s.p90Ms).padStart(8)}  ${String(s.p99Ms).padStart(8)}`),
+    ...summary.steps.map(
+      (s) =>
+        `${s.step.padEnd(12)} ${String(s.count).padStart(5)}  ${String(s.errors).padStart(6)}  ${String(s.p50Ms).padStart(8)}  ${String(s.p90Ms).padStart(8)}  ${String(s.p99Ms).padStart(8)}`,
+    ),
   ];
   const errors = Object.entries(summary.errorClasses);
   if (errors.length > 0) lines.push(`errors: ${errors.map(([k, v]) => `${k} ×${v}`).join(', ')}`);

@@ -50,7 +50,8 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
         },
         (err: unknown) => {
           stats.flowsFailed++;
-          if (!(err instanceof StepFailed)) stats.errorClasses[`internal ${(err as Error).message}`] = (stats.errorClasses[`internal ${(err as Error).message}`] ?? 0) + 1;
+          if (!(err instanceof StepFailed))
+            stats.errorClasses[`internal ${(err as Error).message}`] = (stats.errorClasses[`internal ${(err as Error).message}`] ?? 0) + 1;
         },
       );
       running.add(flow);

@@ -74,7 +74,16 @@ export class LoadStats {
   summary(elapsedMs: number, startWindowMs: number): Summary {
     const steps = [...this.#steps].map(([step, s]) => {
       const sorted = [...s.samples].sort((a, b) => a - b);
-      return { step, count: s.count, ok: s.ok, errors: s.count - s.ok, p50Ms: round1(percentile(sorted, 50)), p90Ms: round1(percentile(sorted, 90)), p99Ms: round1(percentile(sorted, 99)), maxMs: round1(s.max) };
+      return {
+        step,
+        count: s.count,
+        ok: s.ok,
+        errors: s.count - s.ok,
+        p50Ms: round1(percentile(sorted, 50)),
+        p90Ms: round1(percentile(sorted, 90)),
+        p99Ms: round1(percentile(sorted, 99)),
+        maxMs: round1(s.max),
+      };
     });
     return {
       flowsStarted: this.flowsStarted,

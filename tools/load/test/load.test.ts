@@ -26,7 +26,11 @@ describe('load generator against a real platform', () => {
   it('runs every step of both flows and writes JSON and HTML summaries whose counts add up', async () => {
     const out = mkdtempSync(join(tmpdir(), 'load-'));
     // 2 flows/s for 4 s: 8 arrivals, whatever the timing.
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', MAIN, '--target', platform.url, '--rate', '2', '--duration', '4s', '--mix', 'signup=1,browse=1', '--out', out], { timeout: 400_000 });
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', MAIN, '--target', platform.url, '--rate', '2', '--duration', '4s', '--mix', 'signup=1,browse=1', '--out', out],
+      { timeout: 400_000 },
+    );
     assert.match(stdout, /flows: 8 started/);
     assert.doesNotMatch(stdout, /\r/, 'no progress line when stdout is not a terminal');
     const report = JSON.parse(readFileSync(join(out, 'load-report.json'), 'utf8')) as LoadReport;
@@ -53,7 +57,10 @@ describe('load generator holds the arrival rate when the server is slow', () => 
     // A server slower than the whole run: every request waits 8 s, then fails. A closed-model
     // generator would start 4 flows and wait; an open one keeps arriving and counts the drops.
     server = createServer((_req, res) => {
-      const timer = setTimeout(() => res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"code":"SLOW","message":"slow","requestId":"x"}}'), 8000);
+      const timer = setTimeout(
+        () => res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"code":"SLOW","message":"slow","requestId":"x"}}'),
+        8000,
+      );
       res.on('close', () => clearTimeout(timer));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -11,7 +11,8 @@ describe('load options', () => {
     assert.throws(() => parseOptions(['--target', 'https://sre.example.com']), /not loopback; pass --allow-remote/);
     assert.equal(parseOptions(['--target', 'https://sre.example.com', '--allow-remote'])?.target.host, 'sre.example.com');
     for (const url of ['http://127.0.0.1:8080', 'http://localhost:8080', 'http://[::1]:8080', 'http://127.3.4.5']) assert.ok(isLoopback(new URL(url)), url);
-    for (const url of ['http://10.0.0.1', 'http://[::ffff:10.0.0.1]', 'http://localhost.example.com', 'http://128.0.0.1']) assert.ok(!isLoopback(new URL(url)), url);
+    for (const url of ['http://10.0.0.1', 'http://[::ffff:10.0.0.1]', 'http://localhost.example.com', 'http://128.0.0.1'])
+      assert.ok(!isLoopback(new URL(url)), url);
   });
 
   it('bounds count and time: max flows defaults to rate × duration; durations between 1 s and 24 h', () => {

@@ -164,7 +164,8 @@ export function alertmanagerConfig(options: Pick<GenerateOptions, 'slackUrl' | '
   const global = (doc.global ?? {}) as Yaml;
   delete global.slack_api_url_file;
   global.slack_api_url = options.slackUrl;
-  if (options.timeScale !== 1 && typeof global.resolve_timeout === 'string') global.resolve_timeout = scaleDuration(global.resolve_timeout, options.timeScale, 1000);
+  if (options.timeScale !== 1 && typeof global.resolve_timeout === 'string')
+    global.resolve_timeout = scaleDuration(global.resolve_timeout, options.timeScale, 1000);
   doc.global = global;
   let slackReceivers = 0;
   for (const receiver of (doc.receivers as Yaml[] | undefined) ?? []) {

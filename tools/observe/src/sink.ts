@@ -76,7 +76,12 @@ export async function startSlackSink(options: SinkOptions = {}): Promise<SlackSi
         res.writeHead(400).end('invalid_payload');
         return;
       }
-      if (typeof payload !== 'object' || payload === null || Array.isArray(payload) || (!('text' in payload) && !('attachments' in payload) && !('blocks' in payload))) {
+      if (
+        typeof payload !== 'object' ||
+        payload === null ||
+        Array.isArray(payload) ||
+        (!('text' in payload) && !('attachments' in payload) && !('blocks' in payload))
+      ) {
         res.writeHead(400).end('no_text');
         return;
       }

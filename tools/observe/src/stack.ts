@@ -27,7 +27,9 @@ export function missingBinaries(): string[] {
 }
 
 export function missingBinariesMessage(missing: readonly string[]): string {
-  return `npm run observe needs the Debian packages ${missing.join(' and ')} (commands ${REQUIRED_BINARIES.filter((b) => missing.includes(b.debianPackage)).map((b) => b.command).join(', ')}): sudo apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  return `npm run observe needs the Debian packages ${missing.join(' and ')} (commands ${REQUIRED_BINARIES.filter((b) => missing.includes(b.debianPackage))
+    .map((b) => b.command)
+    .join(', ')}): sudo apt-get install -y --no-install-recommends ${missing.join(' ')}`;
 }
 
 export interface ObserveOptions {
@@ -147,7 +149,12 @@ export async function startObserve(options: ObserveOptions): Promise<ObserveStac
 
   try {
     if (!options.slackWebhookUrl) {
-      sink = await startSlackSink({ host, ...(options.sinkPort ? { port: options.sinkPort } : {}), file: join(options.dataDir, 'slack-notifications.jsonl'), print });
+      sink = await startSlackSink({
+        host,
+        ...(options.sinkPort ? { port: options.sinkPort } : {}),
+        file: join(options.dataDir, 'slack-notifications.jsonl'),
+        print,
+      });
     }
     const slackUrl = options.slackWebhookUrl ?? (sink as SlackSink).webhookUrl;
 
@@ -165,7 +172,18 @@ export async function startObserve(options: ObserveOptions): Promise<ObserveStac
     const writePrometheusConfig = () =>
       writeFileSync(
         promConfigFile,
-        prometheusConfig({ targets, alertmanagerAddress: `${host}:${alertmanagerPort}`, prometheusAddress: `${host}:${prometheusPort}`, slackUrl, outDir: options.dataDir, scrapeIntervalSeconds, timeScale }, rules),
+        prometheusConfig(
+          {
+            targets,
+            alertmanagerAddress: `${host}:${alertmanagerPort}`,
+            prometheusAddress: `${host}:${prometheusPort}`,
+            slackUrl,
+            outDir: options.dataDir,
+            scrapeIntervalSeconds,
+            timeScale,
+          },
+          rules,
+        ),
       );
     writePrometheusConfig();
     const amConfigFile = join(options.dataDir, 'alertmanager.yml');
@@ -206,7 +224,10 @@ export async function startObserve(options: ObserveOptions): Promise<ObserveStac
     ]);
     const prometheusUrl = `http://${host}:${prometheusPort}`;
     const alertmanagerUrl = `http://${host}:${alertmanagerPort}`;
-    await Promise.all([waitReady(`${alertmanagerUrl}/-/ready`, am.child, 'Alertmanager', am.logFile), waitReady(`${prometheusUrl}/-/ready`, prom.child, 'Prometheus', prom.logFile)]);
+    await Promise.all([
+      waitReady(`${alertmanagerUrl}/-/ready`, am.child, 'Alertmanager', am.logFile),
+      waitReady(`${prometheusUrl}/-/ready`, prom.child, 'Prometheus', prom.logFile),
+    ]);
 
     if (options.probeReadiness ?? true) {
       let probing = false;

@@ -21,23 +21,43 @@ export interface LocalViews {
   close(): Promise<void>;
 }
 
-export async function startLocalViews(options: { prometheusUrl: string; scrapeIntervalSeconds: number; host?: string; viewerPort?: number; otlpPort?: number; maxTraces?: number }): Promise<LocalViews> {
+export async function startLocalViews(options: {
+  prometheusUrl: string;
+  scrapeIntervalSeconds: number;
+  host?: string;
+  viewerPort?: number;
+  otlpPort?: number;
+  maxTraces?: number;
+}): Promise<LocalViews> {
   const host = options.host ?? '127.0.0.1';
   const store = new TraceStore({ maxTraces: options.maxTraces ?? 2000 });
   const receive = otlpHttpHandler(store);
   const otlp: Server = createServer((req, res) => {
     // A GET of the printed endpoint says what it is (every URL observe prints answers 200).
-    if (req.method === 'GET' && req.url === '/') res.writeHead(200, { 'content-type': 'text/plain' }).end('OTLP/HTTP receiver of npm run observe: POST /v1/traces\n');
+    if (req.method === 'GET' && req.url === '/')
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('OTLP/HTTP receiver of npm run observe: POST /v1/traces\n');
     else receive(req, res);
   });
   await new Promise<void>((resolve, reject) => {
-    otlp.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new Error(`the OTLP port ${host}:${options.otlpPort} is taken (another collector or observe?); choose one with --otlp-port`) : err));
+    otlp.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`the OTLP port ${host}:${options.otlpPort} is taken (another collector or observe?); choose one with --otlp-port`)
+          : err,
+      ),
+    );
     otlp.listen(options.otlpPort ?? 0, host, () => resolve());
   });
   const closeOtlp = () => new Promise<void>((resolve) => otlp.close(() => resolve()));
   let viewer: Viewer;
   try {
-    viewer = await startViewer({ prometheusUrl: options.prometheusUrl, store, scrapeIntervalSeconds: options.scrapeIntervalSeconds, host, ...(options.viewerPort !== undefined ? { port: options.viewerPort } : {}) });
+    viewer = await startViewer({
+      prometheusUrl: options.prometheusUrl,
+      store,
+      scrapeIntervalSeconds: options.scrapeIntervalSeconds,
+      host,
+      ...(options.viewerPort !== undefined ? { port: options.viewerPort } : {}),
+    });
   } catch (err) {
     await closeOtlp();
     const e = err as NodeJS.ErrnoException;

@@ -24,7 +24,10 @@ import { startClusterReplay } from './replay-cluster.js';
  * Screenshots go to test-results/observe-*.png.
  */
 
-const skip = requireTool('chromium', 'apt-get install chromium').skip || requireTool('prometheus', 'apt-get install prometheus').skip || requireTool('prometheus-alertmanager', 'apt-get install prometheus-alertmanager').skip;
+const skip =
+  requireTool('chromium', 'apt-get install chromium').skip ||
+  requireTool('prometheus', 'apt-get install prometheus').skip ||
+  requireTool('prometheus-alertmanager', 'apt-get install prometheus-alertmanager').skip;
 const RESULTS_DIR = join(REPO_ROOT, 'test-results');
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const scratch = mkdtempSync(join(tmpdir(), 'observe-browser-'));
@@ -58,12 +61,21 @@ describe('the dashboards and trace view in headless Chromium', { skip, timeout: 
         { job: 'platform', address: replay.address, path: '/openmetrics', labels: { service: 'gateway', pod: 'gateway-1' } },
       ]);
       views = await startLocalViews({ prometheusUrl: prom.url, scrapeIntervalSeconds: 1 });
-      await fetch(`${views.otlpEndpoint}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(otlpTrace({ traceId: TRACE_ID, durationMs: 300, failing: true })) });
+      await fetch(`${views.otlpEndpoint}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(otlpTrace({ traceId: TRACE_ID, durationMs: 300, failing: true })),
+      });
       // Enough samples for rate(), increase() and changes() over the 4 s rate interval.
-      await waitFor(async () => {
-        const res = (await (await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent('changes(kube_horizontalpodautoscaler_status_desired_replicas[1m]) > 0')}`)).json()) as { data: { result: unknown[] } };
-        return res.data.result.length > 0;
-      }, { timeoutMs: 60_000, intervalMs: 1000, what: 'replayed series to be scraped for a while' });
+      await waitFor(
+        async () => {
+          const res = (await (
+            await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent('changes(kube_horizontalpodautoscaler_status_desired_replicas[1m]) > 0')}`)
+          ).json()) as { data: { result: unknown[] } };
+          return res.data.result.length > 0;
+        },
+        { timeoutMs: 60_000, intervalMs: 1000, what: 'replayed series to be scraped for a while' },
+      );
     });
     after(async () => {
       await views?.close();
@@ -72,9 +84,19 @@ describe('the dashboards and trace view in headless Chromium', { skip, timeout: 
     });
 
     it('every panel of the Kubernetes dashboard shows data from kube-state-metrics, the kubelet and cAdvisor', async () => {
-      const states = await openDashboard(page, views.viewerUrl, 'sre-kubernetes', 'from=now-5m&to=now&refresh=off', join(RESULTS_DIR, 'observe-sre-kubernetes-replayed.png'));
+      const states = await openDashboard(
+        page,
+        views.viewerUrl,
+        'sre-kubernetes',
+        'from=now-5m&to=now&refresh=off',
+        join(RESULTS_DIR, 'observe-sre-kubernetes-replayed.png'),
+      );
       assert.ok(states.length >= 14, describeStates(states));
-      assert.deepEqual(states.filter((s) => s.state !== 'data'), [], `panels without data:\n${describeStates(states)}`);
+      assert.deepEqual(
+        states.filter((s) => s.state !== 'data'),
+        [],
+        `panels without data:\n${describeStates(states)}`,
+      );
       assert.ok(states.find((s) => s.title === 'Containers waiting, by reason')?.text.includes('CrashLoopBackOff'));
       assert.ok(states.find((s) => s.title === 'Pods ready')?.text.includes('not ready'), 'value mappings drawn');
       assert.deepEqual(pageErrors, []);
@@ -87,7 +109,9 @@ describe('the dashboards and trace view in headless Chromium', { skip, timeout: 
       await page.selectOption('select[name="from"]', 'now-15m');
       await page.waitForURL(/from=now-15m/);
       await page.locator('details[data-variable="namespace"] summary').click();
-      const scoped = page.waitForRequest((r) => r.url().includes('/api/prom/api/v1/') && decodeURIComponent(r.url()).includes('namespace=~"sre"'), { timeout: 30_000 });
+      const scoped = page.waitForRequest((r) => r.url().includes('/api/prom/api/v1/') && decodeURIComponent(r.url()).includes('namespace=~"sre"'), {
+        timeout: 30_000,
+      });
       await page.locator('details[data-variable="namespace"] input[value="sre"]').check();
       await page.waitForURL(/var-namespace=sre/);
       await scoped;
@@ -105,7 +129,9 @@ describe('the dashboards and trace view in headless Chromium', { skip, timeout: 
       await page.waitForURL(`**/traces/${TRACE_ID}`);
       const rows = page.locator('.span-row');
       await rows.nth(2).waitFor();
-      const labels = await page.$$eval('.span-row .span-label', (ls) => ls.map((l) => ({ text: l.textContent, indent: parseInt((l as HTMLElement).style.paddingLeft || '0', 10) })));
+      const labels = await page.$$eval('.span-row .span-label', (ls) =>
+        ls.map((l) => ({ text: l.textContent, indent: parseInt((l as HTMLElement).style.paddingLeft || '0', 10) })),
+      );
       assert.deepEqual(labels, [
         { text: 'gateway: POST /api/images', indent: 0 },
         { text: 'images: POST /images', indent: 16 },
@@ -137,8 +163,13 @@ describe('the dashboards and trace view in headless Chromium', { skip, timeout: 
       uploads = await startUploads(platform.gatewayUrl, tinyPng());
       // Half of Images' answers fail: 5xx, burn-rate and error-ratio panels and the firing-alert tables have rows.
       for (const i of platform.instances('images')) await setFault(i.managementUrl, platform.chaosToken, 'errors', { durationMs: 300_000, share: 0.5 });
-      const firing = async (expr: string) => ((await (await fetch(`${platform.observe.prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as { data: { result: unknown[] } }).data.result.length > 0;
-      await waitFor(async () => (await firing('ALERTS{alertstate="firing", alertname!="Watchdog"}')) && (await firing('ALERTS{alertname=~"SLO.*BudgetBurn"}')), { timeoutMs: 240_000, intervalMs: 2000, what: 'an alert firing and an SLO burn alert' });
+      const firing = async (expr: string) =>
+        ((await (await fetch(`${platform.observe.prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as { data: { result: unknown[] } })
+          .data.result.length > 0;
+      await waitFor(
+        async () => (await firing('ALERTS{alertstate="firing", alertname!="Watchdog"}')) && (await firing('ALERTS{alertname=~"SLO.*BudgetBurn"}')),
+        { timeoutMs: 240_000, intervalMs: 2000, what: 'an alert firing and an SLO burn alert' },
+      );
     });
     after(async () => {
       if (platform) for (const i of platform.instances('images')) await clearFault(i.managementUrl, platform.chaosToken, 'errors').catch(() => undefined);
@@ -149,12 +180,33 @@ describe('the dashboards and trace view in headless Chromium', { skip, timeout: 
 
     for (const dashboard of listDashboards()) {
       it(`${dashboard.title}: every panel shows data, or says it needs a cluster`, async () => {
-        const states = await openDashboard(page, views.viewerUrl, dashboard.uid, 'from=now-15m&to=now&refresh=off', join(RESULTS_DIR, `observe-${dashboard.uid}.png`));
+        const states = await openDashboard(
+          page,
+          views.viewerUrl,
+          dashboard.uid,
+          'from=now-15m&to=now&refresh=off',
+          join(RESULTS_DIR, `observe-${dashboard.uid}.png`),
+        );
         assert.ok(states.length > 0);
-        assert.deepEqual(states.filter((s) => s.state === 'error' || s.state === 'empty' || s.state === 'loading'), [], `panels with a query error or no data:\n${describeStates(states)}`);
-        for (const s of states.filter((x) => x.state === 'cluster')) assert.match(s.text, /needs a cluster: these metrics come from (kube-state-metrics|kubelet|cAdvisor)/, s.title);
-        if (dashboard.uid === 'sre-kubernetes') assert.deepEqual(states.filter((s) => s.state !== 'cluster'), [], 'locally, every Kubernetes panel needs a cluster');
-        else assert.deepEqual(states.filter((s) => s.state !== 'data'), [], `only the Kubernetes dashboard needs a cluster:\n${describeStates(states)}`);
+        assert.deepEqual(
+          states.filter((s) => s.state === 'error' || s.state === 'empty' || s.state === 'loading'),
+          [],
+          `panels with a query error or no data:\n${describeStates(states)}`,
+        );
+        for (const s of states.filter((x) => x.state === 'cluster'))
+          assert.match(s.text, /needs a cluster: these metrics come from (kube-state-metrics|kubelet|cAdvisor)/, s.title);
+        if (dashboard.uid === 'sre-kubernetes')
+          assert.deepEqual(
+            states.filter((s) => s.state !== 'cluster'),
+            [],
+            'locally, every Kubernetes panel needs a cluster',
+          );
+        else
+          assert.deepEqual(
+            states.filter((s) => s.state !== 'data'),
+            [],
+            `only the Kubernetes dashboard needs a cluster:\n${describeStates(states)}`,
+          );
         assert.deepEqual(pageErrors, []);
       });
     }

@@ -20,15 +20,50 @@ export function otlpTrace(options: { traceId: string; durationMs: number; failin
     resourceSpans: [
       {
         resource: resource('gateway'),
-        scopeSpans: [{ spans: [{ traceId: options.traceId, spanId: gateway, name: 'POST /api/images', kind: 2, startTimeUnixNano: nanos(start), endTimeUnixNano: nanos(end), attributes: [str('http.route', '/api/images'), { key: 'http.response.status_code', value: { intValue: options.failing ? '503' : '201' } }], status: options.failing ? error : { code: 0 } }] }],
+        scopeSpans: [
+          {
+            spans: [
+              {
+                traceId: options.traceId,
+                spanId: gateway,
+                name: 'POST /api/images',
+                kind: 2,
+                startTimeUnixNano: nanos(start),
+                endTimeUnixNano: nanos(end),
+                attributes: [str('http.route', '/api/images'), { key: 'http.response.status_code', value: { intValue: options.failing ? '503' : '201' } }],
+                status: options.failing ? error : { code: 0 },
+              },
+            ],
+          },
+        ],
       },
       {
         resource: resource('images'),
         scopeSpans: [
           {
             spans: [
-              { traceId: options.traceId, spanId: images, parentSpanId: gateway, name: 'POST /images', kind: 2, startTimeUnixNano: nanos(start + 1), endTimeUnixNano: nanos(end - 1), attributes: [str('http.route', '/images')], status: options.failing ? { code: 2, message: 'database unavailable' } : { code: 0 } },
-              { traceId: options.traceId, spanId: db, parentSpanId: images, name: 'pg.query INSERT', kind: 3, startTimeUnixNano: nanos(start + 2), endTimeUnixNano: nanos(start + 3), attributes: [str('db.system', 'postgresql')], status: { code: 0 } },
+              {
+                traceId: options.traceId,
+                spanId: images,
+                parentSpanId: gateway,
+                name: 'POST /images',
+                kind: 2,
+                startTimeUnixNano: nanos(start + 1),
+                endTimeUnixNano: nanos(end - 1),
+                attributes: [str('http.route', '/images')],
+                status: options.failing ? { code: 2, message: 'database unavailable' } : { code: 0 },
+              },
+              {
+                traceId: options.traceId,
+                spanId: db,
+                parentSpanId: images,
+                name: 'pg.query INSERT',
+                kind: 3,
+                startTimeUnixNano: nanos(start + 2),
+                endTimeUnixNano: nanos(start + 3),
+                attributes: [str('db.system', 'postgresql')],
+                status: { code: 0 },
+              },
             ],
           },
         ],

@@ -10,7 +10,10 @@ import { createServer, type Server } from 'node:http';
  * tools/drills/test/kubernetes-promql.test.ts).
  */
 
-const line = (name: string, labels: Record<string, string>, value: number) => `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',')}} ${value}`;
+const line = (name: string, labels: Record<string, string>, value: number) =>
+  `${name}{${Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',')}} ${value}`;
 
 function clusterExposition(secondsUp: number): string {
   const namespace = 'sre';
@@ -29,7 +32,10 @@ function clusterExposition(secondsUp: number): string {
     if (!p.healthy) out.push(line('kube_pod_container_status_waiting_reason', { ...container, reason: 'CrashLoopBackOff' }, 1));
     out.push(line('kube_pod_container_status_last_terminated_reason', { ...container, reason: p.healthy ? 'Completed' : 'OOMKilled' }, 1));
     out.push(line('prober_probe_total', { ...container, probe_type: 'Readiness', result: p.healthy ? 'successful' : 'failed' }, secondsUp * 2));
-    for (const [resource, request, limit] of [['cpu', 0.1, 0.5], ['memory', 128e6, 256e6]] as const) {
+    for (const [resource, request, limit] of [
+      ['cpu', 0.1, 0.5],
+      ['memory', 128e6, 256e6],
+    ] as const) {
       out.push(line('kube_pod_container_resource_requests', { ...container, resource }, request));
       out.push(line('kube_pod_container_resource_limits', { ...container, resource }, limit));
     }
@@ -72,7 +78,8 @@ export async function startClusterReplay(traceId: string): Promise<{ address: st
   const started = Date.now();
   const server: Server = createServer((req, res) => {
     const up = (Date.now() - started) / 1000;
-    if (req.url === '/openmetrics') res.writeHead(200, { 'content-type': 'application/openmetrics-text; version=1.0.0; charset=utf-8' }).end(latencyOpenMetrics(up, traceId));
+    if (req.url === '/openmetrics')
+      res.writeHead(200, { 'content-type': 'application/openmetrics-text; version=1.0.0; charset=utf-8' }).end(latencyOpenMetrics(up, traceId));
     else res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(clusterExposition(up));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -57,14 +57,22 @@ describe('spansFromOtlpJson', () => {
   });
 
   it('keeps the parent span id and treats an empty one as none', () => {
-    const spans = spansFromOtlpJson(otlpExport('images', [{ ...serverSpan, parentSpanId: '2222222222222222' }, { ...serverSpan, spanId: '3333333333333333', parentSpanId: '' }]));
+    const spans = spansFromOtlpJson(
+      otlpExport('images', [
+        { ...serverSpan, parentSpanId: '2222222222222222' },
+        { ...serverSpan, spanId: '3333333333333333', parentSpanId: '' },
+      ]),
+    );
     assert.equal(spans[0]!.parentSpanId, '2222222222222222');
     assert.equal('parentSpanId' in spans[1]!, false);
   });
 
   it('rejects malformed input with an error naming the bad field', () => {
     assert.throws(() => spansFromOtlpJson({}), /malformed OTLP\/JSON trace export at resourceSpans/);
-    assert.throws(() => spansFromOtlpJson(otlpExport('x', [{ ...serverSpan, traceId: 'xyz' }])), /resourceSpans\.0\.scopeSpans\.0\.spans\.0\.traceId: .*16-byte hex id/);
+    assert.throws(
+      () => spansFromOtlpJson(otlpExport('x', [{ ...serverSpan, traceId: 'xyz' }])),
+      /resourceSpans\.0\.scopeSpans\.0\.spans\.0\.traceId: .*16-byte hex id/,
+    );
     assert.throws(() => spansFromOtlpJson(otlpExport('x', [{ ...serverSpan, startTimeUnixNano: -1 }])), /startTimeUnixNano/);
     assert.throws(() => spansFromOtlpJson(null), /malformed OTLP\/JSON/);
   });
@@ -76,9 +84,21 @@ describe('TraceStore', () => {
     store.add([span({ traceId: TRACE_A, spanId: '2', parentSpanId: '1', service: 'images', name: 'INSERT', startMs: 1005, endMs: 1030, status: 'error' })]);
     store.add([span({ traceId: TRACE_A, spanId: '1', service: 'gateway', name: 'POST /v1/images', startMs: 1000, endMs: 1020 })]);
     assert.deepEqual(store.list({ order: 'recent' }), [
-      { traceId: TRACE_A, rootService: 'gateway', rootName: 'POST /v1/images', startMs: 1000, durationMs: 30, spanCount: 2, errorCount: 1, services: ['gateway', 'images'] },
+      {
+        traceId: TRACE_A,
+        rootService: 'gateway',
+        rootName: 'POST /v1/images',
+        startMs: 1000,
+        durationMs: 30,
+        spanCount: 2,
+        errorCount: 1,
+        services: ['gateway', 'images'],
+      },
     ]);
-    assert.deepEqual(store.get(TRACE_A)!.map((s) => s.spanId), ['1', '2']);
+    assert.deepEqual(
+      store.get(TRACE_A)!.map((s) => s.spanId),
+      ['1', '2'],
+    );
     assert.equal(store.get('f'.repeat(32)), undefined);
   });
 
@@ -86,9 +106,18 @@ describe('TraceStore', () => {
     const store = new TraceStore();
     store.add([span({ traceId: TRACE_A, spanId: '1', startMs: 0, endMs: 500 })]);
     store.add([span({ traceId: TRACE_B, spanId: '1', startMs: 100, endMs: 110, status: 'error' })]);
-    assert.deepEqual(store.list({ order: 'recent' }).map((t) => t.traceId), [TRACE_B, TRACE_A]);
-    assert.deepEqual(store.list({ order: 'slowest' }).map((t) => t.traceId), [TRACE_A, TRACE_B]);
-    assert.deepEqual(store.list({ order: 'errors' }).map((t) => t.traceId), [TRACE_B]);
+    assert.deepEqual(
+      store.list({ order: 'recent' }).map((t) => t.traceId),
+      [TRACE_B, TRACE_A],
+    );
+    assert.deepEqual(
+      store.list({ order: 'slowest' }).map((t) => t.traceId),
+      [TRACE_A, TRACE_B],
+    );
+    assert.deepEqual(
+      store.list({ order: 'errors' }).map((t) => t.traceId),
+      [TRACE_B],
+    );
     assert.equal(store.list({ order: 'recent', limit: 1 }).length, 1);
   });
 

@@ -7,13 +7,23 @@ import { interpolate, type VariableState } from '../ui/variables.js';
 
 /** The viewer's Grafana semantics that run in the browser, checked without one. */
 
-const state = (name: string, selected: string[]): VariableState => ({ variable: { name, type: 'query', allValue: '.*' }, options: ['auth', 'gateway', 'images'], selected });
+const state = (name: string, selected: string[]): VariableState => ({
+  variable: { name, type: 'query', allValue: '.*' },
+  options: ['auth', 'gateway', 'images'],
+  selected,
+});
 
 describe('viewer (browser side): Grafana semantics', () => {
   it('interpolates All, one value and several values as Grafana does in a regex matcher', () => {
     const expr = 'sum(rate(http_requests_total{service=~"$service", slo=~"${slo}"}[$__rate_interval]))';
-    assert.equal(interpolate(expr, [state('service', []), state('slo', [])], { $__rate_interval: '20s' }), 'sum(rate(http_requests_total{service=~".*", slo=~".*"}[20s]))');
-    assert.equal(interpolate(expr, [state('service', ['auth']), state('slo', ['availability', 'latency'])], { $__rate_interval: '20s' }), 'sum(rate(http_requests_total{service=~"auth", slo=~"(availability|latency)"}[20s]))');
+    assert.equal(
+      interpolate(expr, [state('service', []), state('slo', [])], { $__rate_interval: '20s' }),
+      'sum(rate(http_requests_total{service=~".*", slo=~".*"}[20s]))',
+    );
+    assert.equal(
+      interpolate(expr, [state('service', ['auth']), state('slo', ['availability', 'latency'])], { $__rate_interval: '20s' }),
+      'sum(rate(http_requests_total{service=~"auth", slo=~"(availability|latency)"}[20s]))',
+    );
     assert.equal(interpolate('x{a=~"$service"}', [state('service', ['a.b'])], {}), 'x{a=~"a\\.b"}', 'a value is a literal, not a pattern');
     assert.equal(interpolate('x{a=~"$services"}', [state('service', ['auth'])], {}), 'x{a=~"$services"}', 'a longer name is another variable');
   });
@@ -43,13 +53,47 @@ describe('viewer (browser side): Grafana semantics', () => {
     assert.equal(formatValue(null, 'short'), '–');
   });
 
-  it('stacks series as Grafana\'s normal stacking: cumulative, a gap adds nothing and stays a gap', () => {
-    assert.deepEqual(stackSeries([[1, 2, 3], [10, null, 30], [100, 200, null]]), [[1, 2, 3], [11, null, 33], [111, 202, null]]);
+  it("stacks series as Grafana's normal stacking: cumulative, a gap adds nothing and stays a gap", () => {
+    assert.deepEqual(
+      stackSeries([
+        [1, 2, 3],
+        [10, null, 30],
+        [100, 200, null],
+      ]),
+      [
+        [1, 2, 3],
+        [11, null, 33],
+        [111, 202, null],
+      ],
+    );
   });
 
   it('counts a panel of only NaN or +Inf (histogram_quantile without requests, or beyond the last bucket) as no data', () => {
-    assert.equal(hasFiniteValues([{ metric: {}, values: [[1, 'NaN'], [2, '+Inf']] }, { metric: {}, value: [1, 'NaN'] }]), false);
-    assert.equal(hasFiniteValues([{ metric: {}, values: [[1, 'NaN'], [2, '0.25']] }]), true);
+    assert.equal(
+      hasFiniteValues([
+        {
+          metric: {},
+          values: [
+            [1, 'NaN'],
+            [2, '+Inf'],
+          ],
+        },
+        { metric: {}, value: [1, 'NaN'] },
+      ]),
+      false,
+    );
+    assert.equal(
+      hasFiniteValues([
+        {
+          metric: {},
+          values: [
+            [1, 'NaN'],
+            [2, '0.25'],
+          ],
+        },
+      ]),
+      true,
+    );
     assert.equal(hasFiniteValues([]), false);
   });
 

@@ -20,9 +20,15 @@ describe('viewer: which panels need a cluster', () => {
     assert.deepEqual(clusterSources('sum by (pod) (increase(kube_pod_container_status_restarts_total{namespace=~"$namespace"}[1h]))'), ['kube-state-metrics']);
     assert.deepEqual(clusterSources('sum(rate(prober_probe_total[$__rate_interval]))'), ['kubelet']);
     assert.deepEqual(clusterSources('max(kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes)'), ['kubelet']);
-    assert.deepEqual(clusterSources('sum(rate(container_cpu_usage_seconds_total[5m])) / sum(kube_pod_container_resource_limits)'), ['cAdvisor (kubelet)', 'kube-state-metrics']);
+    assert.deepEqual(clusterSources('sum(rate(container_cpu_usage_seconds_total[5m])) / sum(kube_pod_container_resource_limits)'), [
+      'cAdvisor (kubelet)',
+      'kube-state-metrics',
+    ]);
     assert.deepEqual(clusterSources('max(minio_cluster_usage_total_bytes{job="platform"})'), ['MinIO']);
-    assert.deepEqual(clusterSources('histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{service=~"$service"}[$__rate_interval])))'), []);
+    assert.deepEqual(
+      clusterSources('histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{service=~"$service"}[$__rate_interval])))'),
+      [],
+    );
   });
 
   it('marks every query of the Kubernetes dashboard, and none of Service RED', () => {
@@ -36,7 +42,12 @@ describe('viewer: which panels need a cluster', () => {
 
 describe('viewer: dashboards are the files Grafana loads, read at request time', () => {
   it('lists every dashboard of monitoring/grafana/dashboards', () => {
-    assert.deepEqual(listDashboards().map((d) => d.uid).sort(), ['sre-business', 'sre-kubernetes', 'sre-service-red', 'sre-slo', 'sre-system-health']);
+    assert.deepEqual(
+      listDashboards()
+        .map((d) => d.uid)
+        .sort(),
+      ['sre-business', 'sre-kubernetes', 'sre-service-red', 'sre-slo', 'sre-system-health'],
+    );
     assert.equal(DASHBOARDS_DIR.endsWith(join('monitoring', 'grafana', 'dashboards')), true);
   });
 });
@@ -49,7 +60,10 @@ describe('viewer: the server', { skip: noPrometheus }, () => {
   const dir = join(scratch, 'dashboards');
 
   before(async () => {
-    writeFileSync(join(scratch, 'prometheus.yml'), 'global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: []\n');
+    writeFileSync(
+      join(scratch, 'prometheus.yml'),
+      'global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: []\n',
+    );
     prom = await startPrometheus(join(scratch, 'prometheus.yml'), join(scratch, 'tsdb'));
     mkdirSync(dir);
     copyFileSync(join(DASHBOARDS_DIR, 'sre-service-red.json'), join(dir, 'sre-service-red.json'));
@@ -62,7 +76,8 @@ describe('viewer: the server', { skip: noPrometheus }, () => {
   });
 
   it('proxies only the read endpoints of Prometheus, GET only', async () => {
-    for (const path of ['/api/v1/query', '/api/v1/query_range', '/api/v1/series', '/api/v1/labels', '/api/v1/label/service/values', '/api/v1/query_exemplars']) assert.ok(isAllowedPrometheusPath(path), path);
+    for (const path of ['/api/v1/query', '/api/v1/query_range', '/api/v1/series', '/api/v1/labels', '/api/v1/label/service/values', '/api/v1/query_exemplars'])
+      assert.ok(isAllowedPrometheusPath(path), path);
     const ok = await fetch(`${views.viewerUrl}/api/prom/api/v1/query?query=vector(42)`);
     assert.equal(ok.status, 200);
     assert.equal(((await ok.json()) as { data: { result: Array<{ value: [number, string] }> } }).data.result[0]?.value[1], '42');
@@ -109,16 +124,26 @@ describe('viewer: the server', { skip: noPrometheus }, () => {
     const fast = otlpTrace({ traceId: 'a'.repeat(32), durationMs: 5, failing: false });
     const slow = otlpTrace({ traceId: 'b'.repeat(32), durationMs: 900, failing: true });
     for (const body of [fast, slow]) {
-      const res = await fetch(`${views.otlpEndpoint}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${views.otlpEndpoint}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       assert.equal(res.status, 200);
     }
     assert.equal((await fetch(views.otlpEndpoint)).status, 200, 'the printed endpoint answers a GET');
-    const list = async (order: string) => ((await (await fetch(`${views.viewerUrl}/api/traces?order=${order}`)).json()) as Array<{ traceId: string; spanCount: number; errorCount: number }>).map((t) => t.traceId);
+    const list = async (order: string) =>
+      ((await (await fetch(`${views.viewerUrl}/api/traces?order=${order}`)).json()) as Array<{ traceId: string; spanCount: number; errorCount: number }>).map(
+        (t) => t.traceId,
+      );
     assert.deepEqual(await list('slowest'), ['b'.repeat(32), 'a'.repeat(32)]);
     assert.deepEqual(await list('errors'), ['b'.repeat(32)]);
     assert.equal((await fetch(`${views.viewerUrl}/api/traces?order=worst`)).status, 400);
     const spans = (await (await fetch(`${views.viewerUrl}/api/traces/${'b'.repeat(32)}`)).json()) as Array<{ service: string; status: string }>;
-    assert.deepEqual(spans.map((s) => `${s.service}:${s.status}`), ['gateway:error', 'images:error', 'images:unset']);
+    assert.deepEqual(
+      spans.map((s) => `${s.service}:${s.status}`),
+      ['gateway:error', 'images:error', 'images:unset'],
+    );
     assert.equal((await fetch(`${views.viewerUrl}/api/traces/${'c'.repeat(32)}`)).status, 404);
   });
 

@@ -39,4 +39,6 @@ export const labelValues = (label: string, match: string, start: number, end: nu
   prom<string[]>(`label/${encodeURIComponent(label)}/values`, { 'match[]': match, start: String(start), end: String(end) });
 
 export const queryExemplars = async (query: string, start: number, end: number) =>
-  (await prom<Array<{ seriesLabels: Record<string, string>; exemplars: Exemplar[] }>>('query_exemplars', { query, start: String(start), end: String(end) })).flatMap((s) => s.exemplars);
+  (
+    await prom<Array<{ seriesLabels: Record<string, string>; exemplars: Exemplar[] }>>('query_exemplars', { query, start: String(start), end: String(end) })
+  ).flatMap((s) => s.exemplars);

@@ -50,7 +50,13 @@ async function refreshPanel(section: HTMLElement, panel: Panel, states: Variable
       const cluster = results.every((r) => (r.target.clusterSources ?? []).length > 0);
       const sources = [...new Set(results.flatMap((r) => r.target.clusterSources ?? []))].join(', ');
       section.dataset.state = cluster ? 'cluster' : 'empty';
-      body.append(el('div', { class: cluster ? 'needs-cluster' : 'no-data' }, cluster ? `needs a cluster: these metrics come from ${sources}, which only a Kubernetes cluster runs` : 'No data'));
+      body.append(
+        el(
+          'div',
+          { class: cluster ? 'needs-cluster' : 'no-data' },
+          cluster ? `needs a cluster: these metrics come from ${sources}, which only a Kubernetes cluster runs` : 'No data',
+        ),
+      );
       return;
     }
     section.dataset.state = 'data';
@@ -70,7 +76,10 @@ function select(name: string, options: string[], value: string, label: (o: strin
 }
 
 export async function showDashboard(root: HTMLElement, uid: string): Promise<void> {
-  const [dashboard, config] = await Promise.all([getJson<Dashboard>(`/api/dashboards/${encodeURIComponent(uid)}`), getJson<{ scrapeIntervalSeconds: number }>('/api/config')]);
+  const [dashboard, config] = await Promise.all([
+    getJson<Dashboard>(`/api/dashboards/${encodeURIComponent(uid)}`),
+    getJson<{ scrapeIntervalSeconds: number }>('/api/config'),
+  ]);
   const params = new URLSearchParams(location.search);
   const from = params.get('from') ?? dashboard.time?.from ?? 'now-1h';
   const to = params.get('to') ?? dashboard.time?.to ?? 'now';
@@ -87,8 +96,30 @@ export async function showDashboard(root: HTMLElement, uid: string): Promise<voi
     'div',
     { class: 'controls' },
     variableControls(states, (name, selected) => navigate((p) => (p.delete(`var-${name}`), selected.forEach((v) => p.append(`var-${name}`, v))))),
-    el('label', {}, 'range ', select('from', RANGES.includes(from) ? RANGES : [from, ...RANGES], from, (o) => o.replace('now-', 'last '), (v) => navigate((p) => (p.set('from', v), p.set('to', 'now'))))),
-    el('label', {}, 'refresh ', select('refresh', REFRESHES, refresh, (o) => o, (v) => navigate((p) => p.set('refresh', v)))),
+    el(
+      'label',
+      {},
+      'range ',
+      select(
+        'from',
+        RANGES.includes(from) ? RANGES : [from, ...RANGES],
+        from,
+        (o) => o.replace('now-', 'last '),
+        (v) => navigate((p) => (p.set('from', v), p.set('to', 'now'))),
+      ),
+    ),
+    el(
+      'label',
+      {},
+      'refresh ',
+      select(
+        'refresh',
+        REFRESHES,
+        refresh,
+        (o) => o,
+        (v) => navigate((p) => p.set('refresh', v)),
+      ),
+    ),
   );
   const grid = el('div', { class: 'grid' });
   clear(root);
@@ -105,7 +136,12 @@ export async function showDashboard(root: HTMLElement, uid: string): Promise<voi
       place(el('h2', { class: 'row' }, panel.title));
       continue;
     }
-    const section = el('section', { class: 'panel', 'data-state': 'loading', 'data-title': panel.title }, el('h3', { title: panel.description ?? '' }, panel.title), el('div', { class: 'body' }));
+    const section = el(
+      'section',
+      { class: 'panel', 'data-state': 'loading', 'data-title': panel.title },
+      el('h3', { title: panel.description ?? '' }, panel.title),
+      el('div', { class: 'body' }),
+    );
     place(section);
     sections.push([section, panel]);
   }

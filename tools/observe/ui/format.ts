@@ -9,7 +9,12 @@ export function hasFiniteValues(series: readonly PromSeries[]): boolean {
 
 function si(v: number, suffix = ''): string {
   const abs = Math.abs(v);
-  for (const [limit, prefix] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) if (abs >= limit) return `${trim(v / limit)}${prefix}${suffix}`;
+  for (const [limit, prefix] of [
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ] as const)
+    if (abs >= limit) return `${trim(v / limit)}${prefix}${suffix}`;
   return `${trim(v)}${suffix}`;
 }
 

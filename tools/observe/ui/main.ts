@@ -8,7 +8,10 @@ import { showTrace, showTraceList } from './traces.js';
 async function showIndex(root: HTMLElement): Promise<void> {
   const dashboards = await getJson<Array<{ uid: string; title: string; tags: string[] }>>('/api/dashboards');
   clear(root);
-  root.append(el('h1', {}, 'Dashboards'), el('ul', { class: 'index' }, ...dashboards.map((d) => el('li', {}, el('a', { href: `/d/${d.uid}` }, d.title), ` ${d.tags.join(' ')}`))));
+  root.append(
+    el('h1', {}, 'Dashboards'),
+    el('ul', { class: 'index' }, ...dashboards.map((d) => el('li', {}, el('a', { href: `/d/${d.uid}` }, d.title), ` ${d.tags.join(' ')}`))),
+  );
 }
 
 async function route(): Promise<void> {

@@ -35,8 +35,16 @@ export async function showTraceList(root: HTMLElement): Promise<void> {
   const order = new URLSearchParams(location.search).get('order') ?? 'recent';
   const traces = await getJson<Summary[]>(`/api/traces?order=${encodeURIComponent(order)}&limit=100`);
   document.title = 'Traces — observe';
-  const tabs = el('div', { class: 'tabs' }, ...['recent', 'slowest', 'errors'].map((o) => el('a', { href: `/traces?order=${o}`, class: o === order ? 'active' : '' }, o)));
-  const table = el('table', { class: 'table traces' }, el('thead', {}, el('tr', {}, ...['trace', 'root', 'start', 'duration', 'spans', 'errors', 'services'].map((h) => el('th', {}, h)))));
+  const tabs = el(
+    'div',
+    { class: 'tabs' },
+    ...['recent', 'slowest', 'errors'].map((o) => el('a', { href: `/traces?order=${o}`, class: o === order ? 'active' : '' }, o)),
+  );
+  const table = el(
+    'table',
+    { class: 'table traces' },
+    el('thead', {}, el('tr', {}, ...['trace', 'root', 'start', 'duration', 'spans', 'errors', 'services'].map((h) => el('th', {}, h)))),
+  );
   const body = el('tbody');
   for (const t of traces) {
     body.append(
@@ -55,7 +63,17 @@ export async function showTraceList(root: HTMLElement): Promise<void> {
   }
   table.append(body);
   clear(root);
-  root.append(el('h1', {}, 'Traces'), tabs, traces.length > 0 ? table : el('p', { class: 'no-data' }, 'No traces received yet. The services export to OTEL_EXPORTER_OTLP_ENDPOINT; npm run observe receives on http://127.0.0.1:4318.'));
+  root.append(
+    el('h1', {}, 'Traces'),
+    tabs,
+    traces.length > 0
+      ? table
+      : el(
+          'p',
+          { class: 'no-data' },
+          'No traces received yet. The services export to OTEL_EXPORTER_OTLP_ENDPOINT; npm run observe receives on http://127.0.0.1:4318.',
+        ),
+  );
 }
 
 /** Depth-first order under each parent, so children sit under their parent, indented. */
@@ -99,12 +117,37 @@ export async function showTrace(root: HTMLElement, traceId: string): Promise<voi
     bar.style.backgroundColor = seriesColor(services.indexOf(span.service));
     const label = el('span', { class: 'span-label' }, `${span.service}: ${span.name}`);
     label.style.paddingLeft = `${depth * 16}px`;
-    const row = el('div', { class: `span-row${span.status === 'error' ? ' error-span' : ''}`, 'data-span-id': span.spanId, tabindex: '0' }, label, el('span', { class: 'span-track' }, bar), el('span', { class: 'span-duration' }, ms(span.endMs - span.startMs)));
+    const row = el(
+      'div',
+      { class: `span-row${span.status === 'error' ? ' error-span' : ''}`, 'data-span-id': span.spanId, tabindex: '0' },
+      label,
+      el('span', { class: 'span-track' }, bar),
+      el('span', { class: 'span-duration' }, ms(span.endMs - span.startMs)),
+    );
     row.addEventListener('click', () => {
-      details.textContent = JSON.stringify({ service: span.service, name: span.name, kind: span.kind, status: span.status, ...(span.statusMessage ? { statusMessage: span.statusMessage } : {}), spanId: span.spanId, parentSpanId: span.parentSpanId, durationMs: span.endMs - span.startMs, attributes: span.attributes }, null, 2);
+      details.textContent = JSON.stringify(
+        {
+          service: span.service,
+          name: span.name,
+          kind: span.kind,
+          status: span.status,
+          ...(span.statusMessage ? { statusMessage: span.statusMessage } : {}),
+          spanId: span.spanId,
+          parentSpanId: span.parentSpanId,
+          durationMs: span.endMs - span.startMs,
+          attributes: span.attributes,
+        },
+        null,
+        2,
+      );
     });
     waterfall.append(row);
   }
   const errors = spans.filter((s) => s.status === 'error').length;
-  root.append(el('h1', {}, `Trace ${traceId}`), el('p', {}, `${spans.length} spans, ${ms(total)}, services ${services.join(', ')}${errors > 0 ? `, ${errors} with errors` : ''}`), waterfall, details);
+  root.append(
+    el('h1', {}, `Trace ${traceId}`),
+    el('p', {}, `${spans.length} spans, ${ms(total)}, services ${services.join(', ')}${errors > 0 ? `, ${errors} with errors` : ''}`),
+    waterfall,
+    details,
+  );
 }

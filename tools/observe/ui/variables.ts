@@ -38,7 +38,12 @@ export function interpolate(expr: string, states: VariableState[], builtins: Rec
   let out = expr;
   for (const [name, value] of Object.entries(builtins)) out = out.split(name).join(value);
   for (const s of states) {
-    const value = s.selected.length === 0 ? (s.variable.allValue ?? '.*') : s.selected.length === 1 ? escapeRegex(s.selected[0] as string) : `(${s.selected.map(escapeRegex).join('|')})`;
+    const value =
+      s.selected.length === 0
+        ? (s.variable.allValue ?? '.*')
+        : s.selected.length === 1
+          ? escapeRegex(s.selected[0] as string)
+          : `(${s.selected.map(escapeRegex).join('|')})`;
     out = out.replace(new RegExp(`\\$\\{${s.variable.name}\\}|\\$${s.variable.name}\\b`, 'g'), value);
   }
   return out;

@@ -103,7 +103,10 @@ export function publicDocument(services: Record<ServiceName, OpenApiDocument>): 
         'The API the gateway serves under /api: accounts and tokens (/api/auth) and images (/api/images). Every route but register, login, refresh, logout and the JWKS needs `Authorization: Bearer <access token>`. Errors always have the shape {"error":{"code","message","requestId"}}.',
     },
     paths,
-    components: { schemas: schemas as OpenAPIV3_1.ComponentsObject['schemas'], securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    components: {
+      schemas: schemas as OpenAPIV3_1.ComponentsObject['schemas'],
+      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    },
     'x-generated': GENERATED_NOTE,
   } as OpenApiDocument;
 }

@@ -30,16 +30,16 @@ describe('secret scan', () => {
       `aws_access_key_id = AKIA${'Q'.repeat(16)}`,
       `webhook: https://hooks.slack.com/services/T${'0'.repeat(8)}/B${'1'.repeat(8)}/${'x'.repeat(24)}`,
     ].join('\n');
-    const rules = scanText('sample', text).map((f) => f.rule).sort();
+    const rules = scanText('sample', text)
+      .map((f) => f.rule)
+      .sort();
     assert.deepEqual(rules, ['aws-access-key-id', 'jwt', 'private-key', 'slack-webhook', 'url-with-password']);
   });
 
   it('accepts placeholders and variable references', () => {
-    const text = [
-      'DATABASE_URL: postgres://auth:CHANGE_ME@postgres:5432/auth',
-      'url: postgres://user:${PASSWORD}@host/db',
-      'JWT_PRIVATE_KEY: CHANGE_ME',
-    ].join('\n');
+    const text = ['DATABASE_URL: postgres://auth:CHANGE_ME@postgres:5432/auth', 'url: postgres://user:${PASSWORD}@host/db', 'JWT_PRIVATE_KEY: CHANGE_ME'].join(
+      '\n',
+    );
     assert.deepEqual(scanText('sample', text), []);
   });
 });

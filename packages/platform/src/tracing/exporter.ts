@@ -36,7 +36,10 @@ export class WarnOnceExporter implements SpanExporter {
         this.warned = true;
         const reason = result.error?.message ?? 'unknown error';
         this.warn(
-          JSON.stringify({ level: 'warn', msg: `tracing: spans could not be exported to ${this.endpoint} (${reason}); they are dropped, and further failures are not reported until an export succeeds` }),
+          JSON.stringify({
+            level: 'warn',
+            msg: `tracing: spans could not be exported to ${this.endpoint} (${reason}); they are dropped, and further failures are not reported until an export succeeds`,
+          }),
         );
       }
       resultCallback(result);

@@ -61,7 +61,11 @@ export function cpuSeconds(pids: number[]): number {
 }
 
 /** Polls `url` until it answers 2xx; bounded in time. */
-export async function waitHttpOk(url: string, what: string, options: { timeoutMs?: number; headers?: Record<string, string>; process?: BenchProcess } = {}): Promise<void> {
+export async function waitHttpOk(
+  url: string,
+  what: string,
+  options: { timeoutMs?: number; headers?: Record<string, string>; process?: BenchProcess } = {},
+): Promise<void> {
   const { timeoutMs = 60_000, headers = {} } = options;
   const deadline = Date.now() + timeoutMs;
   for (;;) {

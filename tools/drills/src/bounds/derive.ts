@@ -52,7 +52,9 @@ export interface RuleSet {
 }
 
 interface RuleFileDoc {
-  groups?: Array<{ rules?: Array<{ alert?: string; record?: string; expr?: unknown; for?: string; keep_firing_for?: string; labels?: Record<string, string> }> }>;
+  groups?: Array<{
+    rules?: Array<{ alert?: string; record?: string; expr?: unknown; for?: string; keep_firing_for?: string; labels?: Record<string, string> }>;
+  }>;
 }
 
 /** Every rule file of monitoring/rules, scaled the way tools/observe scales them for Prometheus. */
@@ -65,7 +67,9 @@ export function loadRuleSet(timing: Pick<Timing, 'timeScale' | 'scrapeIntervalMs
   const scaleFor = (d: string | undefined) => (d === undefined ? undefined : scaleDuration(d, timing.timeScale, 1000));
   const alerts = new Map<string, AlertRuleSource[]>();
   const records = new Map<string, string>();
-  for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()) {
     const doc = parse(readFileSync(join(dir, file), 'utf8')) as RuleFileDoc | null;
     for (const group of doc?.groups ?? []) {
       for (const rule of group.rules ?? []) {
@@ -77,7 +81,10 @@ export function loadRuleSet(timing: Pick<Timing, 'timeScale' | 'scrapeIntervalMs
         } else if (rule.alert) {
           const forText = scaleFor(rule.for);
           const keep = scaleFor(rule.keep_firing_for);
-          alerts.set(rule.alert, [...(alerts.get(rule.alert) ?? []), { expr, ...(forText ? { for: forText } : {}), ...(keep ? { keepFiringFor: keep } : {}), labels: rule.labels ?? {} }]);
+          alerts.set(rule.alert, [
+            ...(alerts.get(rule.alert) ?? []),
+            { expr, ...(forText ? { for: forText } : {}), ...(keep ? { keepFiringFor: keep } : {}), labels: rule.labels ?? {} },
+          ]);
         }
       }
     }
@@ -128,7 +135,9 @@ function routeMatches(route: RouteDoc, labels: Readonly<Record<string, string>>)
 
 /** The timers of the route an alert with these labels takes (first matching child, recursively; unset timers inherited). */
 export function routeFor(labels: Readonly<Record<string, string>>, timeScale: number, monitoringDir = MONITORING_DIR): RouteTimers {
-  const file = ['alertmanager.yml', 'alertmanager.yaml', 'config.yml', 'config.yaml'].map((f) => join(monitoringDir, 'alertmanager', f)).find((f) => existsSync(f));
+  const file = ['alertmanager.yml', 'alertmanager.yaml', 'config.yml', 'config.yaml']
+    .map((f) => join(monitoringDir, 'alertmanager', f))
+    .find((f) => existsSync(f));
   if (!file) throw new Error(`no Alertmanager configuration in ${join(monitoringDir, 'alertmanager')}`);
   const root = (parse(readFileSync(file, 'utf8')) as { route?: RouteDoc }).route;
   if (!root) throw new Error(`${file} has no route`);
@@ -159,7 +168,12 @@ export function routeFor(labels: Readonly<Record<string, string>>, timeScale: nu
 
 export function fmtDuration(ms: number): string {
   if (ms === 0) return '0s';
-  const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
+  const units: Array<[string, number]> = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ];
   let rest = Math.round(ms);
   let out = '';
   for (const [u, size] of units) {

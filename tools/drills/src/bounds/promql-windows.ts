@@ -99,7 +99,11 @@ export function expressionWindows(expr: string, records: RecordingRules, seen: R
       terms.push(current);
       current = next;
     } else if (op === 'and') {
-      current = { fireMs: Math.max(current.fireMs, next.fireMs), resolveMs: Math.min(current.resolveMs, next.resolveMs), depth: Math.max(current.depth, next.depth) };
+      current = {
+        fireMs: Math.max(current.fireMs, next.fireMs),
+        resolveMs: Math.min(current.resolveMs, next.resolveMs),
+        depth: Math.max(current.depth, next.depth),
+      };
     } else {
       current = { ...current, depth: Math.max(current.depth, next.depth) };
     }

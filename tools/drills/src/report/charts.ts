@@ -58,7 +58,9 @@ function axis(journal: Journal): Axis {
 
 function frame(ax: Axis, journal: Journal, yLabels: Array<{ y: number; label: string }>, height = H): string {
   const parts: string[] = [];
-  parts.push(`<rect x="${PAD.left}" y="${PAD.top}" width="${W - PAD.left - PAD.right}" height="${height - PAD.top - PAD.bottom}" fill="#fafafa" stroke="#ccc"/>`);
+  parts.push(
+    `<rect x="${PAD.left}" y="${PAD.top}" width="${W - PAD.left - PAD.right}" height="${height - PAD.top - PAD.bottom}" fill="#fafafa" stroke="#ccc"/>`,
+  );
   for (const { y, label } of yLabels) {
     parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`);
     parts.push(`<text x="${PAD.left - 6}" y="${y + 4}" text-anchor="end" font-size="11" fill="#555">${esc(label)}</text>`);
@@ -85,7 +87,12 @@ function polyline(points: Array<[number, number]>, color: string, label: string)
 }
 
 function svg(title: string, body: string, legend: Array<[string, string]>, height = H): string {
-  const legendSvg = legend.map(([color, label], i) => `<rect x="${PAD.left + i * 170}" y="${height + 4}" width="10" height="10" fill="${color}"/><text x="${PAD.left + i * 170 + 14}" y="${height + 13}" font-size="11">${esc(label)}</text>`).join('');
+  const legendSvg = legend
+    .map(
+      ([color, label], i) =>
+        `<rect x="${PAD.left + i * 170}" y="${height + 4}" width="10" height="10" fill="${color}"/><text x="${PAD.left + i * 170 + 14}" y="${height + 13}" font-size="11">${esc(label)}</text>`,
+    )
+    .join('');
   return `<figure><figcaption>${esc(title)}</figcaption><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${height + 20}" width="100%" role="img" aria-label="${esc(title)}">${body}${legendSvg}</svg></figure>`;
 }
 
@@ -94,12 +101,27 @@ export function successChart(journal: Journal): string {
   const inner = H - PAD.top - PAD.bottom;
   const y = (ratio: number) => PAD.top + (1 - ratio) * inner;
   const colors: Record<string, string> = { auth: '#8e44ad', images: '#d35400', storage: '#16a085' };
-  let body = frame(ax, journal, [0, 0.25, 0.5, 0.75, 1].map((r) => ({ y: y(r), label: `${r * 100}%` })));
+  let body = frame(
+    ax,
+    journal,
+    [0, 0.25, 0.5, 0.75, 1].map((r) => ({ y: y(r), label: `${r * 100}%` })),
+  );
   for (const cls of ['auth', 'images', 'storage'] as const) {
-    const b = perSecond(journal.traffic.filter((s) => s.cls === cls), 2);
-    body += polyline(b.map((p) => [ax.x(p.t + 1), y(p.ok / p.total)]), colors[cls] as string, `${cls} success rate`);
+    const b = perSecond(
+      journal.traffic.filter((s) => s.cls === cls),
+      2,
+    );
+    body += polyline(
+      b.map((p) => [ax.x(p.t + 1), y(p.ok / p.total)]),
+      colors[cls] as string,
+      `${cls} success rate`,
+    );
   }
-  return svg('Success rate of synthetic traffic (per 2 s, by class)', body, [['#8e44ad', 'auth'], ['#d35400', 'images'], ['#16a085', 'storage (thumbnails)']]);
+  return svg('Success rate of synthetic traffic (per 2 s, by class)', body, [
+    ['#8e44ad', 'auth'],
+    ['#d35400', 'images'],
+    ['#16a085', 'storage (thumbnails)'],
+  ]);
 }
 
 export function latencyChart(journal: Journal): string {
@@ -113,9 +135,20 @@ export function latencyChart(journal: Journal): string {
   const ticks: Array<{ y: number; label: string }> = [];
   for (let v = 1; v <= top; v *= 10) ticks.push({ y: y(v), label: v >= 1000 ? `${v / 1000} s` : `${v} ms` });
   let body = frame(ax, journal, ticks);
-  body += polyline(b.map((p) => [ax.x(p.t + 1), y(p.p50)]), '#2e86c1', 'p50');
-  body += polyline(b.map((p) => [ax.x(p.t + 1), y(p.p95)]), '#c0392b', 'p95');
-  return svg('Latency of synthetic traffic (per 2 s, log scale)', body, [['#2e86c1', 'p50'], ['#c0392b', 'p95']]);
+  body += polyline(
+    b.map((p) => [ax.x(p.t + 1), y(p.p50)]),
+    '#2e86c1',
+    'p50',
+  );
+  body += polyline(
+    b.map((p) => [ax.x(p.t + 1), y(p.p95)]),
+    '#c0392b',
+    'p95',
+  );
+  return svg('Latency of synthetic traffic (per 2 s, log scale)', body, [
+    ['#2e86c1', 'p50'],
+    ['#c0392b', 'p95'],
+  ]);
 }
 
 export function alertChart(journal: Journal): string {
@@ -140,7 +173,17 @@ export function alertChart(journal: Journal): string {
     const x = ax.x(n.t / 1000);
     body += `<circle cx="${x}" cy="${height - PAD.bottom - 4}" r="3.5" fill="${n.status === 'resolved' ? '#1e8449' : '#2c3e50'}"><title>${esc(`Slack ${n.status} at ${Math.round(n.t / 1000)} s`)}</title></circle>`;
   }
-  return svg('Alert states in Prometheus (pending / firing) and Slack notifications (dots)', body, [['#f39c12', 'pending'], ['#c0392b', 'firing'], ['#2c3e50', 'Slack firing'], ['#1e8449', 'Slack resolved']], height);
+  return svg(
+    'Alert states in Prometheus (pending / firing) and Slack notifications (dots)',
+    body,
+    [
+      ['#f39c12', 'pending'],
+      ['#c0392b', 'firing'],
+      ['#2c3e50', 'Slack firing'],
+      ['#1e8449', 'Slack resolved'],
+    ],
+    height,
+  );
 }
 
 export function queryChart(journal: Journal, index: number): string {
@@ -153,7 +196,11 @@ export function queryChart(journal: Journal, index: number): string {
   const inner = H - PAD.top - PAD.bottom;
   const y = (v: number) => PAD.top + (1 - (v - min) / (max - min || 1)) * inner;
   const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(2));
-  let body = frame(ax, journal, [min, (min + max) / 2, max].map((v) => ({ y: y(v), label: fmt(v) })));
+  let body = frame(
+    ax,
+    journal,
+    [min, (min + max) / 2, max].map((v) => ({ y: y(v), label: fmt(v) })),
+  );
   const segs: Array<Array<[number, number]>> = [[]];
   for (const p of q.points) {
     if (p.value === null) {

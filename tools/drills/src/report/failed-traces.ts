@@ -27,7 +27,12 @@ export function failingHop(spans: readonly StoredSpan[]): StoredSpan | undefined
  * Up to `limit` failed requests inside [fromMs, toMs) (ms since the drill started), spread over
  * the window rather than the first few, each with what its trace says.
  */
-export function failedRequestTraces(samples: readonly TrafficSample[], window: { fromMs: number; toMs: number }, lookup: (traceId: string) => readonly StoredSpan[] | undefined, limit = 12): FailedRequestTrace[] {
+export function failedRequestTraces(
+  samples: readonly TrafficSample[],
+  window: { fromMs: number; toMs: number },
+  lookup: (traceId: string) => readonly StoredSpan[] | undefined,
+  limit = 12,
+): FailedRequestTrace[] {
   const failed = samples.filter((s) => !s.ok && s.traceId && s.t >= window.fromMs && s.t < window.toMs);
   const every = Math.max(1, Math.ceil(failed.length / limit));
   return failed

@@ -8,7 +8,8 @@ function note(journal: Journal): string | undefined {
   const traces = journal.failedRequestTraces;
   if (!traces) return undefined;
   if (traces.length === 0) return 'No request failed while the fault was on.';
-  if (traces.every((t) => t.spanCount === 0)) return 'No spans arrived for these requests: the services export none (OTEL_EXPORTER_OTLP_ENDPOINT unset, or the SDK not installed), or they never reached the gateway.';
+  if (traces.every((t) => t.spanCount === 0))
+    return 'No spans arrived for these requests: the services export none (OTEL_EXPORTER_OTLP_ENDPOINT unset, or the SDK not installed), or they never reached the gateway.';
   return undefined;
 }
 
@@ -22,7 +23,10 @@ export function tracesMarkdown(journal: Journal): string[] {
   if (n) out.push(n, '');
   if (journal.failedRequestTraces.length > 0) {
     out.push('| t | request | status | failing hop | path | trace |', '| --- | --- | --- | --- | --- | --- |');
-    for (const t of journal.failedRequestTraces) out.push(`| ${clock(t.t)} | ${t.route} | ${t.status || 'no answer'} | ${(t.failingHop ?? '—').replace(/\|/g, '\\|')} | ${t.path.join(' → ') || '—'} | ${traceRef(journal, t.traceId)} |`);
+    for (const t of journal.failedRequestTraces)
+      out.push(
+        `| ${clock(t.t)} | ${t.route} | ${t.status || 'no answer'} | ${(t.failingHop ?? '—').replace(/\|/g, '\\|')} | ${t.path.join(' → ') || '—'} | ${traceRef(journal, t.traceId)} |`,
+      );
     out.push('');
   }
   return out;

@@ -61,7 +61,8 @@ export function toMarkdown(journal: Journal): string {
   out.push('');
   out.push('| | Expectation | Check | Bound | Observed |');
   out.push('|---|---|---|---|---|');
-  for (const e of journal.expectations) out.push(`| ${mark(e.status)} | ${mdCell(e.description)} | ${mdCell(e.check)} | ${mdCell(e.bound ?? '')} | ${mdCell(e.observed)} |`);
+  for (const e of journal.expectations)
+    out.push(`| ${mark(e.status)} | ${mdCell(e.description)} | ${mdCell(e.check)} | ${mdCell(e.bound ?? '')} | ${mdCell(e.observed)} |`);
   out.push('');
   out.push('Why each expectation holds:');
   out.push('');
@@ -71,7 +72,10 @@ export function toMarkdown(journal: Journal): string {
   out.push('');
   out.push('| Phase | From | To | Status | Note |');
   out.push('|---|---|---|---|---|');
-  for (const p of journal.phases) out.push(`| ${p.name} | ${Math.round(p.t0 / 1000)} s | ${p.t1 === undefined ? '' : `${Math.round(p.t1 / 1000)} s`} | ${p.status} | ${mdCell(p.note ?? '')} |`);
+  for (const p of journal.phases)
+    out.push(
+      `| ${p.name} | ${Math.round(p.t0 / 1000)} s | ${p.t1 === undefined ? '' : `${Math.round(p.t1 / 1000)} s`} | ${p.status} | ${mdCell(p.note ?? '')} |`,
+    );
   out.push('');
   out.push('## User-visible behaviour (synthetic traffic)');
   out.push('');
@@ -86,7 +90,9 @@ export function toMarkdown(journal: Journal): string {
   out.push('Actions as run:');
   out.push('');
   for (const a of journal.actions) {
-    out.push(`- [${a.phase}] ${a.ok ? '✔' : '✘'} ${a.description}${a.command ? ` — \`${a.command}\`` : ''}${a.output ? `\n  \`\`\`\n  ${a.output.split('\n').slice(0, 6).join('\n  ')}\n  \`\`\`` : ''}`);
+    out.push(
+      `- [${a.phase}] ${a.ok ? '✔' : '✘'} ${a.description}${a.command ? ` — \`${a.command}\`` : ''}${a.output ? `\n  \`\`\`\n  ${a.output.split('\n').slice(0, 6).join('\n  ')}\n  \`\`\`` : ''}`,
+    );
   }
   out.push('');
   out.push('## Prometheus queries');
@@ -115,7 +121,8 @@ export function toMarkdown(journal: Journal): string {
   out.push(...tracesMarkdown(journal));
   out.push('## Logs (excerpt)');
   out.push('');
-  if (journal.console) out.push(`The console showed service errors as counts per class; all ${journal.console.length} console lines are in journal.json (\`console\`).`, '');
+  if (journal.console)
+    out.push(`The console showed service errors as counts per class; all ${journal.console.length} console lines are in journal.json (\`console\`).`, '');
   if (journal.logs.length === 0) out.push('No log lines were collected.');
   for (const l of journal.logs) {
     out.push(`### ${l.source}`);
@@ -140,7 +147,9 @@ figure{margin:12px 0}figcaption{font-weight:600;font-size:13px;margin-bottom:2px
 export function toHtml(journal: Journal): string {
   const rows = (cells: string[][]) => cells.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('');
   const cls = (s: string) => (s === 'passed' ? 'pass' : 'fail');
-  const charts = [successChart(journal), latencyChart(journal), alertChart(journal), ...journal.queries.map((_, i) => queryChart(journal, i))].filter(Boolean).join('\n');
+  const charts = [successChart(journal), latencyChart(journal), alertChart(journal), ...journal.queries.map((_, i) => queryChart(journal, i))]
+    .filter(Boolean)
+    .join('\n');
   const facts = [
     `Started ${esc(journal.startedAt)}, finished ${esc(journal.finishedAt)}`,
     ...(journal.timeToDetectMs !== undefined ? [`Time to detect: <b>${fmtMs(journal.timeToDetectMs)}</b>`] : []),
@@ -164,7 +173,9 @@ ${charts}
 <table><tr><th>Phase</th><th>From</th><th>To</th><th>Status</th><th>Note</th></tr>
 ${rows(journal.phases.map((p) => [esc(p.name), `${Math.round(p.t0 / 1000)} s`, p.t1 === undefined ? '' : `${Math.round(p.t1 / 1000)} s`, esc(p.status), esc(p.note ?? '')]))}</table>
 <h2>User-visible behaviour</h2>
-<ul>${phaseTraffic(journal).map(([p, l]) => `<li>${esc(p)}: ${esc(l)}</li>`).join('')}</ul>
+<ul>${phaseTraffic(journal)
+    .map(([p, l]) => `<li>${esc(p)}: ${esc(l)}</li>`)
+    .join('')}</ul>
 <h2>Events</h2>
 <table><tr><th>t</th><th>Kind</th><th>Event</th></tr>
 ${rows(journal.events.map((e) => [`${Math.round(e.t / 1000)} s`, esc(e.kind), esc(e.message)]))}</table>
@@ -177,7 +188,13 @@ ${rows(journal.queries.map((q) => [esc(q.name), `<code>${esc(q.promql)}</code>`,
 <h2>Alerts as delivered</h2>
 ${journal.notifications.length === 0 ? '<p>No notification was read back (none arrived, or the target cannot read Slack).</p>' : ''}
 ${journal.notifications.map((n) => `<h3>${esc(n.status)} at ${Math.round(n.t / 1000)} s${n.channel ? ` to ${esc(n.channel)}` : ''}</h3><pre>${esc(n.text)}</pre>${n.runbookUrls.map((u) => `<p>Runbook: <a href="${esc(u)}">${esc(u)}</a></p>`).join('')}`).join('\n')}
-${journal.budget ? `<h2>Error budget</h2>\n<ul>${budgetLines(journal.budget).map((l) => `<li>${esc(l).replace(/\*\*(.+?)\*\*/g, '<b>$1</b>')}</li>`).join('')}</ul>` : ''}
+${
+  journal.budget
+    ? `<h2>Error budget</h2>\n<ul>${budgetLines(journal.budget)
+        .map((l) => `<li>${esc(l).replace(/\*\*(.+?)\*\*/g, '<b>$1</b>')}</li>`)
+        .join('')}</ul>`
+    : ''
+}
 ${tracesHtml(journal, esc)}
 <h2>Logs (excerpt)</h2>
 ${journal.console ? `<p>The console showed service errors as counts per class; all ${journal.console.length} console lines are in journal.json (<code>console</code>).</p>` : ''}

@@ -62,7 +62,11 @@ export class KubernetesTarget implements Target {
   constructor(options: KubernetesOptions = {}) {
     this.#options = options;
     if (options.gatewayUrl) this.gatewayUrl = options.gatewayUrl;
-    this.environment = { context: options.context ?? '(current kubectl context)', appNamespace: this.#ns, monitoringNamespace: options.monitoringNamespace ?? K8S.monitoring };
+    this.environment = {
+      context: options.context ?? '(current kubectl context)',
+      appNamespace: this.#ns,
+      monitoringNamespace: options.monitoringNamespace ?? K8S.monitoring,
+    };
     this.#scratch = join(tmpdir(), 'sre-drill-kubernetes');
   }
 
@@ -138,7 +142,9 @@ export class KubernetesTarget implements Target {
 
   async healthProblems(): Promise<string[]> {
     const out = await this.#kubectl(['get', 'deployments', '-n', this.#ns, '-o', 'json']).run();
-    const list = JSON.parse(out) as { items: Array<{ metadata: { name: string }; spec: { replicas?: number }; status: { availableReplicas?: number; updatedReplicas?: number } }> };
+    const list = JSON.parse(out) as {
+      items: Array<{ metadata: { name: string }; spec: { replicas?: number }; status: { availableReplicas?: number; updatedReplicas?: number } }>;
+    };
     return list.items
       .filter((d) => (d.status.availableReplicas ?? 0) < (d.spec.replicas ?? 1) || (d.status.updatedReplicas ?? 0) < (d.spec.replicas ?? 1))
       .map((d) => `deployment ${d.metadata.name}: ${d.status.availableReplicas ?? 0}/${d.spec.replicas ?? 1} available`);
@@ -146,13 +152,33 @@ export class KubernetesTarget implements Target {
 
   async logs(source: string, sinceMs: number): Promise<string[]> {
     const since = `${Math.max(1, Math.ceil((Date.now() - sinceMs) / 1000))}s`;
-    const out = await this.#kubectl(['logs', '-n', this.#ns, '-l', K8S.selector(source), '--all-containers', '--prefix', '--tail=200', `--since=${since}`]).run();
+    const out = await this.#kubectl([
+      'logs',
+      '-n',
+      this.#ns,
+      '-l',
+      K8S.selector(source),
+      '--all-containers',
+      '--prefix',
+      '--tail=200',
+      `--since=${since}`,
+    ]).run();
     return out.split('\n').filter(Boolean);
   }
 
   /** Resolves one pod of a deployment into ctx.vars[varName] (the first Running one). */
   #resolvePod(deployment: string, varName: string): Step {
-    const k = this.#kubectl(['get', 'pods', '-n', this.#ns, '-l', K8S.selector(deployment), '--field-selector=status.phase=Running', '-o', 'jsonpath={.items[0].metadata.name}']);
+    const k = this.#kubectl([
+      'get',
+      'pods',
+      '-n',
+      this.#ns,
+      '-l',
+      K8S.selector(deployment),
+      '--field-selector=status.phase=Running',
+      '-o',
+      'jsonpath={.items[0].metadata.name}',
+    ]);
     return {
       description: `Pick one running pod of ${deployment} (→ <${varName}>)`,
       command: k.line,
@@ -183,7 +209,17 @@ export class KubernetesTarget implements Target {
   #fault(deployment: string, fault: FaultName, settings: FaultSettings | undefined, podVar?: string): Step {
     const method = settings ? 'PUT' : 'DELETE';
     const who = podVar ? `pod <${podVar}>` : `every pod of ${deployment}`;
-    const listPods = this.#kubectl(['get', 'pods', '-n', this.#ns, '-l', K8S.selector(deployment), '--field-selector=status.phase=Running', '-o', 'jsonpath={.items[*].metadata.name}']);
+    const listPods = this.#kubectl([
+      'get',
+      'pods',
+      '-n',
+      this.#ns,
+      '-l',
+      K8S.selector(deployment),
+      '--field-selector=status.phase=Running',
+      '-o',
+      'jsonpath={.items[*].metadata.name}',
+    ]);
     const forward = `kubectl port-forward -n ${this.#ns} pod/${podVar ? `<${podVar}>` : '<each pod>'} :${K8S.managementPort}`;
     return {
       description: `${settings ? 'Switch on' : 'Switch off'} fault '${fault}' on ${who} (management port, admin token)`,
@@ -224,7 +260,12 @@ export class KubernetesTarget implements Target {
   /** Rules and routes at real time, with the cluster Prometheus' intervals (monitoring/prometheus/prometheus.yml). */
   get bounds(): BoundDeriver {
     if (!this.#bounds) {
-      const global = (parse(readFileSync(join(MONITORING_DIR, 'prometheus', 'prometheus.yml'), 'utf8')) as { global?: { scrape_interval?: string; evaluation_interval?: string } }).global ?? {};
+      const global =
+        (
+          parse(readFileSync(join(MONITORING_DIR, 'prometheus', 'prometheus.yml'), 'utf8')) as {
+            global?: { scrape_interval?: string; evaluation_interval?: string };
+          }
+        ).global ?? {};
       const scrapeIntervalMs = parseDuration(global.scrape_interval ?? '1m');
       this.#bounds = new BoundDeriver({
         timeScale: 1,
@@ -312,7 +353,16 @@ export class KubernetesTarget implements Target {
             this.#probe(
               'config-error',
               `A new ${d.auth} pod waits with CreateContainerConfigError`,
-              ['get', 'pods', '-n', ns, '-l', K8S.selector(d.auth), '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.containerStatuses[*].state.waiting.reason}{"\\n"}{end}'],
+              [
+                'get',
+                'pods',
+                '-n',
+                ns,
+                '-l',
+                K8S.selector(d.auth),
+                '-o',
+                'jsonpath={range .items[*]}{.metadata.name} {.status.containerStatuses[*].state.waiting.reason}{"\\n"}{end}',
+              ],
               (out) => out.split('\n').find((l) => l.includes('CreateContainerConfigError')),
               b(90_000),
               'The kubelet cannot build the container environment without the Secret; the pod never starts.',
@@ -328,9 +378,22 @@ export class KubernetesTarget implements Target {
         return {
           inject: [
             this.#resolvePod(d.images, 'pod'),
-            { description: "Delete that pod (the seed's action)", command: del.line, run: (ctx) => this.#kubectl(['delete', 'pod', ctx.vars.get('pod') ?? '', '-n', ns, '--wait=false']).run() },
+            {
+              description: "Delete that pod (the seed's action)",
+              command: del.line,
+              run: (ctx) => this.#kubectl(['delete', 'pod', ctx.vars.get('pod') ?? '', '-n', ns, '--wait=false']).run(),
+            },
           ],
-          rollback: [this.#step(`Wait for ${d.images} to be complete again (nothing to undo: the ReplicaSet replaces the pod)`, ['rollout', 'status', `deployment/${d.images}`, '-n', ns, '--timeout=180s'])],
+          rollback: [
+            this.#step(`Wait for ${d.images} to be complete again (nothing to undo: the ReplicaSet replaces the pod)`, [
+              'rollout',
+              'status',
+              `deployment/${d.images}`,
+              '-n',
+              ns,
+              '--timeout=180s',
+            ]),
+          ],
           probes: [this.#deploymentAvailable(d.images, b(120_000))],
           minObserveMs: b(60_000),
           recoverWithinMs: b(180_000),
@@ -342,7 +405,10 @@ export class KubernetesTarget implements Target {
       case 'database-outage':
         return {
           inject: [this.#step('Stop PostgreSQL (scale its StatefulSet to 0)', ['scale', K8S.postgres, '-n', ns, '--replicas=0'])],
-          rollback: [this.#step('Start PostgreSQL again', ['scale', K8S.postgres, '-n', ns, '--replicas=1']), this.#step('Wait for PostgreSQL to be ready', ['rollout', 'status', K8S.postgres, '-n', ns, '--timeout=240s'])],
+          rollback: [
+            this.#step('Start PostgreSQL again', ['scale', K8S.postgres, '-n', ns, '--replicas=1']),
+            this.#step('Wait for PostgreSQL to be ready', ['rollout', 'status', K8S.postgres, '-n', ns, '--timeout=240s']),
+          ],
           minObserveMs: b(20_000),
           recoverWithinMs: b(300_000),
           logSources: [d.auth, d.images],
@@ -350,24 +416,55 @@ export class KubernetesTarget implements Target {
       case 'storage-outage':
         return {
           inject: [this.#step('Stop MinIO (scale its StatefulSet to 0)', ['scale', K8S.minio, '-n', ns, '--replicas=0'])],
-          rollback: [this.#step('Start MinIO again', ['scale', K8S.minio, '-n', ns, '--replicas=1']), this.#step('Wait for MinIO to be ready', ['rollout', 'status', K8S.minio, '-n', ns, '--timeout=240s'])],
+          rollback: [
+            this.#step('Start MinIO again', ['scale', K8S.minio, '-n', ns, '--replicas=1']),
+            this.#step('Wait for MinIO to be ready', ['rollout', 'status', K8S.minio, '-n', ns, '--timeout=240s']),
+          ],
           minObserveMs: b(20_000),
           recoverWithinMs: b(300_000),
           logSources: [d.images],
         };
       case 'upstream-latency':
-        return { ...chaos('latency', { durationMs: faultMs, latencyMs: 2500 }), minObserveMs: b(20_000), recoverWithinMs: b(300_000), logSources: [d.gateway, d.images] };
+        return {
+          ...chaos('latency', { durationMs: faultMs, latencyMs: 2500 }),
+          minObserveMs: b(20_000),
+          recoverWithinMs: b(300_000),
+          logSources: [d.gateway, d.images],
+        };
       case 'error-burst':
-        return { ...chaos('errors', { durationMs: faultMs, share: 0.5 }), minObserveMs: b(20_000), recoverWithinMs: b(300_000), logSources: [d.gateway, d.images] };
+        return {
+          ...chaos('errors', { durationMs: faultMs, share: 0.5 }),
+          minObserveMs: b(20_000),
+          recoverWithinMs: b(300_000),
+          logSources: [d.gateway, d.images],
+        };
       case 'error-budget-burn':
-        return { ...chaos('errors', { durationMs: 60 * 60_000, share: BUDGET_BURN_ERROR_SHARE }), minObserveMs: b(20_000), recoverWithinMs: b(300_000), logSources: [d.gateway, d.images] };
+        return {
+          ...chaos('errors', { durationMs: 60 * 60_000, share: BUDGET_BURN_ERROR_SHARE }),
+          minObserveMs: b(20_000),
+          recoverWithinMs: b(300_000),
+          logSources: [d.gateway, d.images],
+        };
       case 'cpu-saturation':
         return { ...chaos('cpu', { durationMs: faultMs, workers: 1 }), minObserveMs: b(20_000), recoverWithinMs: b(120_000), logSources: [d.images] };
       case 'load-spike':
         return {
           inject: [
-            this.#step(`Check the load generator is deployed (opt-in component ${LOADGENERATOR.component})`, ['get', LOADGENERATOR.deployment, '-n', ns, '-o', 'name']),
-            this.#step(`Scale the load generator to ${LOAD_SPIKE_REPLICAS} replicas`, ['scale', LOADGENERATOR.deployment, '-n', ns, `--replicas=${LOAD_SPIKE_REPLICAS}`]),
+            this.#step(`Check the load generator is deployed (opt-in component ${LOADGENERATOR.component})`, [
+              'get',
+              LOADGENERATOR.deployment,
+              '-n',
+              ns,
+              '-o',
+              'name',
+            ]),
+            this.#step(`Scale the load generator to ${LOAD_SPIKE_REPLICAS} replicas`, [
+              'scale',
+              LOADGENERATOR.deployment,
+              '-n',
+              ns,
+              `--replicas=${LOAD_SPIKE_REPLICAS}`,
+            ]),
           ],
           rollback: [this.#step('Scale the load generator back to 0', ['scale', LOADGENERATOR.deployment, '-n', ns, '--replicas=0'])],
           minObserveMs: b(60_000),

@@ -151,16 +151,20 @@ export class LocalTarget implements Target {
 
   #fault(service: ServiceName, which: number[] | 'all', fault: FaultName, settings?: FaultSettings): Step {
     const targets = () => (which === 'all' ? this.#c.instances(service) : which.map((n) => this.#instance(service, n)));
-    const shown = (which === 'all' ? this.#c.instances(service) : which.map((n) => this.#c.instances(service)[n])).filter((x): x is InstanceRef => x !== undefined);
+    const shown = (which === 'all' ? this.#c.instances(service) : which.map((n) => this.#c.instances(service)[n])).filter(
+      (x): x is InstanceRef => x !== undefined,
+    );
     const urls = shown.length > 0 ? shown.map((i) => i.managementUrl) : [`<${service} management URL>`];
     return {
       description: `${settings ? 'Switch on' : 'Switch off'} fault '${fault}' on ${which === 'all' ? `every ${service} instance` : which.map((n) => `${service}#${n + 1}`).join(', ')} (management port, admin token)`,
       command: urls.map((u) => curlLine(settings ? 'PUT' : 'DELETE', u, fault, settings)).join(' && '),
       run: async () => {
         const token = this.#c.chaosToken;
-        if (!token) throw new Error('no chaos admin token: start `npm start` with CHAOS_ENABLED=true CHAOS_ADMIN_TOKEN=… and give the drill the same CHAOS_ADMIN_TOKEN');
+        if (!token)
+          throw new Error('no chaos admin token: start `npm start` with CHAOS_ENABLED=true CHAOS_ADMIN_TOKEN=… and give the drill the same CHAOS_ADMIN_TOKEN');
         const out: string[] = [];
-        for (const i of targets()) out.push(settings ? await setFault(i.managementUrl, token, fault, settings) : await clearFault(i.managementUrl, token, fault));
+        for (const i of targets())
+          out.push(settings ? await setFault(i.managementUrl, token, fault, settings) : await clearFault(i.managementUrl, token, fault));
         return out.join('\n');
       },
     };
@@ -168,11 +172,21 @@ export class LocalTarget implements Target {
 
   #needs<K extends keyof LocalControl>(what: K, scenario: ScenarioName): NonNullable<LocalControl[K]> {
     const f = this.#c[what];
-    if (f === undefined) throw new Error(`${scenario} needs control of the platform that an attached \`npm start\` does not offer (${String(what)}); run it on the drill's own platform: npm run drill -- ${scenario} (without --attach)`);
+    if (f === undefined)
+      throw new Error(
+        `${scenario} needs control of the platform that an attached \`npm start\` does not offer (${String(what)}); run it on the drill's own platform: npm run drill -- ${scenario} (without --attach)`,
+      );
     return (typeof f === 'function' ? f.bind(this.#c) : f) as NonNullable<LocalControl[K]>;
   }
 
-  #probe(id: string, description: string, check: string, withinMs: number, why: string, probe: (ctx: DrillContext) => Promise<string | undefined>): ProbeExpectation {
+  #probe(
+    id: string,
+    description: string,
+    check: string,
+    withinMs: number,
+    why: string,
+    probe: (ctx: DrillContext) => Promise<string | undefined>,
+  ): ProbeExpectation {
     return { id, kind: 'probe', description, check, withinMs, why, probe };
   }
 
@@ -209,7 +223,8 @@ export class LocalTarget implements Target {
   }
 
   plan(scenario: ScenarioName): ScenarioPlan {
-    if (!scenariosFor('local', SCENARIOS).includes(scenario)) throw new Error(`${scenario} runs on the kubernetes target only: npm run drill -- ${scenario} --target kubernetes`);
+    if (!scenariosFor('local', SCENARIOS).includes(scenario))
+      throw new Error(`${scenario} runs on the kubernetes target only: npm run drill -- ${scenario} --target kubernetes`);
     return assemble(scenario, 'local', sharedExpectations(scenario, this.vocabulary, this.bounds), this.#part(scenario));
   }
 
@@ -289,7 +304,9 @@ export class LocalTarget implements Target {
               },
             },
           ],
-          rollback: [{ description: 'Nothing to undo: the launcher restarts the killed instance (as the ReplicaSet replaces a pod)', run: async () => 'no action' }],
+          rollback: [
+            { description: 'Nothing to undo: the launcher restarts the killed instance (as the ReplicaSet replaces a pod)', run: async () => 'no action' },
+          ],
           probes: [
             this.#probe(
               'replaced',
@@ -300,7 +317,9 @@ export class LocalTarget implements Target {
               async (ctx) => {
                 const i = this.#c.instances('images')[0];
                 if (!i?.running || i.pid === undefined || String(i.pid) === ctx.vars.get('killedPid')) return undefined;
-                const ok = await fetch(new URL('/readyz', i.managementUrl), { signal: AbortSignal.timeout(2000) }).then((r) => r.ok).catch(() => false);
+                const ok = await fetch(new URL('/readyz', i.managementUrl), { signal: AbortSignal.timeout(2000) })
+                  .then((r) => r.ok)
+                  .catch(() => false);
                 return ok ? `images#1 restarted (pid ${ctx.vars.get('killedPid')} → ${i.pid}) and ready` : undefined;
               },
             ),
@@ -334,29 +353,77 @@ export class LocalTarget implements Target {
         };
       case 'database-outage':
         return {
-          inject: [{ description: 'Stop PostgreSQL (fast shutdown: clients disconnected at once)', command: "pg_ctl stop -m fast (the drill platform's PostgreSQL)", run: async () => (await this.#needs('stopDatabase', scenario)(), 'PostgreSQL stopped') }],
-          rollback: [{ description: 'Start PostgreSQL again on the same port', command: 'postgres -D <data> -p <same port>', run: async () => (await this.#needs('startDatabase', scenario)(), 'PostgreSQL started') }],
+          inject: [
+            {
+              description: 'Stop PostgreSQL (fast shutdown: clients disconnected at once)',
+              command: "pg_ctl stop -m fast (the drill platform's PostgreSQL)",
+              run: async () => (await this.#needs('stopDatabase', scenario)(), 'PostgreSQL stopped'),
+            },
+          ],
+          rollback: [
+            {
+              description: 'Start PostgreSQL again on the same port',
+              command: 'postgres -D <data> -p <same port>',
+              run: async () => (await this.#needs('startDatabase', scenario)(), 'PostgreSQL started'),
+            },
+          ],
           minObserveMs: b(10_000, 5_000),
           recoverWithinMs: b(60_000, 30_000),
           logSources: ['auth', 'images'],
         };
       case 'storage-outage':
         return {
-          inject: [{ description: 'Stop object storage (the S3-protocol server)', command: "s3rver close (the drill platform's object storage)", run: async () => (await this.#needs('stopStorage', scenario)(), 'object storage stopped') }],
-          rollback: [{ description: 'Start object storage again on the same port', command: 's3rver run (same port, same data)', run: async () => (await this.#needs('startStorage', scenario)(), 'object storage started') }],
+          inject: [
+            {
+              description: 'Stop object storage (the S3-protocol server)',
+              command: "s3rver close (the drill platform's object storage)",
+              run: async () => (await this.#needs('stopStorage', scenario)(), 'object storage stopped'),
+            },
+          ],
+          rollback: [
+            {
+              description: 'Start object storage again on the same port',
+              command: 's3rver run (same port, same data)',
+              run: async () => (await this.#needs('startStorage', scenario)(), 'object storage started'),
+            },
+          ],
           minObserveMs: b(10_000, 5_000),
           recoverWithinMs: b(60_000, 30_000),
           logSources: ['images'],
         };
       case 'upstream-latency':
-        return { inject: [this.#fault('images', 'all', 'latency', { durationMs: faultMs, latencyMs: 2500 })], rollback: [this.#fault('images', 'all', 'latency')], minObserveMs: b(10_000, 5_000), recoverWithinMs: b(60_000, 30_000), logSources: ['images'] };
+        return {
+          inject: [this.#fault('images', 'all', 'latency', { durationMs: faultMs, latencyMs: 2500 })],
+          rollback: [this.#fault('images', 'all', 'latency')],
+          minObserveMs: b(10_000, 5_000),
+          recoverWithinMs: b(60_000, 30_000),
+          logSources: ['images'],
+        };
       case 'error-burst':
-        return { inject: [this.#fault('images', 'all', 'errors', { durationMs: faultMs, share: 0.5 })], rollback: [this.#fault('images', 'all', 'errors')], minObserveMs: b(10_000, 5_000), recoverWithinMs: b(60_000, 30_000), logSources: ['images'] };
+        return {
+          inject: [this.#fault('images', 'all', 'errors', { durationMs: faultMs, share: 0.5 })],
+          rollback: [this.#fault('images', 'all', 'errors')],
+          minObserveMs: b(10_000, 5_000),
+          recoverWithinMs: b(60_000, 30_000),
+          logSources: ['images'],
+        };
       case 'error-budget-burn':
         // The fault outlives the slowest page window (the whole drill); rollback switches it off.
-        return { inject: [this.#fault('images', 'all', 'errors', { durationMs: 60 * 60_000, share: BUDGET_BURN_ERROR_SHARE })], rollback: [this.#fault('images', 'all', 'errors')], minObserveMs: b(10_000, 5_000), recoverWithinMs: b(60_000, 30_000), logSources: ['images'] };
+        return {
+          inject: [this.#fault('images', 'all', 'errors', { durationMs: 60 * 60_000, share: BUDGET_BURN_ERROR_SHARE })],
+          rollback: [this.#fault('images', 'all', 'errors')],
+          minObserveMs: b(10_000, 5_000),
+          recoverWithinMs: b(60_000, 30_000),
+          logSources: ['images'],
+        };
       case 'cpu-saturation':
-        return { inject: [this.#fault('images', [0], 'cpu', { durationMs: faultMs, workers: 1 })], rollback: [this.#fault('images', [0], 'cpu')], minObserveMs: b(15_000, 5_000), recoverWithinMs: b(30_000, 20_000), logSources: ['images#1'] };
+        return {
+          inject: [this.#fault('images', [0], 'cpu', { durationMs: faultMs, workers: 1 })],
+          rollback: [this.#fault('images', [0], 'cpu')],
+          minObserveMs: b(15_000, 5_000),
+          recoverWithinMs: b(30_000, 20_000),
+          logSources: ['images#1'],
+        };
       case 'load-spike':
         throw new Error('load-spike runs on the kubernetes target only');
     }
@@ -390,8 +457,14 @@ export function attachLocalTarget(options: LocalTargetOptions): LocalTarget {
     if (options.dryRun) return undefined;
     throw new Error(`${file} not found: ${hint}`);
   };
-  const launcher = read<LauncherFile>(launcherFile, 'start the platform first (npm start -- --instances images=2, with CHAOS_ENABLED=true and CHAOS_ADMIN_TOKEN set)');
-  const observe = read<{ prometheusUrl: string; alertmanagerUrl: string; sinkUrl?: string; timeScale: number; scrapeIntervalSeconds?: number }>(observeFile, 'start the observability stack first (npm run observe)');
+  const launcher = read<LauncherFile>(
+    launcherFile,
+    'start the platform first (npm start -- --instances images=2, with CHAOS_ENABLED=true and CHAOS_ADMIN_TOKEN set)',
+  );
+  const observe = read<{ prometheusUrl: string; alertmanagerUrl: string; sinkUrl?: string; timeScale: number; scrapeIntervalSeconds?: number }>(
+    observeFile,
+    'start the observability stack first (npm run observe)',
+  );
   const fresh = (): LauncherFile | undefined => (existsSync(launcherFile) ? (JSON.parse(readFileSync(launcherFile, 'utf8')) as LauncherFile) : launcher);
   const token = options.chaosToken ?? process.env.CHAOS_ADMIN_TOKEN;
   return new LocalTarget({
@@ -412,7 +485,16 @@ export function attachLocalTarget(options: LocalTargetOptions): LocalTarget {
         } catch {
           running = false;
         }
-        return { service, label: i.label, index, managementUrl: i.managementUrl, pid: i.pid, logFile: join(state?.dataDir ?? '.data', 'logs', `${i.label.replace('#', '-')}.log`), restarts: 0, running };
+        return {
+          service,
+          label: i.label,
+          index,
+          managementUrl: i.managementUrl,
+          pid: i.pid,
+          logFile: join(state?.dataDir ?? '.data', 'logs', `${i.label.replace('#', '-')}.log`),
+          restarts: 0,
+          running,
+        };
       });
     },
     kill: (service, index) => {
@@ -426,7 +508,16 @@ export function attachLocalTarget(options: LocalTargetOptions): LocalTarget {
 /** For --dry-run without any platform running: placeholders where a live run has ports and pids. */
 export function plannedLocalTarget(timeScale = 1): LocalTarget {
   const placeholder = (service: ServiceName, count: number): InstanceRef[] =>
-    Array.from({ length: count }, (_, index) => ({ service, label: count > 1 ? `${service}#${index + 1}` : service, index, managementUrl: `http://127.0.0.1:<${service}${count > 1 ? `#${index + 1}` : ''} management port>`, pid: undefined, logFile: '', restarts: 0, running: false }));
+    Array.from({ length: count }, (_, index) => ({
+      service,
+      label: count > 1 ? `${service}#${index + 1}` : service,
+      index,
+      managementUrl: `http://127.0.0.1:<${service}${count > 1 ? `#${index + 1}` : ''} management port>`,
+      pid: undefined,
+      logFile: '',
+      restarts: 0,
+      running: false,
+    }));
   return new LocalTarget({
     gatewayUrl: 'http://127.0.0.1:<gateway port>',
     prometheusUrl: 'http://127.0.0.1:<prometheus port>',

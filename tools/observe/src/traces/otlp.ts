@@ -15,7 +15,15 @@ const HEX_ID = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-fA-F]{${by
 /** int64 fields are strings in OTLP/JSON (JavaScript numbers lose precision past 2^53); accept both. */
 const INT64 = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]);
 
-type AnyValue = { stringValue?: string; boolValue?: boolean; intValue?: string | number; doubleValue?: number; arrayValue?: { values?: AnyValue[] }; kvlistValue?: unknown; bytesValue?: string };
+type AnyValue = {
+  stringValue?: string;
+  boolValue?: boolean;
+  intValue?: string | number;
+  doubleValue?: number;
+  arrayValue?: { values?: AnyValue[] };
+  kvlistValue?: unknown;
+  bytesValue?: string;
+};
 const anyValueSchema: z.ZodType<AnyValue> = z.lazy(() =>
   z.object({
     stringValue: z.string().optional(),

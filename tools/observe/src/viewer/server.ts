@@ -30,7 +30,8 @@ export interface Viewer {
 }
 
 const UI_DIR = join(REPO_ROOT, 'tools', 'observe', 'ui');
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 const PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -41,7 +42,16 @@ const PAGE = `<!doctype html>
 `;
 
 async function bundleUi(): Promise<string> {
-  const out = await build({ entryPoints: [join(UI_DIR, 'main.ts')], bundle: true, format: 'esm', target: 'es2022', write: false, minify: true, sourcemap: false, logLevel: 'silent' });
+  const out = await build({
+    entryPoints: [join(UI_DIR, 'main.ts')],
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    write: false,
+    minify: true,
+    sourcemap: false,
+    logLevel: 'silent',
+  });
   return (out.outputFiles[0] as { text: string }).text;
 }
 

@@ -19,14 +19,23 @@ export function renderStateTimeline(body: HTMLElement, panel: Panel, results: Ta
         if (next && next[1] === first[1] && next[0] - (values[i - 1] as [number, string])[0] <= ctx.step * 1.5) continue;
         const last = values[i - 1] as [number, string];
         const mapped = mapValue(panel.fieldConfig?.defaults, Number(first[1]));
-        const seg = el('span', { class: 'segment', title: `${mapped.text ?? first[1]} ${new Date(first[0] * 1000).toLocaleTimeString()}–${new Date(last[0] * 1000).toLocaleTimeString()}` }, mapped.text ?? first[1]);
+        const seg = el(
+          'span',
+          {
+            class: 'segment',
+            title: `${mapped.text ?? first[1]} ${new Date(first[0] * 1000).toLocaleTimeString()}–${new Date(last[0] * 1000).toLocaleTimeString()}`,
+          },
+          mapped.text ?? first[1],
+        );
         seg.style.left = `${((first[0] - ctx.start) / span) * 100}%`;
         seg.style.width = `${Math.max(0.3, ((last[0] - first[0] + ctx.step) / span) * 100)}%`;
         seg.style.backgroundColor = mapped.color;
         bar.append(seg);
         runStart = i;
       }
-      table.append(el('div', { class: 'timeline-row' }, el('span', { class: 'timeline-label' }, legendName(r.target.legendFormat, s.metric, r.target.expr)), bar));
+      table.append(
+        el('div', { class: 'timeline-row' }, el('span', { class: 'timeline-label' }, legendName(r.target.legendFormat, s.metric, r.target.expr)), bar),
+      );
     }
   }
   body.append(table);

@@ -30,7 +30,14 @@ export function renderTimeseries(body: HTMLElement, panel: Panel, results: Targe
       }
       data.push(ys);
       const color = seriesColor(series.length - 1);
-      series.push({ label: legendName(r.target.legendFormat, s.metric, r.target.expr), stroke: color, fill: `${color}1a`, width: 1, spanGaps: false, value: (_u, v) => formatValue(v, unit) });
+      series.push({
+        label: legendName(r.target.legendFormat, s.metric, r.target.expr),
+        stroke: color,
+        fill: `${color}1a`,
+        width: 1,
+        spanGaps: false,
+        value: (_u, v) => formatValue(v, unit),
+      });
     }
   }
   // Stacked panels draw cumulative lines, filled band by band; the legend shows each series' own value.
@@ -43,10 +50,12 @@ export function renderTimeseries(body: HTMLElement, panel: Panel, results: Targe
     });
   }
   const bands: uPlot.Band[] = stacked ? own.slice(1).map((_, i) => ({ series: [i + 2, i + 1] as [number, number] })) : [];
-  const exemplars = results.flatMap((r) => r.exemplars).flatMap((e) => {
-    const traceId = TRACE_ID_LABELS.map((k) => e.labels[k]).find(Boolean);
-    return traceId ? [{ traceId, t: e.timestamp, v: Number(e.value) }] : [];
-  });
+  const exemplars = results
+    .flatMap((r) => r.exemplars)
+    .flatMap((e) => {
+      const traceId = TRACE_ID_LABELS.map((k) => e.labels[k]).find(Boolean);
+      return traceId ? [{ traceId, t: e.timestamp, v: Number(e.value) }] : [];
+    });
 
   const chart = el('div', { class: 'chart' });
   body.append(chart);
@@ -59,8 +68,16 @@ export function renderTimeseries(body: HTMLElement, panel: Panel, results: Targe
     bands,
     legend: { show: true, live: true },
     cursor: { points: { show: false } },
-    axes: [{ stroke: '#aaa', grid: { stroke: '#2a2d33' } }, { stroke: '#aaa', grid: { stroke: '#2a2d33' }, size: 70, values: (_u, vals) => vals.map((v) => formatValue(v, unit)) }],
-    scales: { y: panel.fieldConfig?.defaults?.min !== undefined ? { range: (_u, lo, hi) => [panel.fieldConfig?.defaults?.min ?? lo, panel.fieldConfig?.defaults?.max ?? hi] } : {} },
+    axes: [
+      { stroke: '#aaa', grid: { stroke: '#2a2d33' } },
+      { stroke: '#aaa', grid: { stroke: '#2a2d33' }, size: 70, values: (_u, vals) => vals.map((v) => formatValue(v, unit)) },
+    ],
+    scales: {
+      y:
+        panel.fieldConfig?.defaults?.min !== undefined
+          ? { range: (_u, lo, hi) => [panel.fieldConfig?.defaults?.min ?? lo, panel.fieldConfig?.defaults?.max ?? hi] }
+          : {},
+    },
     hooks: {
       draw: [
         (u) => {
@@ -89,7 +106,15 @@ export function renderTimeseries(body: HTMLElement, panel: Panel, results: Targe
       if (near) location.assign(`/traces/${near.traceId}`);
     });
     const list = el('div', { class: 'exemplars' }, 'exemplars: ');
-    for (const e of exemplars.slice(-10)) list.append(el('a', { class: 'exemplar', href: `/traces/${e.traceId}`, title: `${formatValue(e.v, unit)} at ${new Date(e.t * 1000).toLocaleTimeString()}` }, e.traceId.slice(0, 8)), ' ');
+    for (const e of exemplars.slice(-10))
+      list.append(
+        el(
+          'a',
+          { class: 'exemplar', href: `/traces/${e.traceId}`, title: `${formatValue(e.v, unit)} at ${new Date(e.t * 1000).toLocaleTimeString()}` },
+          e.traceId.slice(0, 8),
+        ),
+        ' ',
+      );
     body.append(list);
   }
 }

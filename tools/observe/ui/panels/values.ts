@@ -14,7 +14,12 @@ export function renderStat(body: HTMLElement, panel: Panel, results: TargetResul
     if (r.series.length === 0 && r.target.clusterSources?.length) grid.append(needsClusterNote(r));
     for (const s of r.series) {
       const v = Number(s.value?.[1]);
-      const box = el('div', { class: 'stat' }, el('div', { class: 'stat-value' }, mapValue(panel.fieldConfig?.defaults, v).text ?? formatValue(v, unit)), el('div', { class: 'stat-label' }, legendName(r.target.legendFormat, s.metric, r.target.expr)));
+      const box = el(
+        'div',
+        { class: 'stat' },
+        el('div', { class: 'stat-value' }, mapValue(panel.fieldConfig?.defaults, v).text ?? formatValue(v, unit)),
+        el('div', { class: 'stat-label' }, legendName(r.target.legendFormat, s.metric, r.target.expr)),
+      );
       box.style.backgroundColor = mapValue(panel.fieldConfig?.defaults, v).color;
       grid.append(box);
     }
@@ -31,7 +36,15 @@ export function renderBarGauge(body: HTMLElement, panel: Panel, results: TargetR
     const fill = el('span', { class: 'bar-fill' });
     fill.style.width = `${Math.min(100, Math.max(0, (row.v / max) * 100))}%`;
     fill.style.backgroundColor = mapValue(defaults, row.v).color;
-    list.append(el('div', { class: 'bar-row' }, el('span', { class: 'bar-label' }, row.name), el('span', { class: 'bar' }, fill), el('span', { class: 'bar-value' }, formatValue(row.v, defaults?.unit, defaults?.decimals))));
+    list.append(
+      el(
+        'div',
+        { class: 'bar-row' },
+        el('span', { class: 'bar-label' }, row.name),
+        el('span', { class: 'bar' }, fill),
+        el('span', { class: 'bar-value' }, formatValue(row.v, defaults?.unit, defaults?.decimals)),
+      ),
+    );
   }
   body.append(list);
 }
@@ -39,7 +52,11 @@ export function renderBarGauge(body: HTMLElement, panel: Panel, results: TargetR
 function overrideFor(overrides: Override[] | undefined, column: string): { name: string; unit?: string; decimals?: number } {
   const props = overrides?.find((o) => o.matcher.id === 'byName' && o.matcher.options === column)?.properties ?? [];
   const get = (id: string) => props.find((p) => p.id === id)?.value;
-  return { name: (get('displayName') as string | undefined) ?? column, unit: get('unit') as string | undefined, decimals: get('decimals') as number | undefined };
+  return {
+    name: (get('displayName') as string | undefined) ?? column,
+    unit: get('unit') as string | undefined,
+    decimals: get('decimals') as number | undefined,
+  };
 }
 
 /**
@@ -67,7 +84,14 @@ export function renderTable(body: HTMLElement, panel: Panel, results: TargetResu
   const table = el('table', { class: 'table' }, el('thead', {}, head));
   const tbody = el('tbody');
   for (const row of [...rows.values()].sort((a, b) => JSON.stringify(a.labels).localeCompare(JSON.stringify(b.labels)))) {
-    tbody.append(el('tr', {}, ...labels.map((l) => el('td', {}, row.labels[l] ?? '')), ...columns.map((c) => el('td', { class: 'num' }, formatValue(row.values[c.key], c.unit ?? panel.fieldConfig?.defaults?.unit, c.decimals)))));
+    tbody.append(
+      el(
+        'tr',
+        {},
+        ...labels.map((l) => el('td', {}, row.labels[l] ?? '')),
+        ...columns.map((c) => el('td', { class: 'num' }, formatValue(row.values[c.key], c.unit ?? panel.fieldConfig?.defaults?.unit, c.decimals))),
+      ),
+    );
   }
   table.append(tbody);
   body.append(table);
