@@ -24,14 +24,12 @@ export function isAllowedPrometheusPath(path: string): boolean {
 export async function proxyPrometheus(prometheusUrl: string, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const path = url.pathname.slice(PROXY_PREFIX.length);
   if (req.method !== 'GET' || !isAllowedPrometheusPath(path)) {
-    res
-      .writeHead(404, { 'content-type': 'application/json' })
-      .end(
-        JSON.stringify({
-          status: 'error',
-          error: `not proxied: ${req.method} ${path} (only GET of query, query_range, query_exemplars, series, labels, label values)`,
-        }),
-      );
+    res.writeHead(404, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        status: 'error',
+        error: `not proxied: ${req.method} ${path} (only GET of query, query_range, query_exemplars, series, labels, label values)`,
+      }),
+    );
     return;
   }
   try {
