@@ -77,6 +77,9 @@ export async function recover(
   // Bounds run from the start of rollback: each resolve bound already holds the rule's window and the route's group_interval.
   // A fast rollback can resolve an alert, and Alertmanager notify the sink, before this phase begins.
   const rollbackAt = journal.markers.rollbackAt ?? startedAt;
+  // Ctrl-C or SIGTERM: the recovery check above still ran (did the rollback work?), but nobody waits up
+  // to half an hour (real time) for alerts to resolve.
+  const interrupted = () => ctx.signal.aborted;
   await Promise.all([
     ...plan.resolves.map(async (r) => {
       const { alertname } = r;
@@ -91,7 +94,7 @@ export async function recover(
         observed: '',
       };
       journal.expectations.push(result);
-      while (rel() < rollbackAt + r.withinMs) {
+      while (rel() < rollbackAt + r.withinMs && !interrupted()) {
         const { am } = await pollers.pollAlerts();
         await pollers.pollSink();
         // By its labels too: an SLO page and the ticket of the same name are different alerts, and the ticket
@@ -106,7 +109,10 @@ export async function recover(
         }
         await new Promise((res) => setTimeout(res, 1000));
       }
-      if (result.status === 'pending') {
+      if (result.status === 'pending' && interrupted()) {
+        result.status = 'not-run';
+        result.observed = `interrupted after ${fmtMs(rel() - rollbackAt)}, before it resolved`;
+      } else if (result.status === 'pending') {
         result.status = 'failed';
         result.observed = `still active (or no resolved notification) ${fmtMs(r.withinMs)} after rollback`;
       }
@@ -124,7 +130,7 @@ export async function recover(
         observed: '',
       };
       journal.expectations.push(result);
-      while (rel() < rollbackAt + e.withinMs) {
+      while (rel() < rollbackAt + e.withinMs && !interrupted()) {
         const res = await promQuery(target.prometheusUrl, e.query).catch(() => []);
         if (res.length > 0) {
           result.status = 'passed';
@@ -134,7 +140,10 @@ export async function recover(
         }
         await new Promise((done) => setTimeout(done, 2000));
       }
-      if (result.status === 'pending') {
+      if (result.status === 'pending' && interrupted()) {
+        result.status = 'not-run';
+        result.observed = `interrupted after ${fmtMs(rel() - rollbackAt)}`;
+      } else if (result.status === 'pending') {
         result.status = 'failed';
         result.observed = `no series within ${fmtMs(e.withinMs)} of rollback`;
       }

@@ -39,15 +39,15 @@ const plan = {
   resolves: [{ alertname: 'ServiceDown', withinMs: 5_000, labels: { service: 'auth' } }],
 } as unknown as ScenarioPlan;
 const target = { name: 'local', sinkUrl: 'http://127.0.0.1:1', prometheusUrl: 'http://127.0.0.1:1', healthProblems: async () => [] } as unknown as Target;
-const ctx = {} as DrillContext;
+const ctx = { signal: new AbortController().signal } as DrillContext;
 
-async function resolveResult(journal: Journal, now: number, active: Array<{ labels: Record<string, string> }>) {
+async function resolveResult(journal: Journal, now: number, active: Array<{ labels: Record<string, string> }>, context: DrillContext = ctx) {
   let t = now;
   const rel = () => (t += 1_000);
   // Every traffic class succeeded just now: steady state is back at once.
   const samples = (['auth', 'images', 'storage'] as const).map((cls) => ({ t: now + 2_000, cls, ok: true }));
   const traffic = { samples } as unknown as Traffic;
-  await recover(plan, target, ctx, journal, traffic, rel, () => undefined, {
+  await recover(plan, target, context, journal, traffic, rel, () => undefined, {
     pollAlerts: async () => ({ am: active }),
     pollSink: async () => undefined,
     recordQueries: async () => undefined,
@@ -75,5 +75,14 @@ describe('drills: recover phase', () => {
     assert.equal((await resolveResult(journalAt(10_000, [resolvedNote(10_400)]), 10_800, [ticket]))?.status, 'passed');
     const page = { labels: { alertname: 'ServiceDown', service: 'auth' } };
     assert.equal((await resolveResult(journalAt(10_000, [resolvedNote(10_400)]), 10_800, [page]))?.status, 'failed');
+  });
+
+  it('stops waiting for an alert to resolve once the drill is interrupted (Ctrl-C, SIGTERM), and says so', async () => {
+    const interrupted = new AbortController();
+    interrupted.abort();
+    const page = { labels: { alertname: 'ServiceDown', service: 'auth' } };
+    const result = await resolveResult(journalAt(10_000, []), 10_800, [page], { signal: interrupted.signal } as DrillContext);
+    assert.equal(result?.status, 'not-run');
+    assert.match(result?.observed ?? '', /^interrupted after .*, before it resolved$/);
   });
 });
