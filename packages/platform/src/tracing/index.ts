@@ -8,8 +8,9 @@
  * off with OTEL_SDK_DISABLED=true. Off means the SDK is not even loaded: no context manager, no
  * patched module, nothing per request.
  */
-export type { TracingHandle } from './handle.js';
 import type { TracingHandle } from './handle.js';
+
+export type { TracingHandle };
 
 /** The variables the SDK reads (documented in docs/configuration.md; tools/docs/test checks). */
 export const TRACING_VARIABLES = [

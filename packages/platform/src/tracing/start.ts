@@ -7,7 +7,6 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { otlpExporterFromEnv, WarnOnceExporter } from './exporter.js';
-
 import type { TracingHandle } from './handle.js';
 
 /** The management port's routes: scraped every few seconds, they would drown the real traces. */
