@@ -18,10 +18,12 @@ const scratch = join(ROOT, 'tools', 'lint', 'test', `lint-scratch-${process.pid}
 const inPlatform = join(ROOT, 'packages', 'platform', 'src', `lint-scratch-${process.pid}.ts`);
 const inGateway = join(ROOT, 'services', 'gateway', 'src', `lint-scratch-${process.pid}.ts`);
 
-let eslint: ESLint;
-before(() => {
-  mkdirSync(scratch, { recursive: true });
-  eslint = new ESLint({
+/**
+ * A new ESLint (and TypeScript program) per file: a program made before a scratch file existed does not
+ * know it, and reported "file not found in any project" when this test shared the machine with others.
+ */
+const linter = () =>
+  new ESLint({
     cwd: ROOT,
     ignore: false,
     overrideConfig: {
@@ -29,6 +31,8 @@ before(() => {
       languageOptions: { parserOptions: { projectService: false, project: join(import.meta.dirname, 'tsconfig.scratch.json'), tsconfigRootDir: ROOT } },
     },
   });
+before(() => {
+  mkdirSync(scratch, { recursive: true });
 });
 after(() => {
   rmSync(scratch, { recursive: true, force: true });
@@ -39,7 +43,7 @@ after(() => {
 /** Writes `file`, lints it, and returns the rule ids reported. */
 async function rulesReported(file: string, source: string): Promise<string[]> {
   writeFileSync(file, source);
-  const [result] = await eslint.lintFiles([file]);
+  const [result] = await linter().lintFiles([file]);
   assert.ok(result, `eslint returned no result for ${file}`);
   return result.messages.map((m) => m.ruleId ?? `fatal: ${m.message}`);
 }
