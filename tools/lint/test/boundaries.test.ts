@@ -18,21 +18,37 @@ const scratch = join(ROOT, 'tools', 'lint', 'test', `lint-scratch-${process.pid}
 const inPlatform = join(ROOT, 'packages', 'platform', 'src', `lint-scratch-${process.pid}.ts`);
 const inGateway = join(ROOT, 'services', 'gateway', 'src', `lint-scratch-${process.pid}.ts`);
 
+/** Every file the lint cases read, written before the first lint: see `before`. */
+const sources = new Map<string, string>([
+  [join(scratch, 'good.ts'), "import { z } from '@sre/platform';\nexport const schema = z.string();\n"],
+  [join(scratch, 'relative.ts'), "import { z } from '../../../../packages/platform/src/config.js';\nexport const schema = z.string();\n"],
+  [join(scratch, 'deep.ts'), "import { z } from '@sre/platform/src/config.js';\nexport const schema = z.string();\n"],
+  [inPlatform, "import { configSchema } from '@sre/auth/config';\nexport const schema = configSchema;\n"],
+  [
+    inGateway,
+    "import { configSchema } from '@sre/auth/config';\nimport { Launcher } from '@sre/launcher/launcher';\nexport const both = [configSchema, Launcher];\n",
+  ],
+  [join(scratch, 'cycle-a.ts'), "import { b } from './cycle-b.js';\nexport const a = () => b;\n"],
+  [join(scratch, 'cycle-b.ts'), "import { a } from './cycle-a.js';\nexport const b = () => a;\n"],
+  [join(scratch, 'floating.ts'), 'async function work(): Promise<void> {}\nwork();\n'],
+]);
+
 /**
- * A new ESLint (and TypeScript program) per file: a program made before a scratch file existed does not
- * know it, and reported "file not found in any project" when this test shared the machine with others.
+ * The TypeScript program behind the type-aware rules knows only the files that exist when it is made, and
+ * under CI=true typescript-eslint assumes a single run and never updates it. So every scratch file is
+ * written before the first lint (a file written later was "not found in any of the provided projects").
  */
-const linter = () =>
-  new ESLint({
-    cwd: ROOT,
-    ignore: false,
-    overrideConfig: {
-      files: ['**/*.ts'],
-      languageOptions: { parserOptions: { projectService: false, project: join(import.meta.dirname, 'tsconfig.scratch.json'), tsconfigRootDir: ROOT } },
-    },
-  });
+const eslint = new ESLint({
+  cwd: ROOT,
+  ignore: false,
+  overrideConfig: {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: false, project: join(import.meta.dirname, 'tsconfig.scratch.json'), tsconfigRootDir: ROOT } },
+  },
+});
 before(() => {
   mkdirSync(scratch, { recursive: true });
+  for (const [file, source] of sources) writeFileSync(file, source);
 });
 after(() => {
   rmSync(scratch, { recursive: true, force: true });
@@ -40,55 +56,48 @@ after(() => {
   rmSync(inGateway, { force: true });
 });
 
-/** Writes `file`, lints it, and returns the rule ids reported. */
-async function rulesReported(file: string, source: string): Promise<string[]> {
-  writeFileSync(file, source);
-  const [result] = await linter().lintFiles([file]);
+/** Lints one scratch file and returns the rule ids reported. */
+async function rulesReported(file: string): Promise<string[]> {
+  assert.ok(sources.has(file), `${file} is not written before the first lint`);
+  const [result] = await eslint.lintFiles([file]);
   assert.ok(result, `eslint returned no result for ${file}`);
   return result.messages.map((m) => m.ruleId ?? `fatal: ${m.message}`);
 }
 
 describe('lint: package boundaries, import direction and cycles', { timeout: 300_000 }, () => {
   it('accepts a tool importing a package through its exports (control)', async () => {
-    const rules = await rulesReported(join(scratch, 'good.ts'), "import { z } from '@sre/platform';\nexport const schema = z.string();\n");
+    const rules = await rulesReported(join(scratch, 'good.ts'));
     assert.deepEqual(rules, []);
   });
 
   it("rejects a relative path into another package's src/", async () => {
-    const rules = await rulesReported(
-      join(scratch, 'relative.ts'),
-      "import { z } from '../../../../packages/platform/src/config.js';\nexport const schema = z.string();\n",
-    );
+    const rules = await rulesReported(join(scratch, 'relative.ts'));
     assert.ok(rules.includes('import-x/no-relative-packages'), `reported: ${rules.join(', ')}`);
     assert.ok(rules.includes('no-restricted-imports'), `reported: ${rules.join(', ')}`);
   });
 
   it("rejects '@sre/x/src/...' (a package's src/ is not its public surface)", async () => {
-    const rules = await rulesReported(join(scratch, 'deep.ts'), "import { z } from '@sre/platform/src/config.js';\nexport const schema = z.string();\n");
+    const rules = await rulesReported(join(scratch, 'deep.ts'));
     assert.ok(rules.includes('no-restricted-imports'), `reported: ${rules.join(', ')}`);
   });
 
   it('rejects a package importing a service (imports run tools → services → packages)', async () => {
-    const rules = await rulesReported(inPlatform, "import { configSchema } from '@sre/auth/config';\nexport const schema = configSchema;\n");
+    const rules = await rulesReported(inPlatform);
     assert.deepEqual(rules, ['no-restricted-imports']);
   });
 
   it('rejects a service importing another service, or a tool', async () => {
-    const rules = await rulesReported(
-      inGateway,
-      "import { configSchema } from '@sre/auth/config';\nimport { Launcher } from '@sre/launcher/launcher';\nexport const both = [configSchema, Launcher];\n",
-    );
+    const rules = await rulesReported(inGateway);
     assert.deepEqual(rules, ['no-restricted-imports', 'no-restricted-imports']);
   });
 
   it('rejects an import cycle', async () => {
-    writeFileSync(join(scratch, 'cycle-b.ts'), "import { a } from './cycle-a.js';\nexport const b = () => a;\n");
-    const rules = await rulesReported(join(scratch, 'cycle-a.ts'), "import { b } from './cycle-b.js';\nexport const a = () => b;\n");
+    const rules = await rulesReported(join(scratch, 'cycle-a.ts'));
     assert.deepEqual(rules, ['import-x/no-cycle']);
   });
 
   it('rejects a floating promise (type-aware lint)', async () => {
-    const rules = await rulesReported(join(scratch, 'floating.ts'), 'async function work(): Promise<void> {}\nwork();\n');
+    const rules = await rulesReported(join(scratch, 'floating.ts'));
     assert.deepEqual(rules, ['@typescript-eslint/no-floating-promises']);
   });
 
