@@ -152,6 +152,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         S3_REQUEST_TIMEOUT_MS: '2000',
         S3_MAX_ATTEMPTS: '1',
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpPort}`,
+        // The trace store takes OTLP/HTTP JSON only; the SDK's default encoding is protobuf.
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
         // Export each second rather than every 5 s: the report reads the traces back when the drill ends.
         OTEL_BSP_SCHEDULE_DELAY: '1000',
         CHAOS_ENABLED: 'true',

@@ -79,6 +79,16 @@ describe('local drills, end to end with real Prometheus and Alertmanager', { ski
       assert.ok(journal.traffic.length > 20, 'synthetic traffic was recorded');
       assert.ok(journal.markers.injectedAt !== undefined && journal.markers.rollbackAt !== undefined);
       assert.ok(journal.timeToRecoverMs !== undefined, 'time-to-recover measured');
+      // Requests that failed during the fault come with their traces: the services' spans reached the
+      // drill platform's trace store (an exporter speaking another OTLP encoding was refused with 415).
+      const traced = journal.failedRequestTraces ?? [];
+      if (scenario === 'error-burst') assert.ok(traced.length > 0, 'error-burst: failed requests were listed with their traces');
+      if (traced.length > 0) {
+        assert.ok(
+          traced.some((t) => t.spanCount > 0 && t.path.includes('gateway') && t.failingHop !== undefined),
+          `no failed request has the gateway's spans and a failing hop: ${JSON.stringify(traced.slice(0, 3))}`,
+        );
+      }
       const html = readFileSync(join(dir, 'reports', scenario, 'report.html'), 'utf8');
       assert.match(html, /<svg[^>]*>.*<polyline/s, 'time charts');
       for (const part of ['Events', 'Prometheus queries', 'Alerts as delivered', 'Logs (excerpt)']) assert.ok(html.includes(`<h2>${part}</h2>`), part);
