@@ -129,7 +129,7 @@ describe('Prometheus scraping the real services', () => {
         groups = (await getJson<Groups>(`${prom}/api/v1/rules`)).data.groups;
         return groups.length > 0 && groups.every((g) => g.rules.every((r) => !r.lastEvaluation.startsWith('0001')));
       },
-      { timeoutMs: 20_000, what: 'every rule evaluated once' },
+      { timeoutMs: 90_000, what: 'every rule evaluated once' },
     );
     const broken = groups.flatMap((g) => g.rules.filter((r) => r.health !== 'ok').map((r) => `${g.name}/${r.name}: ${r.lastError}`));
     assert.deepEqual(broken, []);
@@ -154,7 +154,7 @@ describe('Prometheus scraping the real services', () => {
     try {
       let up: Series = [];
       await waitFor(async () => (up = await query(prom.url, 'up{job="platform"} == 1')).length === services.length, {
-        timeoutMs: 20_000,
+        timeoutMs: 90_000,
         what: 'every service scraped',
       });
       assert.deepEqual(up.map((s) => s.metric.service).sort(), services.map((s) => s.name).sort());
@@ -211,7 +211,7 @@ describe('Prometheus scraping the real services', () => {
     try {
       let up: Series = [];
       await waitFor(async () => (up = await query(prom.url, 'up{job="platform"} == 1')).length === services.length, {
-        timeoutMs: 20_000,
+        timeoutMs: 90_000,
         what: 'every service scraped',
       });
       for (const s of up) {

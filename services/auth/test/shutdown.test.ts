@@ -50,7 +50,9 @@ describe('auth main.ts shutdown (real process, SIGTERM)', () => {
         HOST: '127.0.0.1',
         PORT: String(port),
         MANAGEMENT_PORT: String(managementPort),
-        DRAIN_DELAY_MS: '1500',
+        // Long enough for the burst below to reach the server on a busy machine: a request that arrives
+        // after the listener closed is rightly refused with 503, and would not be "in flight".
+        DRAIN_DELAY_MS: '5000',
         READINESS_CACHE_MS: '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

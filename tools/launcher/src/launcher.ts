@@ -3,6 +3,7 @@ import type { Server } from 'node:https';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RoundRobinBalancer } from './balancer.js';
+import { compileServices } from './compile.js';
 import { ensureDevSigningKey } from './keys.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
 import { canBind, GATEWAY_SOURCE_ADDRESS, proxyTrust, TLS_PROXY_ADDRESS } from './loopback.js';
@@ -62,18 +63,17 @@ interface ServiceRuntime {
   balancer?: RoundRobinBalancer;
 }
 
-const ENTRYPOINTS: Record<ServiceName, string> = {
-  auth: 'services/auth/src/main.ts',
-  images: 'services/images/src/main.ts',
-  gateway: 'services/gateway/src/main.ts',
-};
-
-/** Each service's tracing preload (--import, a URL relative to cwd): it must run before the entry point imports anything. */
-const TRACING_PRELOADS: Record<ServiceName, string> = {
-  auth: './services/auth/src/tracing.ts',
-  images: './services/images/src/tracing.ts',
-  gateway: './services/gateway/src/tracing.ts',
-};
+/**
+ * Each service runs from the JavaScript compileServices() writes beside its sources (compile.ts), as in
+ * the container images: the tracing preload first (--import: it must run before the entry point imports
+ * anything), then the entry point. Paths are relative to the repository root, the processes' cwd.
+ */
+export const serviceArgs = (name: ServiceName): string[] => [
+  '--enable-source-maps',
+  '--import',
+  `./services/${name}/dist/tracing.js`,
+  `services/${name}/dist/main.js`,
+];
 
 /** Variables the launcher sets per service; inherited values would point every service at one port or database. */
 const PER_SERVICE_VARIABLES = ['HOST', 'PORT', 'MANAGEMENT_PORT', 'DATABASE_URL', 'PGLITE_DATA_DIR'];
@@ -164,6 +164,8 @@ export class Launcher {
 
     mkdirSync(join(dataDir, 'logs'), { recursive: true, mode: 0o755 });
     if (await ensureWebBuilt()) say(`[launcher] built the web app into ${WEB_DIST}`);
+    const compiled = await compileServices(REPO_ROOT);
+    if (compiled.written > 0) say(`[launcher] compiled ${compiled.written} changed service files into their dist/ folders`);
     if (pgPort !== undefined) {
       this.#postgres = await startLocalPostgres(join(dataDir, 'postgres'), pgPort, say);
       for (const s of needsPostgres) databaseUrl[s] = await this.#postgres.databaseUrl(s);
@@ -226,7 +228,7 @@ export class Launcher {
         const supervised = new SupervisedProcess({
           label,
           command: process.execPath,
-          args: ['--conditions=development', '--import', 'tsx', '--import', TRACING_PRELOADS[name], ENTRYPOINTS[name]],
+          args: serviceArgs(name),
           cwd: REPO_ROOT,
           env: { ...serviceEnv[name], HOST: host, PORT: String(port), MANAGEMENT_PORT: String(mgmt) },
           logFile: join(dataDir, 'logs', `${label.replace('#', '-')}.log`),
