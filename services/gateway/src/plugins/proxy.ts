@@ -1,6 +1,7 @@
 import { Transform, type Readable } from 'node:stream';
 import replyFrom from '@fastify/reply-from';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { errors } from '@sre/platform';
 import type { Config } from '../config.js';
 import { drainThen } from '../drain.js';
@@ -206,5 +207,5 @@ export function proxyScope({ upstream, metrics, config, prefix, bodyLimit, stric
       scope.post(url, { config: { rateLimit: { max: config.AUTH_RATE_LIMIT_MAX, timeWindow: config.RATE_LIMIT_WINDOW_MS } } }, handler);
     }
   }
-  return Object.assign(proxyRoutes, { [Symbol.for('fastify.display-name')]: `proxy-${upstream.name}` });
+  return fp(proxyRoutes, { name: `proxy-${upstream.name}`, fastify: '5.x', encapsulate: true });
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 
 export interface WebAppOptions {
   /** The built web app (packages/web/dist by default). */
@@ -12,7 +13,7 @@ export interface WebAppOptions {
  * The web app at `/`, from its build. Vite fingerprints everything under assets/, so those are cached for a
  * year; index.html must revalidate. Without a build, `/` says how to make one instead of a bare 404.
  */
-export async function webApp(app: FastifyInstance, { webRoot }: WebAppOptions): Promise<void> {
+async function webAppPlugin(app: FastifyInstance, { webRoot }: WebAppOptions): Promise<void> {
   if (!existsSync(join(webRoot, 'index.html'))) {
     app.log.warn({ webRoot }, 'web app not built; run `npm run build -w @sre/web` (npm start does it)');
     app.get('/', async (_request, reply) =>
@@ -31,3 +32,6 @@ export async function webApp(app: FastifyInstance, { webRoot }: WebAppOptions): 
     },
   });
 }
+
+/** Encapsulated: fastify-plugin only gives it a name. */
+export const webApp = fp(webAppPlugin, { name: 'web-app', fastify: '5.x', encapsulate: true });
