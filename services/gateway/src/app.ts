@@ -33,7 +33,7 @@ const CREDENTIAL_ROUTES = ['/api/auth/login', '/api/auth/register'] as const;
  * The gateway, one plugin per concern (src/plugins/), in the order a request meets them. The order is
  * load-bearing: a hook or onRoute listener covers only the plugins registered after it.
  */
-export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
+export async function buildApp(config: Config, deps: GatewayDeps = {}): Promise<Gateway> {
   const platform = createPlatform({
     service: 'gateway',
     config,
@@ -47,13 +47,15 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
   // and close() (and the tests) need the verifier and the upstreams' circuits.
   const tokens = createAccessTokens(config, platform, deps.fetchImpl);
   const { upstreams, metrics } = createUpstreams(config, platform);
-  // Opt-in drills (CHAOS_ENABLED=true). Not a plugin: it adds routes to the management app, which listens
-  // (has booted) before this app loads its plugins; so its fault hook runs before every plugin's hooks.
-  const chaos = installChaos(platform, app, management, { config });
 
   void app.register(securityHeaders, { hstsMaxAgeSec: config.HSTS_MAX_AGE_SEC });
   const corsOrigins = parseAllowedOrigins(config.CORS_ALLOWED_ORIGINS);
   if (corsOrigins.length > 0) void app.register(cors, { allowedOrigins: corsOrigins });
+  // Opt-in drills (CHAOS_ENABLED=true). Not a plugin: it also adds routes to the management app, which has
+  // booted by the time this app loads its plugins (it listens first). Installed once the headers' hooks are in,
+  // so an injected fault is answered with the same headers as any other answer.
+  await app.after();
+  const chaos = installChaos(platform, app, management, { config });
   void app.register(rateLimits, config);
   void app.register(tokenCheck, tokens);
   const proxied = { metrics, config };
