@@ -4,7 +4,7 @@ import { configSchema } from './config.js';
 import { tracing } from './tracing.js';
 
 const config = loadConfigOrExit('gateway', configSchema);
-const gateway = buildApp(config);
+const gateway = await buildApp(config);
 await startService({
   platform: gateway.platform,
   config,

@@ -1,5 +1,6 @@
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, retry } from 'cockatiel';
-import { Counter, Gauge, Histogram, type Logger, type Registry } from '@sre/platform';
+import { Counter, Gauge, Histogram, type Logger, type Platform, type Registry } from '@sre/platform';
+import type { Config } from './config.js';
 import { gatewayErrors } from './errors.js';
 
 /**
@@ -163,6 +164,29 @@ export function createUpstream(options: UpstreamOptions): Upstream {
         }
         throw err;
       }
+    },
+  };
+}
+
+export type UpstreamName = 'auth' | 'images';
+
+/** The gateway's two upstreams, configured from the environment, and their shared metrics. */
+export function createUpstreams(config: Config, platform: Platform): { upstreams: Readonly<Record<UpstreamName, Upstream>>; metrics: UpstreamMetrics } {
+  const metrics = createUpstreamMetrics(platform.metrics.registry);
+  const defaults = {
+    retries: config.UPSTREAM_RETRIES,
+    retryInitialDelayMs: config.UPSTREAM_RETRY_INITIAL_DELAY_MS,
+    retryMaxDelayMs: config.UPSTREAM_RETRY_MAX_DELAY_MS,
+    breakerConsecutiveFailures: config.BREAKER_CONSECUTIVE_FAILURES,
+    breakerHalfOpenAfterMs: config.BREAKER_HALF_OPEN_AFTER_MS,
+    metrics,
+    logger: platform.logger,
+  };
+  return {
+    metrics,
+    upstreams: {
+      auth: createUpstream({ name: 'auth', baseUrl: config.AUTH_URL, timeoutMs: config.AUTH_TIMEOUT_MS, ...defaults }),
+      images: createUpstream({ name: 'images', baseUrl: config.IMAGES_URL, timeoutMs: config.IMAGES_TIMEOUT_MS, ...defaults }),
     },
   };
 }

@@ -43,7 +43,7 @@ describe('gateway defaults the Kubernetes manifest relies on', () => {
       JWT_AUDIENCE: 'sre-platform',
       TRUST_PROXY: '1',
     });
-    gateway = buildApp(config, { logDestination: captureLogs().destination, collectProcessMetrics: false });
+    gateway = await buildApp(config, { logDestination: captureLogs().destination, collectProcessMetrics: false });
     port = Number(new URL(await gateway.app.listen({ host: '127.0.0.1', port: 0 })).port);
     await waitFor(async () => (await gateway.management.inject({ url: '/readyz' })).statusCode === 200, { what: 'gateway ready' });
   });

@@ -93,7 +93,7 @@ export async function startGateway(env: Record<string, string>): Promise<TestGat
     ...env,
   });
   const { lines, destination } = captureLogs();
-  const gateway = buildApp(config, { logDestination: destination, collectProcessMetrics: false });
+  const gateway = await buildApp(config, { logDestination: destination, collectProcessMetrics: false });
   const url = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   return Object.assign(gateway, { url, logs: lines });
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { parseConfig } from '@sre/platform';
-import { buildApp as buildGateway } from '@sre/gateway/app';
+import { buildApp as buildGateway, type Gateway } from '@sre/gateway/app';
 import { configSchema as gatewayConfigSchema } from '@sre/gateway/config';
 import { DOCUMENT_FILES, buildService, generateDocuments, toJson, type BuiltService, type OpenApiDocument, type ServiceName } from '../src/documents.js';
 import { WEB_TYPES_FILE, webApiTypes } from '../src/web-types.js';
@@ -75,7 +75,10 @@ describe('every route declares its schemas', () => {
 
 describe('the gateway publishes the API reference', () => {
   const config = parseConfig('gateway', gatewayConfigSchema, { LOG_LEVEL: 'silent', AUTH_URL: 'http://127.0.0.1:9', IMAGES_URL: 'http://127.0.0.1:9' });
-  const gateway = buildGateway(config, { collectProcessMetrics: false, fetchImpl: (async () => new Response('{}', { status: 503 })) as typeof fetch });
+  let gateway: Gateway;
+  before(async () => {
+    gateway = await buildGateway(config, { collectProcessMetrics: false, fetchImpl: (async () => new Response('{}', { status: 503 })) as typeof fetch });
+  });
   after(() => gateway.close());
 
   it('serves /api/openapi.json without a token: the committed public document', async () => {

@@ -1,12 +1,13 @@
 import { Transform, type Readable } from 'node:stream';
 import replyFrom from '@fastify/reply-from';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { errors } from '@sre/platform';
-import type { Config } from './config.js';
-import { drainThen } from './drain.js';
-import { gatewayErrors } from './errors.js';
-import { pathOf } from './paths.js';
-import { classifyTransportError, type Upstream, type UpstreamMetrics } from './upstream.js';
+import type { Config } from '../config.js';
+import { drainThen } from '../drain.js';
+import { gatewayErrors } from '../errors.js';
+import { pathOf } from '../paths.js';
+import { classifyTransportError, type Upstream, type UpstreamMetrics } from '../upstream.js';
 
 /** Fails the stream once more than `limit` bytes passed: uploads are never buffered, only counted. */
 class ByteLimit extends Transform {
@@ -83,7 +84,11 @@ export interface ProxyScopeOptions {
   strictlyLimited: readonly string[];
 }
 
-/** One encapsulated scope per upstream: bodies pass through as streams, with a byte cap. */
+/**
+ * One encapsulated scope per upstream: its own HTTP client (reply-from), no body parsing (bodies pass
+ * through as streams, with a byte cap) and its routes. Named after the upstream (`proxy-auth`): hook spans
+ * are named after their plugin (@fastify/otel).
+ */
 export function proxyScope({ upstream, metrics, config, prefix, bodyLimit, strictlyLimited }: ProxyScopeOptions) {
   const base = upstream.baseUrl.endsWith('/') ? upstream.baseUrl : `${upstream.baseUrl}/`;
   // Label children resolved once: prom-client otherwise hashes the label set on every call.
@@ -102,7 +107,7 @@ export function proxyScope({ upstream, metrics, config, prefix, bodyLimit, stric
     return gatewayErrors.GATEWAY_PAYLOAD_TOO_LARGE(`The request body is larger than ${bodyLimit} bytes.`);
   };
 
-  return async function proxyRoutes(scope: FastifyInstance) {
+  async function proxyRoutes(scope: FastifyInstance): Promise<void> {
     await scope.register(replyFrom, {
       undici: {
         connectTimeout: config.UPSTREAM_CONNECT_TIMEOUT_MS,
@@ -201,5 +206,6 @@ export function proxyScope({ upstream, metrics, config, prefix, bodyLimit, stric
     for (const url of strictlyLimited) {
       scope.post(url, { config: { rateLimit: { max: config.AUTH_RATE_LIMIT_MAX, timeWindow: config.RATE_LIMIT_WINDOW_MS } } }, handler);
     }
-  };
+  }
+  return fp(proxyRoutes, { name: `proxy-${upstream.name}`, fastify: '5.x', encapsulate: true });
 }

@@ -1,9 +1,10 @@
 import { bearerToken, tokenFailureError, TokenVerificationError, type AccessTokenVerifier, type TokenErrorCodes } from '@sre/platform';
 import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { gatewayErrors } from '../errors.js';
+import { nonCanonicalPathReason, pathOf } from '../paths.js';
+import type { TokenCache } from '../token-cache.js';
 import { isApiDocsPath } from './api-docs.js';
-import { gatewayErrors } from './errors.js';
-import { nonCanonicalPathReason, pathOf } from './paths.js';
-import type { TokenCache } from './token-cache.js';
 
 /** Auth routes reachable without a token (method + path after /api/auth). Everything else needs one. */
 const PUBLIC_AUTH_ROUTES = new Set([
@@ -25,10 +26,11 @@ export interface TokenCheckDeps {
 
 /**
  * The gateway's token check: every /api path but the public auth routes and the API reference needs a
- * valid access token, checked before the body is read. Callback style, synchronous when the token is
- * in the cache (issue 11); failures answer as the platform's `authenticate` does (tokenFailureError).
+ * valid access token, checked before the body is read (preParsing: after the rate limit, before anything
+ * is proxied). Callback style, synchronous when the token is in the cache (issue 11); failures answer as
+ * the platform's `authenticate` does (tokenFailureError). fastify-plugin, so the hook covers every route.
  */
-export function installTokenCheck(app: FastifyInstance, { verifier, tokenCache }: TokenCheckDeps): void {
+async function tokenCheckPlugin(app: FastifyInstance, { verifier, tokenCache }: TokenCheckDeps): Promise<void> {
   app.addHook('preParsing', (request, _reply, payload, done) => {
     const path = pathOf(request.raw.url);
     const afterToken = (err?: unknown) => {
@@ -66,3 +68,5 @@ export function installTokenCheck(app: FastifyInstance, { verifier, tokenCache }
     return !(path.startsWith('/api/auth/') && PUBLIC_AUTH_ROUTES.has(`${method} ${path.slice('/api/auth'.length)}`));
   }
 }
+
+export const tokenCheck = fp(tokenCheckPlugin, { name: 'token-check', fastify: '5.x' });

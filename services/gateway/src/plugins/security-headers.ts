@@ -1,5 +1,8 @@
 import type { OutgoingHttpHeaders } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import helmet from 'helmet';
+import { activeTraceparent } from '@sre/platform';
 
 /** CSP: our own assets only. */
 export const CONTENT_SECURITY_POLICY = {
@@ -45,3 +48,29 @@ export function staticSecurityHeaders(): Readonly<Record<string, string>> {
   if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
   return Object.freeze(Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, String(v)])));
 }
+
+export interface SecurityHeadersOptions {
+  /** HSTS max-age on TLS requests; 0 sends no HSTS. */
+  hstsMaxAgeSec: number;
+}
+
+/**
+ * Every response's fixed headers, in one synchronous onRequest hook: helmet's set (computed once, above),
+ * the trace context and HSTS. One callback-style hook on purpose: each separate async hook and header
+ * write showed in the CPU profile under load (issue 11). fastify-plugin, so the hook covers every route.
+ */
+async function securityHeadersPlugin(app: FastifyInstance, { hstsMaxAgeSec }: SecurityHeadersOptions): Promise<void> {
+  const headers = staticSecurityHeaders();
+  const hsts = hstsMaxAgeSec > 0 ? `max-age=${hstsMaxAgeSec}; includeSubDomains` : undefined;
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(headers);
+    // The OpenTelemetry SDK's trace context (docs/tracing.md): the client gets our server span back to find its trace.
+    const traceparent = activeTraceparent();
+    if (traceparent) void reply.header('traceparent', traceparent);
+    // HSTS only over TLS (directly or via a trusted proxy's X-Forwarded-Proto): RFC 6797 §7.2.
+    if (hsts && request.protocol === 'https') void reply.header('strict-transport-security', hsts);
+    done();
+  });
+}
+
+export const securityHeaders = fp(securityHeadersPlugin, { name: 'security-headers', fastify: '5.x' });
