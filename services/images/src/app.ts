@@ -66,16 +66,13 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Imag
   // PGLITE_DATA_DIR is read in open-database.ts.
   const { database, migrations, repository } = openImagesDatabase(config, logger);
   const stall = new UploadStall();
-  const {
-    storage,
-    cleanup,
-    readinessCheck: storageCheck,
-  } = openStorage(config, logger, metrics, { storage: deps.storage, stall, cleanupRetryMs: deps.cleanupRetryMs });
+  const objects = openStorage(config, logger, metrics, { storage: deps.storage, stall, cleanupRetryMs: deps.cleanupRetryMs });
+  const { storage, cleanup } = objects;
   const work = new Semaphore(config.IMAGE_PROCESSING_CONCURRENCY);
   const admission = new AdmissionLimit(config.UPLOAD_MAX_IN_FLIGHT);
   const storedCount = trackStoredCount(repository, migrations, metrics);
   health.addCheck(databaseReadinessCheck(database, migrations));
-  health.addCheck(storageCheck);
+  health.addCheck(objects.readinessCheck);
 
   const service = new ImageService({
     config,
