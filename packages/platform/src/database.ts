@@ -3,6 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
 import { Kysely, Migrator, PostgresDialect, sql, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
+import type { ReadinessCheck } from './health.js';
 import type { Logger } from './logging.js';
 import { PGliteDialect } from './pglite-dialect.js';
 
@@ -168,5 +169,19 @@ export function runMigrationsWithRetry<DB>(
     isDone: () => finished,
     lastError: () => lastError,
     stop: () => controller.abort(),
+  };
+}
+
+/**
+ * The readiness check of a service with a database: ready when its migrations are applied and it
+ * answers. Liveness never looks at it (a database outage must not restart every pod).
+ */
+export function databaseReadinessCheck(database: Pick<Database<unknown>, 'ping'>, migrations: MigrationRunner): ReadinessCheck {
+  return {
+    name: 'database',
+    check: async () => {
+      if (!migrations.isDone()) throw new Error(`migrations pending: ${migrations.lastError() ?? 'running'}`);
+      await database.ping();
+    },
   };
 }

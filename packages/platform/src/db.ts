@@ -3,6 +3,7 @@
  * migrations with retry). Apart from the main entry point so services without a database never load it.
  */
 export {
+  databaseReadinessCheck,
   isDatabaseUnavailable,
   migrateToLatest,
   openDatabase,

@@ -1,4 +1,6 @@
+import type { Logger } from '@sre/platform';
 import { sql, type Kysely } from 'kysely';
+import type { AuthContext } from './context.js';
 import type { AuthDatabase } from './db/schema.js';
 
 export interface PurgeResult {
@@ -27,4 +29,32 @@ export async function purgeExpired(db: Kysely<AuthDatabase>, throttleWindowSecon
     refreshFamilies: Number(families.numAffectedRows ?? 0n),
     throttleRows: Number(throttle.numAffectedRows ?? 0n),
   };
+}
+
+export interface MaintenanceLoop {
+  /** Deletes expired rows now (tests, and each tick of the loop). */
+  purge(): Promise<PurgeResult>;
+  /** Stops the timer; a purge already running finishes on its own. */
+  stop(): void;
+}
+
+/**
+ * Runs `purgeExpired` every MAINTENANCE_INTERVAL_SECONDS (0: never) once migrations are applied.
+ * A failed run is logged and tried again at the next tick.
+ */
+export function startMaintenance(context: Pick<AuthContext, 'config' | 'database' | 'migrations'>, logger: Logger): MaintenanceLoop {
+  const { config, database, migrations } = context;
+  const purge = () => purgeExpired(database.db, config.LOGIN_THROTTLE_WINDOW_SECONDS);
+  const timer =
+    config.MAINTENANCE_INTERVAL_SECONDS > 0
+      ? setInterval(() => {
+          if (!migrations.isDone()) return;
+          purge().then(
+            (result) => logger.info({ purged: result }, 'expired rows purged'),
+            (err: unknown) => logger.warn({ reason: err instanceof Error ? err.message : String(err) }, 'purge of expired rows failed; will retry'),
+          );
+        }, config.MAINTENANCE_INTERVAL_SECONDS * 1000)
+      : undefined;
+  timer?.unref();
+  return { purge, stop: () => clearInterval(timer) };
 }

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyPluginCallback, FastifyReply } from 'fastify';
 import { authenticate, tokenFailureError, type ZodTypeProvider } from '@sre/platform';
 import type { AuthContext } from './context.js';
 import { authErrors } from './errors.js';
 import { PASSWORD_MAX, passwordPolicyError } from './password-policy.js';
 import { passwordLength } from './passwords.js';
-import { credentialRateLimit } from './rate-limit.js';
+import { credentialRateLimitOptions } from './rate-limit.js';
 import { routeSchemas } from './schemas.js';
 import { REFRESH_TOKEN_PATTERN, revokeFamilyOf, rotateRefreshToken, signAccessToken, startRefreshFamily } from './tokens.js';
 import { hasMixedScriptLocalPart, isValidEmail, normaliseEmail } from './validation.js';
@@ -15,7 +15,12 @@ const AUTH_BODY_LIMIT = 4096;
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function registerRoutes(scope: FastifyInstance, ctx: AuthContext): void {
+/**
+ * Auth's public API: accounts, login, token refresh and revocation, /me and the JWKS. Encapsulated,
+ * so the JSON-only content-type rule stays inside; the credential rate limit (rate-limit.ts) must
+ * be registered before it.
+ */
+export const authRoutes: FastifyPluginCallback<{ context: AuthContext }> = function authRoutes(scope, { context: ctx }, done) {
   const app = scope.withTypeProvider<ZodTypeProvider>();
   const { config, database, metrics } = ctx;
   const db = database.db;
@@ -43,7 +48,7 @@ export function registerRoutes(scope: FastifyInstance, ctx: AuthContext): void {
 
   app.post(
     '/register',
-    { bodyLimit: AUTH_BODY_LIMIT, schema: routeSchemas.register, preHandler: requireMigrated, config: credentialRateLimit(config) },
+    { bodyLimit: AUTH_BODY_LIMIT, schema: routeSchemas.register, preHandler: requireMigrated, config: credentialRateLimitOptions(config) },
     async (request, reply) => {
       const email = normaliseEmail(request.body.email);
       if (!isValidEmail(email)) throw authErrors.AUTH_EMAIL_INVALID();
@@ -73,7 +78,7 @@ export function registerRoutes(scope: FastifyInstance, ctx: AuthContext): void {
 
   app.post(
     '/login',
-    { bodyLimit: AUTH_BODY_LIMIT, schema: routeSchemas.login, preHandler: requireMigrated, config: credentialRateLimit(config) },
+    { bodyLimit: AUTH_BODY_LIMIT, schema: routeSchemas.login, preHandler: requireMigrated, config: credentialRateLimitOptions(config) },
     async (request, reply) => {
       const email = normaliseEmail(request.body.email);
       const password = request.body.password;
@@ -145,4 +150,5 @@ export function registerRoutes(scope: FastifyInstance, ctx: AuthContext): void {
     void reply.header('cache-control', 'public, max-age=300');
     return ctx.keys.jwks;
   });
-}
+  done();
+};

@@ -1,5 +1,6 @@
-import { authenticate as authenticateToken, type AccessTokenVerifier } from '@sre/platform';
+import { authenticate as authenticateToken, createAccessTokenVerifier, remoteKeySource, type AccessTokenVerifier, type Logger } from '@sre/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from './config.js';
 import { imagesErrors } from './errors.js';
 import { isUuid } from './http-utils.js';
 
@@ -24,4 +25,22 @@ export function authenticate(verifier: AccessTokenVerifier) {
     await check(request, reply);
     request.ownerId = (request.accessToken?.sub ?? '').toLowerCase();
   };
+}
+
+/** Verifies access tokens locally with the Auth service's public keys (fetched from AUTH_JWKS_URL, refreshed). */
+export function createVerifier(
+  config: Pick<Config, 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'AUTH_JWKS_URL' | 'JWKS_REFRESH_INTERVAL_MS'>,
+  logger: Logger,
+  fetchImpl?: typeof fetch,
+): AccessTokenVerifier {
+  return createAccessTokenVerifier({
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    keySource: remoteKeySource({
+      jwksUrl: config.AUTH_JWKS_URL,
+      logger,
+      refreshIntervalMs: config.JWKS_REFRESH_INTERVAL_MS,
+      ...(fetchImpl ? { fetchImpl } : {}),
+    }),
+  });
 }

@@ -3,9 +3,18 @@ import type { FastifyInstance } from 'fastify';
 import { imagesErrors } from './errors.js';
 import { UPLOAD_STEPS, type UploadStep } from './service.js';
 
-/** Where uploads are held (undefined: nowhere); shared by the route and the upload code. */
-export interface UploadStall {
-  at: UploadStep | undefined;
+/**
+ * Fault drills and crash tests (FAULT_INJECTION=true only): the upload step to hold uploads at
+ * (undefined: nowhere), set by the route below and awaited by the upload code, for up to a minute,
+ * so a test can SIGKILL the process there (test/crash-steps.test.ts).
+ */
+export class UploadStall {
+  at: UploadStep | undefined = undefined;
+
+  /** Resolves once uploads are no longer held at `step`, or after a minute. */
+  readonly holdAt = async (step: UploadStep): Promise<void> => {
+    for (let i = 0; this.at === step && i < 600; i++) await new Promise((r) => setTimeout(r, 100));
+  };
 }
 
 const stallBody = z
