@@ -48,7 +48,7 @@ export function buildApp(config: Config, deps: GatewayDeps = {}): Gateway {
     ...(deps.collectProcessMetrics === undefined ? {} : { collectProcessMetrics: deps.collectProcessMetrics }),
   });
   const { logger } = platform;
-  const app = createHttpApp(platform, { config, trustProxy: config.TRUST_PROXY as boolean | string });
+  const app = createHttpApp(platform, { config, trustProxy: config.TRUST_PROXY });
 
   // --- Access tokens: verified here with Auth's public keys; Auth is never called per request. ---
   const keySource = remoteKeySource({

@@ -59,7 +59,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Imag
 
   const database = openDatabase<ImagesDatabase>({
     url: config.DATABASE_URL,
-    pgliteDataDir: config.PGLITE_DATA_DIR === ':memory:' ? undefined : config.PGLITE_DATA_DIR,
+    pgliteDataDir: config.PGLITE_DATA_DIR,
     poolMax: config.DATABASE_POOL_MAX,
     logger,
   });
@@ -143,6 +143,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Imag
   const app = createHttpApp(platform, {
     config,
     classifyError,
+    trustProxy: config.TRUST_PROXY,
     openapi: { title: 'Images service', version: '1.0.0', description: "Each user's images: upload, list, read, delete." },
   });
   await app.register(multipart, { throwFileSizeLimit: true });
