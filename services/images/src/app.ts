@@ -67,7 +67,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Imag
   const repository = new ImageRepository(database.db);
 
   // Fault drills and crash tests (FAULT_INJECTION=true only): the upload step to hold uploads at,
-  // for up to a minute, so a test can SIGKILL the process there (test/crash-steps.test.ts).
+  // for up to a minute, so a test can SIGKILL the process there (test/crash-steps.integration.test.ts).
   const stall: UploadStall = { at: undefined };
   const holdAt = async (step: UploadStep) => {
     for (let i = 0; stall.at === step && i < 600; i++) await new Promise((r) => setTimeout(r, 100));

@@ -18,7 +18,7 @@ const stallBody = z
 /**
  * Fault drills only (FAULT_INJECTION=true), on the management port: hold uploads at one step
  * (UPLOAD_STEPS); without `at`, between writing the objects and inserting the row (what the drills
- * use), so a test can SIGKILL the process there (test/crash-steps.test.ts).
+ * use), so a test can SIGKILL the process there (test/crash-steps.integration.test.ts).
  */
 export function faultRoutes(stall: UploadStall) {
   return function faultRoutes(scope: FastifyInstance): void {
