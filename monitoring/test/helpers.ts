@@ -230,7 +230,6 @@ export async function buildLiveService(name: (typeof SERVICE_NAMES)[number], wor
     env.JWT_PRIVATE_KEY = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   }
   if (name === 'images') {
-    env.PGLITE_DATA_DIR = ':memory:';
     env.STORAGE_LOCAL_DIR = join(workDir, `objects-${name}`);
   }
   const config = platform.parseConfig(name, configModule.configSchema, env);

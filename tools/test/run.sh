@@ -2,8 +2,10 @@
 # The whole test suite, as `npm test` runs it: system packages, npm dependencies, a private
 # PostgreSQL, then lint, typecheck and every *.test.ts under Node's test runner.
 # Usage: npm test [-- FILE_OR_DIR ...]   (no arguments: everything, with format check, lint, cycles, typecheck)
-#        npm run test:unit               (--only-node-tests: the platform's and services' own tests; needs only
-#                                         the PostgreSQL server binaries, not podman, Chromium or kubectl)
+#        npm run test:unit               (--only-node-tests: the platform's and services' own fast tests, not
+#                                         their *.integration.test.ts (real processes, crash loops, reconciles
+#                                         over time); needs only the PostgreSQL server binaries, not podman,
+#                                         Chromium or kubectl)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -40,8 +42,11 @@ TEST_POSTGRES_URL=$(bash tools/test/postgres.sh start "$pgdir")
 export TEST_POSTGRES_URL
 
 if ((only_node_tests)); then
-  # The inner loop: no lint or typecheck pass (the editor and `npm test` run those).
-  mapfile -t files < <(git ls-files --cached --others --exclude-standard -- 'packages/*/test/*.test.ts' 'services/*/test/*.test.ts' | sort)
+  # The inner loop: no lint or typecheck pass (the editor and `npm test` run those), and no
+  # *.integration.test.ts: those start real processes, kill them, or wait on real time (the full
+  # `npm test` and CI run them). `:(glob)` keeps `*` inside one folder.
+  mapfile -t files < <(git ls-files --cached --others --exclude-standard -- \
+    ':(glob)packages/*/test/*.test.ts' ':(glob)services/*/test/*.test.ts' ':(exclude)*.integration.test.ts' | sort)
 elif (($# == 0)); then
   echo "test: format (prettier --check; fix with npm run format)"
   npx prettier --check --log-level warn .
@@ -57,6 +62,12 @@ else
 fi
 
 echo "test: ${#files[@]} test files"
-# Two files at a time: these machines have two cores, and several suites start real servers. A file may
-# take 15 minutes: the local drills run nine scenarios end to end against real Prometheus and Alertmanager.
-node --conditions=development --import tsx --test --test-concurrency=2 --test-timeout=900000 "${files[@]}"
+if ((only_node_tests)); then
+  # Fast in-process files: one per core.
+  concurrency=$(node -p 'require("node:os").availableParallelism()')
+else
+  # Two files at a time: these machines have two cores, and several suites start real servers. A file may
+  # take 15 minutes: the local drills run nine scenarios end to end against real Prometheus and Alertmanager.
+  concurrency=2
+fi
+node --conditions=development --import tsx --test --test-concurrency="$concurrency" --test-timeout=900000 "${files[@]}"

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -100,6 +101,70 @@ export const baseConfigShape = {
   /** Readiness results are reused for this long so probes do not hammer dependencies. */
   READINESS_CACHE_MS: envInt(1000, 0, 60_000),
   READINESS_CHECK_TIMEOUT_MS: envInt(2000, 100, 60_000),
+} as const;
+
+/**
+ * Whose `X-Forwarded-*` headers a service believes: the client address they yield keys rate limits
+ * and login throttles, so believing a client's own header lets it pick its limit bucket. One meaning
+ * in every service (docs/configuration.md#trusted-proxies-trust_proxy), as Fastify's `trustProxy` takes it:
+ * - `false`: nobody; the TCP peer is the client;
+ * - a hop count `N`: the N nearest hops are proxies (only they can reach the port: NetworkPolicy);
+ * - addresses/CIDRs, comma-separated: only those peers are proxies.
+ * `true` (believe every peer) is refused: with it any client chooses its own address.
+ */
+export type TrustProxy = false | number | string;
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address, bits, extra] = entry.split('/');
+  if (extra !== undefined || !address) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/** TRUST_PROXY (see {@link TrustProxy}); unset or empty means `false`. */
+export function envTrustProxy() {
+  return z
+    .string()
+    .optional()
+    .transform((v, ctx): TrustProxy => {
+      const value = (v ?? '').trim();
+      if (value === '' || value === 'false') return false;
+      if (value === 'true') {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must not be "true" (any client could choose its address); give a hop count or the proxies\' addresses/CIDRs',
+        });
+        return z.NEVER;
+      }
+      if (/^\d+$/.test(value)) return Number(value);
+      const entries = value.split(',').map((e) => e.trim());
+      if (entries.some((e) => !isAddressOrCidr(e))) {
+        ctx.addIssue({ code: 'custom', message: 'must be false, a hop count, or a comma list of IP addresses/CIDRs' });
+        return z.NEVER;
+      }
+      return entries.join(',');
+    });
+}
+
+/** Spread into the schema of every service with a public port: `...trustProxyConfigShape`. */
+export const trustProxyConfigShape = { TRUST_PROXY: envTrustProxy() } as const;
+
+/** The value Images once documented for "no folder"; refused so it never becomes a folder named `:memory:`. */
+const PGLITE_MEMORY_MARKER = ':memory:';
+
+/**
+ * Spread into the schema of every service with a database: where embedded PGlite keeps its files
+ * when DATABASE_URL is unset. Unset means in memory (lost on exit) in every service: tests and
+ * one-off runs leave nothing behind, and `npm start` always passes a folder under `.data/`, so no
+ * service writes into whatever directory it was started from.
+ */
+export const pgliteConfigShape = {
+  PGLITE_DATA_DIR: envOptionalString().refine((v) => v !== PGLITE_MEMORY_MARKER, {
+    error: 'must be a folder; leave it unset to keep the data in memory',
+  }),
 } as const;
 
 export type BaseConfig = {

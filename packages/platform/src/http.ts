@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { BaseConfig } from './config.js';
+import type { BaseConfig, TrustProxy } from './config.js';
 import { errorBody, errors, fromFrameworkError, installErrorHandling, type ErrorClassifier } from './errors.js';
 import { requestIdFrom, traceIdFrom } from './logging.js';
 import { activeTraceIds } from './tracing/active.js';
@@ -17,10 +17,20 @@ export interface HttpAppOptions {
   maxUrlLength?: number;
   /** Largest accepted header block; Node answers 431 beyond it. */
   maxHeaderBytes?: number;
-  /** Trust X-Forwarded-For from this many proxies (ingress, gateway). */
-  trustProxy?: boolean | string;
+  /** Whose X-Forwarded-* to believe: the service's TRUST_PROXY (config.ts); default nobody. */
+  trustProxy?: TrustProxy;
   /** Collect an OpenAPI 3.1 document from the route schemas (`app.swagger()`; tools/openapi writes it). */
   openapi?: OpenApiInfo;
+}
+
+/**
+ * Fastify 5.12 treats a numeric `trustProxy` as "trust nobody" (it cannot check the peer's address),
+ * so a hop count becomes a trust function here. TRUST_PROXY documents the condition that makes it
+ * safe: only the proxies can reach the port (NetworkPolicy); see docs/configuration.md#trusted-proxies-trust_proxy.
+ */
+function fastifyTrustProxy(trust: TrustProxy | undefined): boolean | string | ((address: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return trust ?? false;
 }
 
 /**
@@ -87,7 +97,7 @@ export function createHttpApp(platform: Platform, options: HttpAppOptions): Fast
         .headers({ ...FRAMEWORK_ERROR_HEADERS, 'x-request-id': request.id })
         .send(errorBody(e.code, e.message, request.id));
     },
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: fastifyTrustProxy(options.trustProxy),
     return503OnClosing: true,
     clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',

@@ -12,11 +12,15 @@ export {
   envOptionalString,
   isPlaceholder,
   envSecret,
+  envTrustProxy,
   envUrl,
   loadConfigOrExit,
   parseConfig,
+  pgliteConfigShape,
+  trustProxyConfigShape,
   z,
   type BaseConfig,
+  type TrustProxy,
 } from './config.js';
 export {
   AppError,

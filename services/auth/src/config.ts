@@ -1,4 +1,15 @@
-import { baseConfigShape, chaosConfigShape, envInt, refineChaosConfig, envOptionalSecret, envOptionalString, envSecret, z } from '@sre/platform';
+import {
+  baseConfigShape,
+  chaosConfigShape,
+  envInt,
+  refineChaosConfig,
+  envOptionalSecret,
+  envOptionalString,
+  envSecret,
+  pgliteConfigShape,
+  trustProxyConfigShape,
+  z,
+} from '@sre/platform';
 import { parsePrivateKey, parsePublicKeys } from './keys.js';
 
 /**
@@ -27,7 +38,7 @@ export const configSchema = z
     /** PostgreSQL; when unset, embedded PGlite (same schema and migrations). Contains a password: secret. */
     DATABASE_URL: postgresUrl,
     /** PGlite data directory when DATABASE_URL is unset; unset means in memory (lost on exit). */
-    PGLITE_DATA_DIR: envOptionalString(),
+    ...pgliteConfigShape,
     DATABASE_POOL_MAX: envInt(10, 1, 200),
     /** Ed25519 private key, PKCS#8 PEM (`\n` escapes accepted). Never logged. */
     JWT_PRIVATE_KEY: envSecret(1).superRefine((value, ctx) => {
@@ -67,13 +78,10 @@ export const configSchema = z
     /** How often each replica deletes expired refresh tokens and idle throttle rows; 0 turns it off. */
     MAINTENANCE_INTERVAL_SECONDS: envInt(3600, 0, 7 * 24 * 3600),
     /**
-     * Whom to believe for X-Forwarded-For (client IP for per-IP throttling): "false" (default; the
-     * peer address), "true" (any proxy), or a comma list of proxy addresses/CIDRs (the gateway's).
+     * Whose X-Forwarded-For to believe for the per-IP throttles: the gateway, plus the proxies the gateway
+     * itself trusts (it forwards their chain). Shared meaning: docs/configuration.md#trusted-proxies-trust_proxy.
      */
-    TRUST_PROXY: z
-      .string()
-      .default('false')
-      .transform((v): boolean | string => (v === 'true' ? true : v === 'false' || v.trim() === '' ? false : v)),
+    ...trustProxyConfigShape,
   })
   // Checked here rather than in installChaos, so it is reported like every other config problem.
   .superRefine(refineChaosConfig);

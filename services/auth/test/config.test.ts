@@ -46,6 +46,21 @@ describe('auth config schema', () => {
     assert.equal(config.MANAGEMENT_PORT, 9464);
     assert.equal(config.DATABASE_URL, undefined, 'PGlite when unset');
     assert.equal(config.TRUST_PROXY, false);
+    assert.equal(config.PGLITE_DATA_DIR, undefined, 'in memory when unset');
+  });
+
+  it('shares TRUST_PROXY and PGLITE_DATA_DIR with the other services: a hop count, no "true", no ":memory:"', () => {
+    const config = parseConfig('auth', configSchema, { JWT_PRIVATE_KEY: key.privateKeyPem, TRUST_PROXY: '2', PGLITE_DATA_DIR: '.data/auth/pglite' });
+    assert.equal(config.TRUST_PROXY, 2);
+    assert.equal(config.PGLITE_DATA_DIR, '.data/auth/pglite');
+    assert.throws(
+      () => parseConfig('auth', configSchema, { JWT_PRIVATE_KEY: key.privateKeyPem, TRUST_PROXY: 'true', PGLITE_DATA_DIR: ':memory:' }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.problems.length === 2 &&
+        /TRUST_PROXY must not be "true"/.test(err.message) &&
+        /PGLITE_DATA_DIR must be a folder/.test(err.message),
+    );
   });
 
   it('refuses argon2 parameters below the OWASP minimum', () => {

@@ -40,7 +40,7 @@ export async function buildApp(config: Config, deps: GatewayDeps = {}): Promise<
     ...(deps.logDestination ? { logDestination: deps.logDestination } : {}),
     ...(deps.collectProcessMetrics === undefined ? {} : { collectProcessMetrics: deps.collectProcessMetrics }),
   });
-  const app = createHttpApp(platform, { config, trustProxy: config.TRUST_PROXY as boolean | string });
+  const app = createHttpApp(platform, { config, trustProxy: config.TRUST_PROXY });
   const management = createManagementApp(platform);
 
   // Made now, not in plugins: readiness needs the signing keys' check before this app loads its plugins,

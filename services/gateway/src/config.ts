@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { envTrustProxy } from './trust-proxy.js';
-import { baseConfigShape, chaosConfigShape, envInt, envOptionalString, envUrl, refineChaosConfig, z } from '@sre/platform';
+import { baseConfigShape, chaosConfigShape, envInt, envOptionalString, envUrl, refineChaosConfig, trustProxyConfigShape, z } from '@sre/platform';
 
 /** Where `npm run build -w @sre/web` puts the web app, relative to this file (src/ and dist/ alike). */
 const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../packages/web/dist', import.meta.url));
@@ -55,8 +54,8 @@ export const configSchema = z
     OVERSIZE_DRAIN_TIMEOUT_MS: envInt(10_000, 0, 600_000),
     /** Comma-separated origins allowed by CORS; unset means CORS is off (same-origin web app). */
     CORS_ALLOWED_ORIGINS: envOptionalString(),
-    /** Whose X-Forwarded-* to believe: unset/false (nobody), a hop count, or addresses/CIDRs; never "true" (trust-proxy.ts). */
-    TRUST_PROXY: envTrustProxy(),
+    /** Whose X-Forwarded-* to believe: the proxy in front (the Ingress), shared meaning (docs/configuration.md). */
+    ...trustProxyConfigShape,
     /** Directory of the built web app, served at /. */
     WEB_ROOT: z.string().min(1).default(DEFAULT_WEB_ROOT),
     HSTS_MAX_AGE_SEC: envInt(180 * 24 * 3600, 0, 2 * 365 * 24 * 3600),

@@ -89,6 +89,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Imag
   const app = createHttpApp(platform, {
     config,
     classifyError,
+    trustProxy: config.TRUST_PROXY,
     openapi: { title: 'Images service', version: '1.0.0', description: "Each user's images: upload, list, read, delete." },
   });
   await app.register(multipart, { throwFileSizeLimit: true });

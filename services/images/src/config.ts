@@ -1,4 +1,16 @@
-import { baseConfigShape, chaosConfigShape, refineChaosConfig, envBool, envInt, envOptionalSecret, envOptionalString, envUrl, z } from '@sre/platform';
+import {
+  baseConfigShape,
+  chaosConfigShape,
+  refineChaosConfig,
+  envBool,
+  envInt,
+  envOptionalSecret,
+  envOptionalString,
+  envUrl,
+  pgliteConfigShape,
+  trustProxyConfigShape,
+  z,
+} from '@sre/platform';
 
 /**
  * The Images service's configuration (README.md#configuration lists every variable). Parsed once
@@ -9,10 +21,12 @@ export const configSchema = z
     ...baseConfigShape,
     /** Drill-only fault injection on the management port (packages/platform/src/chaos.ts). */
     ...chaosConfigShape,
+    /** Whose X-Forwarded-For to believe (the client address in logs): shared meaning, docs/configuration.md#trusted-proxies-trust_proxy. */
+    ...trustProxyConfigShape,
     /** PostgreSQL URL (a secret: it carries the password). Unset: embedded PGlite. */
     DATABASE_URL: envOptionalSecret(),
-    /** Where embedded PGlite keeps its files when DATABASE_URL is unset; ":memory:" keeps nothing. */
-    PGLITE_DATA_DIR: z.string().default('.data/images/pglite'),
+    /** Where embedded PGlite keeps its files when DATABASE_URL is unset; unset means in memory (lost on exit). */
+    ...pgliteConfigShape,
     DATABASE_POOL_MAX: envInt(10, 1, 100),
 
     /** Access tokens are verified locally with the Auth service's public keys. */

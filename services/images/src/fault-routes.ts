@@ -6,7 +6,7 @@ import { UPLOAD_STEPS, type UploadStep } from './service.js';
 /**
  * Fault drills and crash tests (FAULT_INJECTION=true only): the upload step to hold uploads at
  * (undefined: nowhere), set by the route below and awaited by the upload code, for up to a minute,
- * so a test can SIGKILL the process there (test/crash-steps.test.ts).
+ * so a test can SIGKILL the process there (test/crash-steps.integration.test.ts).
  */
 export class UploadStall {
   at: UploadStep | undefined = undefined;
@@ -27,7 +27,7 @@ const stallBody = z
 /**
  * Fault drills only (FAULT_INJECTION=true), on the management port: hold uploads at one step
  * (UPLOAD_STEPS); without `at`, between writing the objects and inserting the row (what the drills
- * use), so a test can SIGKILL the process there (test/crash-steps.test.ts).
+ * use), so a test can SIGKILL the process there (test/crash-steps.integration.test.ts).
  */
 export function faultRoutes(stall: UploadStall) {
   return function faultRoutes(scope: FastifyInstance): void {

@@ -12,6 +12,12 @@ const config = loadConfigOrExit('images', configSchema);
 const [command, ...args] = process.argv.slice(2);
 
 if (command === 'reconcile') {
+  // A fresh in-memory database holds no rows, so every stored object would look like an orphan and be
+  // deleted: the reconcile needs the service's real database (PGLITE_DATA_DIR unset means in memory).
+  if (!config.DATABASE_URL && !config.PGLITE_DATA_DIR) {
+    process.stderr.write('reconcile: set DATABASE_URL or PGLITE_DATA_DIR to the database of the objects to check (unset means an empty in-memory database)\n');
+    process.exit(2);
+  }
   const graceIndex = args.indexOf('--grace-seconds');
   const graceArg = graceIndex >= 0 ? Number(args[graceIndex + 1]) : undefined;
   if (graceArg !== undefined && (!Number.isInteger(graceArg) || graceArg < 0)) {

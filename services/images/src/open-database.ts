@@ -13,12 +13,12 @@ export interface ImagesDatabaseHandle {
 
 /**
  * PostgreSQL at DATABASE_URL, or embedded PGlite when it is unset: in PGLITE_DATA_DIR, or in memory
- * when that is ":memory:". Migrations start at once; readiness waits for them.
+ * when that is unset too (one meaning in every service: docs/configuration.md). Migrations start at once; readiness waits for them.
  */
 export function openImagesDatabase(config: Pick<Config, 'DATABASE_URL' | 'PGLITE_DATA_DIR' | 'DATABASE_POOL_MAX'>, logger: Logger): ImagesDatabaseHandle {
   const database = openDatabase<ImagesDatabase>({
     url: config.DATABASE_URL,
-    pgliteDataDir: config.PGLITE_DATA_DIR === ':memory:' ? undefined : config.PGLITE_DATA_DIR,
+    pgliteDataDir: config.PGLITE_DATA_DIR,
     poolMax: config.DATABASE_POOL_MAX,
     logger,
   });

@@ -17,7 +17,7 @@ const variants: Array<[string, () => Promise<Setup | undefined>]> = [
     'local directory + PGlite',
     async () => {
       const dir = tempDir('api');
-      return { env: { STORAGE_DRIVER: 'local', STORAGE_LOCAL_DIR: dir.path, PGLITE_DATA_DIR: ':memory:' }, teardown: async () => dir.remove() };
+      return { env: { STORAGE_DRIVER: 'local', STORAGE_LOCAL_DIR: dir.path }, teardown: async () => dir.remove() };
     },
   ],
   [

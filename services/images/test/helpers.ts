@@ -56,7 +56,6 @@ export function tempDir(prefix: string): { path: string; remove(): void } {
 export function testConfig(env: Record<string, string | undefined>): Config {
   return parseConfig('images', configSchema, {
     LOG_LEVEL: 'silent',
-    PGLITE_DATA_DIR: ':memory:',
     READINESS_CACHE_MS: '0',
     READINESS_CHECK_TIMEOUT_MS: '3000',
     DRAIN_DELAY_MS: '0',

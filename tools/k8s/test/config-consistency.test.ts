@@ -11,7 +11,7 @@ import { requireTool } from '@sre/testkit';
 import { configSchema as authSchema } from '@sre/auth/config';
 import { configSchema as gatewaySchema } from '@sre/gateway/config';
 import { configSchema as imagesSchema } from '@sre/images/config';
-import { z } from '@sre/platform';
+import { trustProxyConfigShape, z } from '@sre/platform';
 import { checkCommandConfig, checkServiceConfig, requiredKeys, shutdownSettings, type ServiceSchema, type ServiceUnderTest } from '../verify/config.js';
 import { field, find, podTemplates, resolveEnv, type IContainer, type K8sObject } from '../verify/objects.js';
 import { renderDeployment, renderedPlatform } from '../verify/render.js';
@@ -103,6 +103,15 @@ describe('config consistency: Deployments vs the services’ config schemas', ku
       );
     });
   }
+
+  it('Auth and Images trust the gateway plus the hops the gateway trusts (it forwards that chain), so they see the client', () => {
+    const { objects } = renderedPlatform();
+    const trust = (deployment: string) => trustProxyConfigShape.TRUST_PROXY.parse(configMap(objects, deployment).TRUST_PROXY);
+    const gateway = trust('api-service');
+    assert.equal(typeof gateway, 'number', 'the gateway trusts ingress-nginx by hop count (the NetworkPolicy admits only it)');
+    // One hop fewer would make ingress-nginx's address every client's address in Auth's login throttle.
+    for (const upstream of ['auth-service', 'images-service']) assert.equal(trust(upstream), (gateway as number) + 1, upstream);
+  });
 
   it('the schemas are read, not copied: Auth requires its signing key', () => {
     assert.ok(requiredKeys(byName('auth-service').schema).includes('JWT_PRIVATE_KEY'));

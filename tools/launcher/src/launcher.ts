@@ -195,13 +195,15 @@ export class Launcher {
         ...(signingKey ? { JWT_PRIVATE_KEY: signingKey.privateKeyPem } : {}),
         ...(databaseUrl.auth ? { DATABASE_URL: databaseUrl.auth } : { PGLITE_DATA_DIR: join(dataDir, 'auth', 'pglite') }),
         // The gateway forwards the client address; auth throttles logins per client IP and believes
-        // the forwarded address only from the gateway's own source address (loopback.ts).
-        TRUST_PROXY: env.AUTH_TRUST_PROXY ?? trust.authTrustProxy,
+        // the forwarded address only from the gateway's own source address and its proxy (loopback.ts).
+        TRUST_PROXY: env.AUTH_TRUST_PROXY ?? trust.upstreamTrustProxy,
       },
       images: {
         ...baseEnv,
         ...(databaseUrl.images ? { DATABASE_URL: databaseUrl.images } : { PGLITE_DATA_DIR: join(dataDir, 'images', 'pglite') }),
         AUTH_JWKS_URL: `http://127.0.0.1:${ports.auth}/.well-known/jwks.json`,
+        // The client address in Images' request log, believed as Auth believes it.
+        TRUST_PROXY: env.IMAGES_TRUST_PROXY ?? trust.upstreamTrustProxy,
         STORAGE_DRIVER: env.STORAGE_DRIVER ?? 'local',
         STORAGE_LOCAL_DIR: env.STORAGE_LOCAL_DIR ?? join(dataDir, 'images', 'objects'),
       },

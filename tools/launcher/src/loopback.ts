@@ -27,8 +27,12 @@ export interface ProxyTrust {
   tlsProxyAddress?: string;
   /** The gateway's UPSTREAM_LOCAL_ADDRESS, when it can have its own address. */
   gatewaySourceAddress?: string;
-  /** Auth's TRUST_PROXY: the gateway's source address. */
-  authTrustProxy: string;
+  /**
+   * Auth's and Images' TRUST_PROXY: the gateway's source address, and the TLS proxy's when HTTPS is on
+   * (the gateway forwards the chain it believed, "client, TLS proxy", so an upstream believing only the
+   * gateway would take the TLS proxy for the client).
+   */
+  upstreamTrustProxy: string;
   /** What the fallback gives up, to print once. */
   warnings: string[];
 }
@@ -47,16 +51,22 @@ export function proxyTrust(https: boolean, usable: { tlsProxy: boolean; gatewayS
       `${TLS_PROXY_ADDRESS} is not a loopback address here: the gateway believes X-Forwarded-For from every local client (HTTPS proxy and clients share 127.0.0.1)`,
     );
   }
+  const gatewayTrusted = https ? [gatewayTrustProxy] : [];
   if (usable.gatewaySource)
     return {
       gatewayTrustProxy,
       ...(tlsProxyAddress ? { tlsProxyAddress } : {}),
       gatewaySourceAddress: GATEWAY_SOURCE_ADDRESS,
-      authTrustProxy: GATEWAY_SOURCE_ADDRESS,
+      upstreamTrustProxy: [GATEWAY_SOURCE_ADDRESS, ...gatewayTrusted].join(','),
       warnings,
     };
   warnings.push(`${GATEWAY_SOURCE_ADDRESS} is not a loopback address here: Auth believes X-Forwarded-For from every local client that calls it directly`);
-  return { gatewayTrustProxy, ...(tlsProxyAddress ? { tlsProxyAddress } : {}), authTrustProxy: '127.0.0.1', warnings };
+  return {
+    gatewayTrustProxy,
+    ...(tlsProxyAddress ? { tlsProxyAddress } : {}),
+    upstreamTrustProxy: [...new Set(['127.0.0.1', ...gatewayTrusted])].join(','),
+    warnings,
+  };
 }
 
 /** The source address the balancer keeps when it relays a connection: a loopback client's own address. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { Launcher, type LauncherOptions } from '../src/launcher.js';
+import type { components } from '@sre/web/api-types';
 
 /** Limits raised for tests: one client (127.0.0.1) makes hundreds of requests here. */
 export const TEST_ENV: NodeJS.ProcessEnv = {
@@ -134,7 +135,7 @@ export function uploadForm(parts: Array<{ name: string; data: Buffer | string; f
 }
 
 export async function upload(base: string, token: string, data: Buffer, filename: string, type = 'image/png') {
-  return call<{ id: string; filename: string; width: number; height: number; contentType: string }>(base, 'POST', '/api/images', {
+  return call<components['schemas']['Image']>(base, 'POST', '/api/images', {
     token,
     body: uploadForm([{ name: 'file', data, filename, type }]),
   });

@@ -10,7 +10,7 @@ describe('launcher: proxy trust on one machine', () => {
     assert.equal(t.gatewayTrustProxy, 'false');
     assert.equal(t.tlsProxyAddress, undefined);
     assert.equal(t.gatewaySourceAddress, GATEWAY_SOURCE_ADDRESS);
-    assert.equal(t.authTrustProxy, GATEWAY_SOURCE_ADDRESS);
+    assert.equal(t.upstreamTrustProxy, GATEWAY_SOURCE_ADDRESS);
     assert.deepEqual(t.warnings, []);
   });
 
@@ -20,10 +20,15 @@ describe('launcher: proxy trust on one machine', () => {
     assert.equal(t.tlsProxyAddress, TLS_PROXY_ADDRESS);
   });
 
+  it('with HTTPS Auth and Images believe the gateway and the TLS proxy: the gateway forwards "client, TLS proxy"', () => {
+    const t = proxyTrust(true, { tlsProxy: true, gatewaySource: true });
+    assert.equal(t.upstreamTrustProxy, `${GATEWAY_SOURCE_ADDRESS},${TLS_PROXY_ADDRESS}`);
+  });
+
   it('where the loopback aliases do not exist, it falls back to 127.0.0.1 and says what that gives up', () => {
     const t = proxyTrust(true, { tlsProxy: false, gatewaySource: false });
     assert.equal(t.gatewayTrustProxy, '127.0.0.1');
-    assert.equal(t.authTrustProxy, '127.0.0.1');
+    assert.equal(t.upstreamTrustProxy, '127.0.0.1');
     assert.equal(t.gatewaySourceAddress, undefined);
     assert.equal(t.warnings.length, 2);
     assert.match(t.warnings.join('\n'), /every local client/);

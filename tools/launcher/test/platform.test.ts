@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '@sre/testkit';
+import type { components } from '@sre/web/api-types';
 import { canBind, TLS_PROXY_ADDRESS } from '../src/loopback.js';
 import sharp from 'sharp';
 import {
@@ -20,15 +21,9 @@ import {
   type Tokens,
 } from './helpers.js';
 
-interface ImageView {
-  id: string;
-  filename: string;
-  contentType: string;
-  width: number;
-  height: number;
-  sizeBytes: number;
-  createdAt: string;
-}
+/** The public API's shapes, generated from the gateway's OpenAPI document (npm run openapi), as the web app uses them. */
+type ImageView = components['schemas']['Image'];
+type ImagePage = components['schemas']['ImagePage'];
 
 describe('the platform through the gateway, on the launcher', () => {
   let platform: RunningPlatform;
@@ -67,7 +62,7 @@ describe('the platform through the gateway, on the launcher', () => {
     const second = await upload(base, token, await jpegImage(80, 60), 'second.jpg', 'image/jpeg');
     assert.equal(second.status, 201, second.raw.toString());
 
-    const list = await call<{ items: ImageView[]; nextCursor: string | null }>(base, 'GET', '/api/images?limit=1', { token });
+    const list = await call<ImagePage>(base, 'GET', '/api/images?limit=1', { token });
     assert.equal(list.status, 200);
     assert.deepEqual(
       list.body.items.map((i) => i.id),
@@ -75,12 +70,7 @@ describe('the platform through the gateway, on the launcher', () => {
       'newest first',
     );
     assert.ok(list.body.nextCursor);
-    const page2 = await call<{ items: ImageView[]; nextCursor: string | null }>(
-      base,
-      'GET',
-      `/api/images?limit=1&cursor=${encodeURIComponent(list.body.nextCursor)}`,
-      { token },
-    );
+    const page2 = await call<ImagePage>(base, 'GET', `/api/images?limit=1&cursor=${encodeURIComponent(list.body.nextCursor)}`, { token });
     assert.deepEqual(
       page2.body.items.map((i) => i.id),
       [first.body.id],
@@ -131,7 +121,7 @@ describe('the platform through the gateway, on the launcher', () => {
     const bob = await registerAndLogin(base);
     const image = await upload(base, alice.accessToken, await pngImage(10, 10), 'alice.png');
     assert.equal(image.status, 201);
-    const bobList = await call<{ items: ImageView[] }>(base, 'GET', '/api/images', { token: bob.accessToken });
+    const bobList = await call<ImagePage>(base, 'GET', '/api/images', { token: bob.accessToken });
     assert.equal(bobList.status, 200);
     assert.equal(bobList.body.items.length, 0);
     for (const [method, path] of [
@@ -437,6 +427,8 @@ describe('the platform through the gateway, on the launcher', () => {
       req.end();
     });
     assert.equal(await loggedClient('gateway', viaTls), '127.0.0.1');
+    // The gateway forwarded "127.0.0.1, 127.0.0.2" (the chain it believed): Auth believes both proxies.
+    assert.equal(await loggedClient('auth', viaTls), '127.0.0.1', 'Auth took the TLS proxy for the client');
   });
 
   it('Auth stopped: existing tokens still work for images, login answers 503; Images stopped: image routes 503, auth works; both back without restarting the gateway', async () => {

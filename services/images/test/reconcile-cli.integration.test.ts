@@ -32,4 +32,18 @@ describe('npm run reconcile -w services/images', () => {
       dir.remove();
     }
   });
+
+  it('refuses to run on an empty in-memory database, where every stored object would look like an orphan', { timeout: 180_000 }, async () => {
+    const dir = tempDir('reconcile-memory');
+    try {
+      const run = promisify(execFile)(process.execPath, ['--conditions=development', '--import', 'tsx', 'services/images/src/main.ts', 'reconcile'], {
+        cwd: REPO_ROOT,
+        timeout: 170_000,
+        env: { PATH: process.env.PATH ?? '', STORAGE_DRIVER: 'local', STORAGE_LOCAL_DIR: join(dir.path, 'objects'), LOG_LEVEL: 'silent' },
+      });
+      await assert.rejects(run, (err: { code?: number; stderr?: string }) => err.code === 2 && /set DATABASE_URL or PGLITE_DATA_DIR/.test(err.stderr ?? ''));
+    } finally {
+      dir.remove();
+    }
+  });
 });
