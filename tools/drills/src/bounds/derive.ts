@@ -9,13 +9,13 @@ import { expressionWindows, type RecordingRules } from './promql-windows.js';
  * the Alertmanager route the alert goes through, read from monitoring/ when the drill runs — so a
  * rule or route that changes moves the bound with it — at the time scale the rules are loaded with.
  *
- *   fire    ≤ window + for + evaluations + scrape + group_wait     + slack
+ *   fire    ≤ window + for + evaluations + scrape + first flush    + slack
  *   resolve ≤ window + keep_firing_for + evaluations + scrape + group_interval + slack
  *
  * window: expressionWindows() (range selectors through the recording rules; set operators);
  * evaluations: one per rule level (the alert and each recording rule it reads);
- * group_wait: the first notification of a new group; group_interval: the next flush of the group,
- * which carries the resolved notification; slack: what no rule says (process start-up, readiness
+ * first flush: group_wait for a new group, group_interval for a group Alertmanager still holds (the
+ * longer counts); group_interval: the next flush of the group, which carries the resolved notification; slack: what no rule says (process start-up, readiness
  * probes refreshing a gauge, a busy machine), stated per target.
  */
 
@@ -197,6 +197,12 @@ export interface AlertBounds {
   readonly route: RouteTimers;
 }
 
+function firstFlush(route: RouteTimers): BoundPart {
+  const wait = fmtDuration(route.groupWaitMs);
+  if (route.groupIntervalMs <= route.groupWaitMs) return { label: `group_wait (${route.matchedBy})`, ms: route.groupWaitMs };
+  return { label: `group_interval (${route.matchedBy}; group_wait ${wait} if the group is new)`, ms: route.groupIntervalMs };
+}
+
 export class BoundDeriver {
   readonly timing: Timing;
   readonly rules: RuleSet;
@@ -244,7 +250,11 @@ export class BoundDeriver {
       { label: 'for', ms: fireRule.forMs },
       this.#evaluations(fireRule.w.depth),
       scrape,
-      { label: `group_wait (${route.matchedBy})`, ms: route.groupWaitMs },
+      // A new group waits group_wait for its first message; an alert that joins a group Alertmanager still
+      // holds (Prometheus re-sends resolved alerts for 15 minutes, so a drill's group often outlives it)
+      // goes out with that group's next flush, up to group_interval later (issue 12: storage-outage right
+      // after database-outage, both ServiceDependencyDown for images, missed a group_wait bound).
+      firstFlush(route),
       slack,
     ]);
     const resolve = bound([
