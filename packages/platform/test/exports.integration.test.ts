@@ -87,4 +87,29 @@ describe('package boundaries: database code stays out of processes without a dat
       [],
     );
   });
+
+  it('Images with local storage (the npm start default) has not loaded the AWS SDK; with S3 it has', async () => {
+    const env = async (driver: 'local' | 's3'): Promise<NodeJS.ProcessEnv> => ({
+      HOST: '127.0.0.1',
+      PORT: String(await freePort()),
+      MANAGEMENT_PORT: String(await freePort()),
+      STORAGE_DRIVER: driver,
+      STORAGE_LOCAL_DIR: mkdtempSync(join(scratch, 'objects-')),
+      // Nothing listens there: the S3 driver only has to be constructed, readiness may fail.
+      S3_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
+      S3_BUCKET: 'images',
+      S3_ACCESS_KEY_ID: 'test',
+      S3_SECRET_ACCESS_KEY: 'test',
+      AUTH_JWKS_URL: `http://127.0.0.1:${await freePort()}/.well-known/jwks.json`,
+      DRAIN_DELAY_MS: '0',
+      LOG_LEVEL: 'info',
+    });
+    const awsSdk = (run: Run) => run.modules.filter((m) => /\/node_modules\/@aws-sdk\//.test(m));
+    const local = await recordModules('images-local', ['services/images/src/main.ts'], await env('local'), /"msg":"service started"/);
+    assert.match(local.output, /"msg":"service started"/);
+    assert.deepEqual(awsSdk(local), []);
+    const s3 = await recordModules('images-s3', ['services/images/src/main.ts'], await env('s3'), /"msg":"service started"/);
+    assert.match(s3.output, /"msg":"service started"/);
+    assert.ok(awsSdk(s3).length > 0, 'the S3 driver loads the SDK (control)');
+  });
 });

@@ -66,7 +66,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Imag
   // PGLITE_DATA_DIR is read in open-database.ts.
   const { database, migrations, repository } = openImagesDatabase(config, logger);
   const stall = new UploadStall();
-  const objects = openStorage(config, logger, metrics, { storage: deps.storage, stall, cleanupRetryMs: deps.cleanupRetryMs });
+  const objects = await openStorage(config, logger, metrics, { storage: deps.storage, stall, cleanupRetryMs: deps.cleanupRetryMs });
   const { storage, cleanup } = objects;
   const work = new Semaphore(config.IMAGE_PROCESSING_CONCURRENCY);
   const admission = new AdmissionLimit(config.UPLOAD_MAX_IN_FLIGHT);

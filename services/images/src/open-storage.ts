@@ -27,9 +27,9 @@ export interface StorageOptions {
  * Opens object storage (local folder or S3, STORAGE_DRIVER) and starts creating the bucket: a
  * storage that is not there yet only makes readiness fail until it is (the check retries).
  */
-export function openStorage(config: Config, logger: Logger, metrics: ImagesMetrics, options: StorageOptions): StorageHandle {
+export async function openStorage(config: Config, logger: Logger, metrics: ImagesMetrics, options: StorageOptions): Promise<StorageHandle> {
   const storage = instrumentStorage(
-    options.storage ?? createStorage(config, config.FAULT_INJECTION ? { afterTempWritten: () => options.stall.holdAt('temp-written') } : {}),
+    options.storage ?? (await createStorage(config, config.FAULT_INJECTION ? { afterTempWritten: () => options.stall.holdAt('temp-written') } : {})),
     metrics,
   );
   const cleanup = new CleanupQueue(storage, logger, metrics, options.cleanupRetryMs ?? 5000);

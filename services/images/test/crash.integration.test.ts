@@ -45,7 +45,7 @@ describe('crash safety: SIGKILL in the middle of an upload, then reconcile', () 
       DRAIN_DELAY_MS: '0',
       FAULT_INJECTION: 'true',
     };
-    storage = createStorage(testConfig(env));
+    storage = await createStorage(testConfig(env));
   });
   after(async () => {
     if (skip) return;

@@ -32,7 +32,7 @@ describe('faults: object storage (s3rver) stops', () => {
     issuer = await startTokenIssuer();
     s3 = await startS3Server();
     const env = { ...s3.env, AUTH_JWKS_URL: issuer.jwksUrl };
-    const real = createStorage(testConfig(env));
+    const real = await createStorage(testConfig(env));
     // The real driver against the real server; the wrapper only decides *when* the server stops.
     const storage: ObjectStorage = {
       ...real,

@@ -47,7 +47,7 @@ for (const [name, start] of drivers) {
     after(() => setup.teardown());
 
     it('reports a missing bucket when it may not create it, and creates it when allowed', async () => {
-      const storage = createStorage(testConfig(setup.env('missing')));
+      const storage = await createStorage(testConfig(setup.env('missing')));
       await assert.rejects(storage.check(), BucketMissingError);
       await assert.rejects(storage.ensureBucket(false), BucketMissingError);
       await storage.ensureBucket(true);
@@ -57,7 +57,7 @@ for (const [name, start] of drivers) {
     });
 
     it('puts, gets, lists, checks existence and deletes objects (delete is idempotent)', async () => {
-      const storage = createStorage(testConfig(setup.env('objects')));
+      const storage = await createStorage(testConfig(setup.env('objects')));
       await storage.ensureBucket(true);
       const body = Buffer.from(`hello ${randomUUID()}`);
       const big = Buffer.alloc(9 * 1024 * 1024, 7); // above the multipart part size
@@ -92,7 +92,7 @@ for (const [name, start] of drivers) {
         assert.equal(report.checks.database.ok, true);
         assert.equal((await images.management.inject({ method: 'GET', url: '/livez' })).statusCode, 200, 'liveness ignores storage');
         // Created out of band: ready without a restart.
-        const admin = createStorage(testConfig(setup.env('never-created')));
+        const admin = await createStorage(testConfig(setup.env('never-created')));
         await admin.ensureBucket(true);
         await admin.close();
         assert.equal((await images.management.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);

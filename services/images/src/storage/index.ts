@@ -1,14 +1,17 @@
 import type { Config } from '../config.js';
 import { LocalDirectoryStorage } from './local.js';
-import { S3Storage } from './s3.js';
 import type { ObjectStorage } from './types.js';
 
 export * from './types.js';
 export { LocalDirectoryStorage } from './local.js';
-export { S3Storage } from './s3.js';
 
-export function createStorage(config: Config, localHooks: { afterTempWritten?: () => Promise<void> } = {}): ObjectStorage {
+/**
+ * The driver STORAGE_DRIVER names. The S3 driver is imported only when chosen: the AWS SDK costs about
+ * 30 MB resident, which `npm start` (local folder by default) does not pay (issue 11, footprint).
+ */
+export async function createStorage(config: Config, localHooks: { afterTempWritten?: () => Promise<void> } = {}): Promise<ObjectStorage> {
   if (config.STORAGE_DRIVER === 'local') return new LocalDirectoryStorage(config.STORAGE_LOCAL_DIR, localHooks);
+  const { S3Storage } = await import('./s3.js');
   return new S3Storage({
     bucket: config.S3_BUCKET,
     region: config.S3_REGION,
