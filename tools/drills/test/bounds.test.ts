@@ -59,14 +59,20 @@ describe('bounds from monitoring/rules and monitoring/alertmanager', () => {
   it('AuthLoginFailureSpike at real time: its 2m rate window, for 2m, the warning route', () => {
     const b = new BoundDeriver(realTime).alert('AuthLoginFailureSpike', { service: 'auth' });
     assert.equal(b.route.receiver, 'slack-warning');
-    assert.equal(b.fire.derivation, '2m window + 2m for + 5s eval + 5s scrape + 2m group_interval (severity="warning" route; group_wait 30s if the group is new) + 30s slack = 6m40s');
+    assert.equal(
+      b.fire.derivation,
+      '2m window + 2m for + 5s eval + 5s scrape + 2m group_interval (severity="warning" route; group_wait 30s if the group is new) + 30s slack = 6m40s',
+    );
     assert.equal(b.resolve.derivation, '2m window + 5s eval + 5s scrape + 2m group_interval (severity="warning" route) + 30s slack = 4m40s');
     assert.equal(b.resolve.ms, 280_000);
   });
 
   it('the same derivation at time scale 10: windows and for: divided as tools/observe divides them, 1 s scrapes, timers scaled', () => {
     const b = new BoundDeriver(scaled).alert('AuthLoginFailureSpike', { service: 'auth' });
-    assert.equal(b.fire.derivation, '12s window + 12s for + 1s eval + 1s scrape + 12s group_interval (severity="warning" route; group_wait 3s if the group is new) + 15s slack = 53s');
+    assert.equal(
+      b.fire.derivation,
+      '12s window + 12s for + 1s eval + 1s scrape + 12s group_interval (severity="warning" route; group_wait 3s if the group is new) + 15s slack = 53s',
+    );
     assert.equal(b.resolve.derivation, '12s window + 1s eval + 1s scrape + 12s group_interval (severity="warning" route) + 15s slack = 41s');
   });
 
