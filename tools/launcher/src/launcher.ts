@@ -205,6 +205,10 @@ export class Launcher {
         // The client address in Images' request log, believed as Auth believes it.
         TRUST_PROXY: env.IMAGES_TRUST_PROXY ?? trust.upstreamTrustProxy,
         STORAGE_DRIVER: env.STORAGE_DRIVER ?? 'local',
+        // libvips (sharp) decodes on several threads; glibc gives each its own malloc arena and keeps
+        // the freed memory there. Two arenas: Images about 25 MB smaller after an upload burst in one run (issue 11,
+        // docs/local.md#footprint), as sharp's documentation advises on glibc.
+        MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? '2',
         STORAGE_LOCAL_DIR: env.STORAGE_LOCAL_DIR ?? join(dataDir, 'images', 'objects'),
       },
       gateway: {
