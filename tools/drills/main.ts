@@ -3,6 +3,7 @@
  * Runs failure drills (docs/drills.md). Exit code 0 only when every expectation held
  * (a dry run exits 0 when every plan could be built).
  */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { runDrill } from './src/runner.js';
@@ -71,6 +72,7 @@ async function main(): Promise<number> {
   const dryRun = values['dry-run'];
   let target: Target;
   let platform: LocalPlatform | undefined;
+  let platformDir: string | undefined;
   if (values.target === 'kubernetes') {
     target = new KubernetesTarget({
       ...(values.context ? { context: values.context } : {}),
@@ -93,7 +95,12 @@ async function main(): Promise<number> {
       target = plannedLocalTarget(timeScale);
     } else {
       console.log(`starting the local platform for drills (launcher, Images ×2, PostgreSQL, S3, Prometheus, Alertmanager; time scale 1/${timeScale}) …`);
-      platform = await startLocalPlatform({ dataDir: join(process.cwd(), '.data', 'drills', 'platform'), timeScale, say: (line) => console.log(`  ${line}`) });
+      // A folder of its own per run: a second `npm run drill` started meanwhile (another terminal) used to
+      // empty the shared one under the first's PostgreSQL and object storage.
+      const drillsDir = join(process.cwd(), '.data', 'drills');
+      mkdirSync(drillsDir, { recursive: true });
+      platformDir = mkdtempSync(join(drillsDir, 'platform-'));
+      platform = await startLocalPlatform({ dataDir: platformDir, timeScale, say: (line) => console.log(`  ${line}`) });
       console.log(
         `  gateway ${platform.gatewayUrl} · Prometheus ${platform.observe.prometheusUrl} · Alertmanager ${platform.observe.alertmanagerUrl}${platform.observe.sinkUrl ? ` · Slack sink ${platform.observe.sinkUrl}/notifications` : ''}`,
       );
@@ -160,6 +167,8 @@ async function main(): Promise<number> {
     }
   } finally {
     await platform?.stop();
+    // Reports keep what they need (log excerpts, journal); the platform's data goes with it.
+    if (platformDir) rmSync(platformDir, { recursive: true, force: true });
   }
   if (dryRun) return unplannable.length === 0 ? 0 : 1;
   if (journals.length + unplannable.length > 1) {
