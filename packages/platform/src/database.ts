@@ -42,6 +42,12 @@ export function openDatabase<DB>(options: DatabaseOptions): Database<DB> {
     // An idle client losing its connection (database restarted) emits here; without a listener
     // the process would crash. The pool drops the client and reconnects on next use.
     pool.on('error', (err) => options.logger.warn({ err: { message: err.message } }, 'idle database connection lost'));
+    // A client checked out of the pool (a transaction, the migrator's lock) has no pool listener: its
+    // connection dying between two queries emitted an unhandled 'error' and crashed Auth in the
+    // real-time drills. Its query fails on its own, and the pool drops the client when it comes back.
+    pool.on('connect', (client) => {
+      client.on('error', (err) => options.logger.warn({ err: { message: err.message } }, 'database connection lost'));
+    });
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,

@@ -156,6 +156,27 @@ describe('PostgreSQL through Kysely', { skip: adminUrl ? false : 'TEST_POSTGRES_
     }
   });
 
+  it('a connection lost while checked out of the pool is logged, not a crash, and the pool serves again', async () => {
+    // Without a listener on the client, the error event crashes the process: the test runner then
+    // reports it as an uncaught exception, and the log line below never comes.
+    const database = await createTestDatabase(adminUrl!, 'lost');
+    const { lines, logger: captured } = capturingLogger();
+    const app = openDatabase<CounterDb>({ url: database.url, logger: captured });
+    const admin = openDatabase<CounterDb>({ url: database.url, logger });
+    try {
+      await app.db.connection().execute(async (conn) => {
+        const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(conn);
+        await sql`select pg_terminate_backend(${rows[0]!.pid})`.execute(admin.db);
+        await waitFor(() => lines.some((l) => l.msg === 'database connection lost'), { what: 'the lost connection logged' });
+      });
+      await app.ping();
+    } finally {
+      await app.close();
+      await admin.close();
+      await database.drop();
+    }
+  });
+
   it('isDatabaseUnavailable: true for refused connections, false for query errors', async () => {
     const closedPort = await freePort();
     const down = openDatabase<CounterDb>({ url: `postgres://postgres@127.0.0.1:${closedPort}/x`, logger, connectTimeoutMs: 1000 });
