@@ -1,6 +1,6 @@
 import { labelsMatch, promQuery } from './observability.js';
 import { fmtMs } from './format.js';
-import type { DrillContext, ExpectationResult, Journal, ScenarioPlan, Target, TrafficClass } from './types.js';
+import { notificationIsAbout, type DrillContext, type ExpectationResult, type Journal, type ScenarioPlan, type Target, type TrafficClass } from './types.js';
 import type { Traffic } from './traffic.js';
 
 /**
@@ -100,7 +100,7 @@ export async function recover(
         // By its labels too: an SLO page and the ticket of the same name are different alerts, and the ticket
         // (hours of look-back) stays open long after the page resolved.
         const active = am.some((a) => a.labels.alertname === alertname && labelsMatch(a.labels, r.labels));
-        const resolvedNote = journal.notifications.find((n) => n.status === 'resolved' && n.alertnames.includes(alertname) && n.t >= rollbackAt);
+        const resolvedNote = journal.notifications.find((n) => n.status === 'resolved' && notificationIsAbout(n, alertname, r.labels) && n.t >= rollbackAt);
         if (!active && (!target.sinkUrl || resolvedNote)) {
           result.status = 'passed';
           result.measuredMs = rel() - rollbackAt;

@@ -17,6 +17,7 @@ import type {
   TrafficClass,
   TrafficSample,
 } from './types.js';
+import { notificationIsAbout } from './types.js';
 
 /**
  * Runs one drill through its phases, in the manner of chaostoolkit / Litmus:
@@ -336,11 +337,14 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
       const head = /^\[(FIRING|RESOLVED)(?::\d+)?\]\s+(\S+)/.exec(title);
       const status = head ? (head[1] === 'RESOLVED' ? 'resolved' : 'firing') : /\bresolved\b/i.test(text) && !/\bfiring\b/i.test(text) ? 'resolved' : 'firing';
       const alertnames = head ? [head[2] as string] : [...new Set(text.match(/\b[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+\b/g) ?? [])];
+      // "… · severity · service": the third part, when the group has a service.
+      const service = head ? title.split(' · ')[2]?.trim() : undefined;
       journal.notifications.push({
         receivedAt: n.receivedAt,
         t: received - origin,
         status,
         alertnames,
+        ...(service ? { service } : {}),
         text,
         runbookUrls: runbookLinks(text),
         ...(n.payload.channel ? { channel: n.payload.channel } : {}),
@@ -494,7 +498,8 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
             const note =
               target.sinkUrl && e.notification
                 ? journal.notifications.find(
-                    (n) => n.status === 'firing' && n.alertnames.includes(e.alertname) && n.runbookUrls.some((u) => u.endsWith(`/${e.alertname}.md`)),
+                    (n) =>
+                      n.status === 'firing' && notificationIsAbout(n, e.alertname, e.labels) && n.runbookUrls.some((u) => u.endsWith(`/${e.alertname}.md`)),
                   )
                 : undefined;
             const delivered = !e.notification || !target.sinkUrl || note !== undefined;

@@ -191,6 +191,8 @@ export interface DeliveredNotification {
   readonly t: number;
   readonly status: string;
   readonly alertnames: string[];
+  /** The service in the title ("[FIRING:1] ServiceDown · critical · auth"), when the group has one. */
+  readonly service?: string;
   readonly text: string;
   readonly runbookUrls: string[];
   readonly channel?: string;
@@ -291,4 +293,13 @@ export interface FailedRequestTrace {
   readonly failingHop?: string;
   /** The services the trace went through, in order of their first span. */
   readonly path: string[];
+}
+
+/**
+ * Whether a Slack notification is about the alert an expectation names: its alertname, and its service
+ * when both say one (an SLO page for the gateway must not stand in for the one expected for images).
+ */
+export function notificationIsAbout(n: DeliveredNotification, alertname: string, labels: Readonly<Record<string, string>> = {}): boolean {
+  if (!n.alertnames.includes(alertname)) return false;
+  return labels.service === undefined || n.service === undefined || n.service === labels.service;
 }

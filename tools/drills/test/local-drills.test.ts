@@ -12,7 +12,7 @@ import { alertFires, scenariosFor } from '../src/scenarios.js';
 import { LocalTarget, controlFor } from '../src/targets/local.js';
 import { exitCodeFor } from '../src/terminal.js';
 import { startTraffic } from '../src/traffic.js';
-import { SCENARIOS, type Journal, type ScenarioName, type ScenarioPlan, type Target } from '../src/types.js';
+import { notificationIsAbout, SCENARIOS, type Journal, type ScenarioName, type ScenarioPlan, type Target } from '../src/types.js';
 
 /**
  * Every local drill end to end: the services as `npm start` runs them (Images ×2), a real
@@ -68,7 +68,7 @@ describe('local drills, end to end with real Prometheus and Alertmanager', { ski
       // Alerts reached the Slack sink with their runbook link (not only Alertmanager).
       for (const e of target.plan(scenario).expectations) {
         if (e.kind !== 'alert-fires') continue;
-        const note = journal.notifications.find((n) => n.status === 'firing' && n.alertnames.includes(e.alertname));
+        const note = journal.notifications.find((n) => n.status === 'firing' && notificationIsAbout(n, e.alertname, e.labels));
         assert.ok(note, `no firing ${e.alertname} notification in the sink`);
         assert.ok(
           note.runbookUrls.some((u) => u.endsWith(`/docs/runbooks/${e.alertname}.md`)),

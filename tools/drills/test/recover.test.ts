@@ -77,6 +77,13 @@ describe('drills: recover phase', () => {
     assert.equal((await resolveResult(journalAt(10_000, [resolvedNote(10_400)]), 10_800, [page]))?.status, 'failed');
   });
 
+  it("another service's resolved notification of the same alert does not count (the gateway's SLO page for images')", async () => {
+    const forGateway = { ...resolvedNote(10_400), service: 'gateway' };
+    assert.equal((await resolveResult(journalAt(10_000, [forGateway]), 10_800, []))?.status, 'failed');
+    const forAuth = { ...resolvedNote(10_400), service: 'auth' };
+    assert.equal((await resolveResult(journalAt(10_000, [forAuth]), 10_800, []))?.status, 'passed');
+  });
+
   it('stops waiting for an alert to resolve once the drill is interrupted (Ctrl-C, SIGTERM), and says so', async () => {
     const interrupted = new AbortController();
     interrupted.abort();
