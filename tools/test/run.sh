@@ -70,4 +70,4 @@ else
   # take 15 minutes: the local drills run nine scenarios end to end against real Prometheus and Alertmanager.
   concurrency=2
 fi
-node --conditions=development --import tsx --test --test-concurrency="$concurrency" --test-timeout=900000 "${files[@]}"
+node --conditions=development --import tsx --test --test-concurrency="$concurrency" --test-timeout=1500000 "${files[@]}"
