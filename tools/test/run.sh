@@ -66,8 +66,9 @@ if ((only_node_tests)); then
   # Fast in-process files: one per core.
   concurrency=$(node -p 'require("node:os").availableParallelism()')
 else
-  # Two files at a time: these machines have two cores, and several suites start real servers. A file may
-  # take 15 minutes: the local drills run nine scenarios end to end against real Prometheus and Alertmanager.
+  # Two files at a time: these machines have two cores, and several suites start real servers. A file
+  # counts as hung after 25 minutes: the local drills (nine scenarios end to end against real Prometheus
+  # and Alertmanager) and the cold container builds take about 14 minutes each on a quiet machine.
   concurrency=2
 fi
 node --conditions=development --import tsx --test --test-concurrency="$concurrency" --test-timeout=1500000 "${files[@]}"
