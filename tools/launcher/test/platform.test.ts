@@ -417,15 +417,21 @@ describe('the platform through the gateway, on the launcher', () => {
     // Through the TLS proxy (127.0.0.2): its X-Forwarded-For is believed, one hop only.
     const viaTls = randomUUID();
     const port = Number(new URL(platform.launcher.state.httpsUrl ?? '').port);
-    await new Promise<void>((resolve, reject) => {
-      const headers = { 'x-forwarded-for': spoofed, 'x-request-id': viaTls };
-      const req = httpsRequest({ host: '127.0.0.1', port, path: '/api/auth/me', headers, rejectUnauthorized: false, servername: 'localhost' }, (r) => {
-        r.resume();
-        r.on('end', resolve);
-      });
+    // A login, not /me: the gateway answers an unauthenticated /me itself and Auth would never see the request.
+    const body = JSON.stringify(login.json);
+    const tlsStatus = await new Promise<number>((resolve, reject) => {
+      const headers = { 'x-forwarded-for': spoofed, 'x-request-id': viaTls, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+      const req = httpsRequest(
+        { host: '127.0.0.1', port, method: 'POST', path: '/api/auth/login', headers, rejectUnauthorized: false, servername: 'localhost' },
+        (r) => {
+          r.resume();
+          r.on('end', () => resolve(r.statusCode ?? 0));
+        },
+      );
       req.on('error', reject);
-      req.end();
+      req.end(body);
     });
+    assert.equal(tlsStatus, 401, 'the wrong password reached Auth through the TLS proxy and the gateway');
     assert.equal(await loggedClient('gateway', viaTls), '127.0.0.1');
     // The gateway forwarded "127.0.0.1, 127.0.0.2" (the chain it believed): Auth believes both proxies.
     assert.equal(await loggedClient('auth', viaTls), '127.0.0.1', 'Auth took the TLS proxy for the client');
