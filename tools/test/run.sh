@@ -4,8 +4,8 @@
 # Usage: npm test [-- FILE_OR_DIR ...]   (no arguments: everything, with format check, lint, cycles, typecheck)
 #        npm run test:unit               (--only-node-tests: the platform's and services' own fast tests, not
 #                                         their *.integration.test.ts (real processes, crash loops, reconciles
-#                                         over time); needs only the PostgreSQL server binaries, not podman,
-#                                         Chromium or kubectl)
+#                                         over time) nor the PGlite variants; needs only the PostgreSQL server
+#                                         binaries, not podman, Chromium or kubectl)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -47,6 +47,9 @@ if ((only_node_tests)); then
   # `npm test` and CI run them). `:(glob)` keeps `*` inside one folder.
   mapfile -t files < <(git ls-files --cached --others --exclude-standard -- \
     ':(glob)packages/*/test/*.test.ts' ':(glob)services/*/test/*.test.ts' ':(exclude)*.integration.test.ts' | sort)
+  # The suites that exist to cover embedded PGlite run in the full suite only: each PGlite instance
+  # costs seconds of CPU, and every one of them also runs on PostgreSQL (packages/testkit pgliteSuiteSkip).
+  export TEST_PGLITE=skip
 elif (($# == 0)); then
   echo "test: format (prettier --check; fix with npm run format)"
   npx prettier --check --log-level warn .

@@ -1,5 +1,14 @@
 export { requireTool, requireEnv, hasCommand } from './tools.js';
 export { freePort, waitFor } from './net.js';
-export { createTestDatabase, startEphemeralPostgres, testPostgresUrl, type EphemeralPostgres, type TestDatabase } from './postgres.js';
+export {
+  createTestDatabase,
+  defaultTestDatabase,
+  pgliteSuiteSkip,
+  startEphemeralPostgres,
+  testPostgresUrl,
+  type DefaultTestDatabase,
+  type EphemeralPostgres,
+  type TestDatabase,
+} from './postgres.js';
 export { captureLogs, type LogLine } from './logs.js';
 export { fuzzRequests, describeRequest, seededRandom, sendRaw, type FuzzRequest, type FuzzOptions, type RawResponse } from './fuzz.js';

@@ -50,6 +50,36 @@ export async function createTestDatabase(adminUrl: string, prefix = 't'): Promis
   };
 }
 
+/** A database for a test that does not care which kind it gets; see `defaultTestDatabase`. */
+export interface DefaultTestDatabase {
+  /** What to put in the service's environment: DATABASE_URL, or nothing (embedded PGlite in memory). */
+  readonly env: Record<string, string>;
+  drop(): Promise<void>;
+}
+
+/**
+ * The database for a test that does not name one: a fresh database on the test PostgreSQL server when
+ * there is one (npm test, test:unit), else PGlite in memory as the services default to. A PGlite
+ * instance costs seconds of CPU to start and the suites build dozens of apps; a database on the shared
+ * server costs milliseconds. PGlite keeps its own coverage in the suites that name it (backends(),
+ * the Images API variants).
+ */
+export async function defaultTestDatabase(prefix: string): Promise<DefaultTestDatabase> {
+  const adminUrl = testPostgresUrl();
+  if (!adminUrl) return { env: {}, drop: async () => undefined };
+  const database = await createTestDatabase(adminUrl, prefix);
+  return { env: { DATABASE_URL: database.url }, drop: () => database.drop() };
+}
+
+/**
+ * Why a suite that exists to cover embedded PGlite is skipped, or false. `npm run test:unit` sets
+ * TEST_PGLITE=skip: each PGlite instance costs seconds of CPU, and the inner loop runs the same suites
+ * on PostgreSQL. The full `npm test` (and CI) runs them.
+ */
+export function pgliteSuiteSkip(): string | false {
+  return process.env.TEST_PGLITE === 'skip' ? 'TEST_PGLITE=skip (npm run test:unit): the PGlite variants run in the full npm test' : false;
+}
+
 function postgresBinDir(): string | undefined {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;

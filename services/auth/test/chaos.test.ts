@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CHAOS_TOKEN_HEADER } from '@sre/platform';
-import { buildTestAuth, testConfig } from './helpers.js';
+import { startTestAuth } from './helpers.js';
 
 describe('auth wires platform fault injection (drills)', () => {
   it('is off by default: no /chaos routes answer', async () => {
-    const auth = buildTestAuth(testConfig());
+    const auth = await startTestAuth();
     try {
-      await auth.migrated;
       const res = await auth.management.inject({ method: 'PUT', url: '/chaos/faults/readiness', payload: { durationMs: 60_000 } });
       assert.notEqual(res.statusCode, 200);
       assert.equal((await auth.management.inject({ url: '/readyz' })).statusCode, 200);
@@ -18,9 +17,8 @@ describe('auth wires platform fault injection (drills)', () => {
 
   it('when enabled, a readiness fault with the admin token fails /readyz until cleared', async () => {
     const token = 'a-test-chaos-token-0123';
-    const auth = buildTestAuth(testConfig({ CHAOS_ENABLED: 'true', CHAOS_ADMIN_TOKEN: token }));
+    const auth = await startTestAuth({ CHAOS_ENABLED: 'true', CHAOS_ADMIN_TOKEN: token });
     try {
-      await auth.migrated;
       assert.equal((await auth.management.inject({ url: '/readyz' })).statusCode, 200);
       const denied = await auth.management.inject({ method: 'PUT', url: '/chaos/faults/readiness', payload: { durationMs: 60_000 } });
       assert.equal(denied.statusCode, 401);

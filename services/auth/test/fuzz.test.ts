@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { describeRequest, fuzzRequests, sendRaw } from '@sre/testkit';
-import { buildTestAuth, testConfig, uniqueEmail, type TestAuth, type TokenPair } from './helpers.js';
+import { startTestAuth, uniqueEmail, type TestAuth, type TokenPair } from './helpers.js';
 
 describe('auth answers hostile requests without a 5xx', () => {
   let auth: TestAuth;
@@ -9,8 +9,7 @@ describe('auth answers hostile requests without a 5xx', () => {
   let bearer: string;
 
   before(async () => {
-    auth = buildTestAuth(testConfig({ LOG_LEVEL: 'silent' }));
-    await auth.migrated;
+    auth = await startTestAuth({ LOG_LEVEL: 'silent' });
     const email = uniqueEmail('fuzz');
     const body = JSON.stringify({ email, password: 'correct horse battery' });
     const headers = { 'content-type': 'application/json' };

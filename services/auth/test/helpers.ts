@@ -1,5 +1,5 @@
 import { parseConfig } from '@sre/platform';
-import { captureLogs, createTestDatabase, testPostgresUrl } from '@sre/testkit';
+import { captureLogs, createTestDatabase, defaultTestDatabase, pgliteSuiteSkip, testPostgresUrl } from '@sre/testkit';
 import { buildApp, type AuthDeps, type AuthService } from '../src/app.js';
 import { configSchema, type Config } from '../src/config.js';
 import { generateSigningKeyPair } from '../src/keys.js';
@@ -44,7 +44,7 @@ export function backends(): Backend[] {
         return { env: { DATABASE_URL: database.url }, drop: () => database.drop() };
       },
     },
-    { name: 'pglite', skip: false, create: async () => ({ env: {}, drop: async () => undefined }) },
+    { name: 'pglite', skip: pgliteSuiteSkip(), create: async () => ({ env: {}, drop: async () => undefined }) },
   ];
 }
 
@@ -56,6 +56,24 @@ export function buildTestAuth(config: Config, deps: AuthDeps = {}): TestAuth {
   const logs = captureLogs();
   const service = buildApp(config, { logDestination: logs.destination, collectProcessMetrics: false, ...deps });
   return Object.assign(service, { logs: logs.lines });
+}
+
+/**
+ * An Auth app on the default test database (a fresh one on the test PostgreSQL server, see
+ * defaultTestDatabase), migrated; close() also drops that database. For tests that do not care which
+ * database they run on; the backends() suites run on both.
+ */
+export async function startTestAuth(env: Record<string, string | undefined> = {}, deps: AuthDeps = {}): Promise<TestAuth> {
+  const database = await defaultTestDatabase('auth');
+  const auth = buildTestAuth(testConfig({ ...database.env, ...env }), deps);
+  await auth.migrated;
+  const closeApp = auth.close;
+  return Object.assign(auth, {
+    async close() {
+      await closeApp();
+      await database.drop();
+    },
+  });
 }
 
 export interface ErrorJson {

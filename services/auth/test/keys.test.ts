@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, calculateJwkThumbprint, exportJWK } from 'jose';
-import { generateSigningKeyPair, loadSigningKeys, publicKeyPemFromPrivate } from '../src/keys.js';
-import { buildTestAuth, testConfig, type TestAuth } from './helpers.js';
-
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const cli = (args: string[], input?: string) =>
-  execFileSync(process.execPath, ['--conditions=development', '--import', 'tsx', 'services/auth/src/cli/generate-key.ts', ...args], {
-    cwd: repoRoot,
-    input,
-    encoding: 'utf8',
-  });
+import { generateSigningKeyPair } from '../src/keys.js';
+import { startTestAuth, type TestAuth } from './helpers.js';
 
 describe('signing keys', () => {
   it('generateSigningKeyPair returns Ed25519 PEMs whose kid is the RFC 7638 thumbprint', async () => {
@@ -24,15 +14,6 @@ describe('signing keys', () => {
     assert.equal(pair.kid, await calculateJwkThumbprint(await exportJWK(createPublicKey(pair.publicKeyPem)), 'sha256'));
     assert.notEqual(generateSigningKeyPair().kid, pair.kid);
   });
-
-  it('the CLI prints a usable private key, JSON, or the public half of a key on stdin', () => {
-    const pem = cli([]);
-    assert.doesNotThrow(() => loadSigningKeys(pem, undefined));
-    const json = JSON.parse(cli(['--json'])) as { privateKeyPem: string; publicKeyPem: string; kid: string };
-    assert.equal(loadSigningKeys(json.privateKeyPem, undefined).kid, json.kid);
-    assert.equal(cli(['--public'], json.privateKeyPem), json.publicKeyPem);
-    assert.equal(publicKeyPemFromPrivate(json.privateKeyPem), json.publicKeyPem);
-  });
 });
 
 describe('key rotation through JWT_PREVIOUS_PUBLIC_KEYS', () => {
@@ -40,8 +21,7 @@ describe('key rotation through JWT_PREVIOUS_PUBLIC_KEYS', () => {
   const current = generateSigningKeyPair();
   let auth: TestAuth;
   before(async () => {
-    auth = buildTestAuth(testConfig({ JWT_PRIVATE_KEY: current.privateKeyPem, JWT_PREVIOUS_PUBLIC_KEYS: previous.publicKeyPem }));
-    await auth.migrated;
+    auth = await startTestAuth({ JWT_PRIVATE_KEY: current.privateKeyPem, JWT_PREVIOUS_PUBLIC_KEYS: previous.publicKeyPem });
   });
   after(() => auth.close());
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseConfig } from '@sre/platform';
+import { defaultTestDatabase } from '@sre/testkit';
 import { configSchema } from '../src/config.js';
 import { isCommonPassword } from '../src/password-policy.js';
 import { hasMixedScriptLocalPart, normaliseEmail } from '../src/validation.js';
@@ -53,7 +54,8 @@ describe('auth rate limit defaults (what the manifests rely on)', () => {
   });
 
   it('answers the 21st register from one IP with 429 under the default config, before reading the body', async () => {
-    const parsed = parseConfig('auth', configSchema, { JWT_PRIVATE_KEY: signingKey.privateKeyPem, LOG_LEVEL: 'silent' });
+    const database = await defaultTestDatabase('auth');
+    const parsed = parseConfig('auth', configSchema, { JWT_PRIVATE_KEY: signingKey.privateKeyPem, LOG_LEVEL: 'silent', ...database.env });
     const auth = buildTestAuth({ ...parsed, ...FAST_ARGON2, MAINTENANCE_INTERVAL_SECONDS: 0 });
     try {
       await auth.migrated;
@@ -65,6 +67,7 @@ describe('auth rate limit defaults (what the manifests rely on)', () => {
       assert.equal(codeOf(limited), 'AUTH_RATE_LIMITED');
     } finally {
       await auth.close();
+      await database.drop();
     }
   });
 });

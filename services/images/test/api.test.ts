@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { createTestDatabase, testPostgresUrl, type TestDatabase } from '@sre/testkit';
+import { createTestDatabase, pgliteSuiteSkip, testPostgresUrl, type TestDatabase } from '@sre/testkit';
 import type { ImagesApp } from '../src/app.js';
 import * as fixtures from './fixtures/generate.js';
 import { allKeys, buildTestApp, fileUpload, startS3Server, startTokenIssuer, tempDir, type ErrorResponse, type S3Server, type TokenIssuer } from './helpers.js';
 
 interface Setup {
   env: Record<string, string>;
+  database?: 'pglite';
   teardown: () => Promise<void>;
 }
 
@@ -17,7 +18,7 @@ const variants: Array<[string, () => Promise<Setup | undefined>]> = [
     'local directory + PGlite',
     async () => {
       const dir = tempDir('api');
-      return { env: { STORAGE_DRIVER: 'local', STORAGE_LOCAL_DIR: dir.path }, teardown: async () => dir.remove() };
+      return { env: { STORAGE_DRIVER: 'local', STORAGE_LOCAL_DIR: dir.path }, database: 'pglite', teardown: async () => dir.remove() };
     },
   ],
   [
@@ -42,7 +43,11 @@ const ALICE = 'aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa';
 const BOB = 'bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb';
 
 for (const [name, setUp] of variants) {
-  describe(`images API: ${name}`, () => {
+  // Decided when the tests are defined: under CI=true testPostgresUrl() throws instead of skipping.
+  const skipReason = name.includes('PostgreSQL')
+    ? !testPostgresUrl() && 'TEST_POSTGRES_URL not set (run through tools/test/run.sh)'
+    : name.includes('PGlite') && pgliteSuiteSkip();
+  describe(`images API: ${name}`, { skip: skipReason }, () => {
     let issuer: TokenIssuer;
     let images: ImagesApp;
     let setup: Setup | undefined;
@@ -53,7 +58,7 @@ for (const [name, setUp] of variants) {
       issuer = await startTokenIssuer();
       setup = await setUp();
       if (!setup) return;
-      images = await buildTestApp({ ...setup.env, AUTH_JWKS_URL: issuer.jwksUrl, LIST_MAX_LIMIT: '50' });
+      images = await buildTestApp({ ...setup.env, AUTH_JWKS_URL: issuer.jwksUrl, LIST_MAX_LIMIT: '50' }, {}, { database: setup.database });
       alice = `Bearer ${await issuer.token(ALICE)}`;
       bob = `Bearer ${await issuer.token(BOB)}`;
     });
@@ -63,10 +68,6 @@ for (const [name, setUp] of variants) {
       await setup?.teardown();
     });
 
-    // Decided when the tests are defined: under CI=true testPostgresUrl() throws instead of skipping.
-    const needsPostgres = name.includes('PostgreSQL');
-    const skipReason = needsPostgres && !testPostgresUrl() ? 'TEST_POSTGRES_URL not set (run through tools/test/run.sh)' : false;
-    const skip = () => skipReason;
     const uploadAs = async (authorization: string, data: Buffer, filename = 'p.jpg') => {
       const m = fileUpload(data, filename);
       const res = await images.app.inject({ method: 'POST', url: '/', payload: m.body, headers: { authorization, 'content-type': m.contentType } });
@@ -76,7 +77,7 @@ for (const [name, setUp] of variants) {
     const get = (url: string, authorization?: string, headers: Record<string, string> = {}) =>
       images.app.inject({ method: 'GET', url, headers: { ...(authorization ? { authorization } : {}), ...headers } });
 
-    it('is ready with database and storage checked, and live', { skip: skip() }, async () => {
+    it('is ready with database and storage checked, and live', async () => {
       const ready = await images.management.inject({ method: 'GET', url: '/readyz' });
       assert.equal(ready.statusCode, 200, ready.body);
       const report = ready.json() as { checks: Record<string, { ok: boolean }> };
@@ -84,7 +85,7 @@ for (const [name, setUp] of variants) {
       assert.equal((await images.management.inject({ method: 'GET', url: '/livez' })).statusCode, 200);
     });
 
-    it('requires a valid access token and ignores identity headers', { skip: skip() }, async () => {
+    it('requires a valid access token and ignores identity headers', async () => {
       const cases: Array<[string, Record<string, string>]> = [
         ['no token', {}],
         ['identity header only', { 'x-user-id': ALICE }],
@@ -104,7 +105,7 @@ for (const [name, setUp] of variants) {
       assert.equal(res.statusCode, 401);
     });
 
-    it('uploads, reads metadata, content and thumbnail with ETag, Cache-Control and 304', { skip: skip() }, async () => {
+    it('uploads, reads metadata, content and thumbnail with ETag, Cache-Control and 304', async () => {
       const created = await uploadAs(alice, await fixtures.validImage.png(300, 100), 'wide.png');
       const meta = await get(`/${created.id}`, alice);
       assert.equal(meta.statusCode, 200);
@@ -130,7 +131,7 @@ for (const [name, setUp] of variants) {
       assert.equal(content.headers['content-disposition'], `inline; filename="wide.png"; filename*=UTF-8''wide.png`);
     });
 
-    it("lists the caller's images newest first with a cursor, and bounds the limit", { skip: skip() }, async () => {
+    it("lists the caller's images newest first with a cursor, and bounds the limit", async () => {
       const user = `Bearer ${await issuer.token(randomUUID())}`;
       const jpeg = await fixtures.validImage.jpeg(16, 16);
       const ids: string[] = [];
@@ -156,7 +157,7 @@ for (const [name, setUp] of variants) {
       assert.equal(defaults.items.length, 5);
     });
 
-    it("isolates users: B cannot list, read, fetch or delete A's image (404, never 403)", { skip: skip() }, async () => {
+    it("isolates users: B cannot list, read, fetch or delete A's image (404, never 403)", async () => {
       const created = await uploadAs(alice, await fixtures.validImage.jpeg(32, 32));
       const list = (await get('/', bob)).json() as { items: Array<{ id: string }> };
       assert.ok(!list.items.some((i) => i.id === created.id));
@@ -172,7 +173,7 @@ for (const [name, setUp] of variants) {
       assert.equal((await get(`/${randomUUID()}`, bob)).statusCode, 404);
     });
 
-    it('answers 400 IMAGES_INVALID_ID for malformed ids', { skip: skip() }, async () => {
+    it('answers 400 IMAGES_INVALID_ID for malformed ids', async () => {
       for (const id of ['123', 'not-a-uuid', `${randomUUID()}x`, "1' or '1'='1", '%00']) {
         for (const path of [`/${id}`, `/${id}/content`, `/${id}/thumbnail`]) {
           const res = await get(path, alice);
@@ -184,7 +185,7 @@ for (const [name, setUp] of variants) {
       }
     });
 
-    it('deletes the row and both objects (204), then 404', { skip: skip() }, async () => {
+    it('deletes the row and both objects (204), then 404', async () => {
       const created = await uploadAs(alice, await fixtures.validImage.webp(50, 50));
       const keysBefore = await allKeys(images);
       assert.ok(keysBefore.some((k) => k.includes(created.id)));
@@ -196,14 +197,14 @@ for (const [name, setUp] of variants) {
       assert.equal((await images.app.inject({ method: 'DELETE', url: `/${created.id}`, headers: { authorization: alice } })).statusCode, 404);
     });
 
-    it('keeps verifying tokens from the cached JWKS while Auth is down', { skip: skip() }, async () => {
+    it('keeps verifying tokens from the cached JWKS while Auth is down', async () => {
       const token = `Bearer ${await issuer.token(ALICE)}`;
       await issuer.close();
       const res = await get('/', token);
       assert.equal(res.statusCode, 200);
     });
 
-    it('exports the images metrics', { skip: skip() }, async () => {
+    it('exports the images metrics', async () => {
       const text = (await images.management.inject({ method: 'GET', url: '/metrics' })).body;
       for (const metric of [
         'images_uploads_total{result="success"}',

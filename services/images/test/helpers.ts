@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '@sre/platform';
+import { defaultTestDatabase } from '@sre/testkit';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import S3rver from 's3rver';
 import { buildApp, type AppDeps, type ImagesApp } from '../src/app.js';
@@ -64,10 +65,27 @@ export function testConfig(env: Record<string, string | undefined>): Config {
   }) as Config;
 }
 
-export async function buildTestApp(env: Record<string, string | undefined>, deps: AppDeps = {}): Promise<ImagesApp> {
-  const built = await buildApp(testConfig(env), { collectProcessMetrics: false, cleanupRetryMs: 200, ...deps });
+/**
+ * An Images app, ready. Without DATABASE_URL it gets the default test database (a fresh one on the test
+ * PostgreSQL server, see defaultTestDatabase; close() drops it) unless `database: 'pglite'` asks for the
+ * embedded one, as the suites that cover PGlite do.
+ */
+export async function buildTestApp(
+  env: Record<string, string | undefined>,
+  deps: AppDeps = {},
+  { database = 'default' }: { database?: 'default' | 'pglite' } = {},
+): Promise<ImagesApp> {
+  const testDatabase = env.DATABASE_URL || database === 'pglite' ? undefined : await defaultTestDatabase('images');
+  const built = await buildApp(testConfig({ ...testDatabase?.env, ...env }), { collectProcessMetrics: false, cleanupRetryMs: 200, ...deps });
   await built.ready;
-  return built;
+  if (!testDatabase) return built;
+  const closeApp = built.close;
+  return Object.assign(built, {
+    async close() {
+      await closeApp();
+      await testDatabase.drop();
+    },
+  });
 }
 
 /** A real S3-protocol server (s3rver) on loopback that tests can stop and start on the same port. */

@@ -11,7 +11,7 @@ import { allKeys, buildTestApp, fileUpload, multipart, startTokenIssuer, tempDir
 const MAX_BYTES = 2 * 1024 * 1024;
 const USER = '5b0d7a52-3c0b-4f0e-9a51-0d1f2a3b4c5d';
 
-describe('upload validation (local storage, PGlite)', () => {
+describe('upload validation (local storage)', () => {
   let issuer: TokenIssuer;
   let images: ImagesApp;
   let storageDir: ReturnType<typeof tempDir>;
