@@ -337,13 +337,14 @@ export async function runDrill(target: Target, scenario: ScenarioName, options: 
       const head = /^\[(FIRING|RESOLVED)(?::\d+)?\]\s+(\S+)/.exec(title);
       const status = head ? (head[1] === 'RESOLVED' ? 'resolved' : 'firing') : /\bresolved\b/i.test(text) && !/\bfiring\b/i.test(text) ? 'resolved' : 'firing';
       const alertnames = head ? [head[2] as string] : [...new Set(text.match(/\b[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+\b/g) ?? [])];
-      // "… · severity · service": the third part, when the group has a service.
-      const service = head ? title.split(' · ')[2]?.trim() : undefined;
+      // "… · severity · service": the second and third parts (each severity has its own route, so a group has one).
+      const [, severity, service] = head ? title.split(' · ').map((part) => part.trim()) : [];
       journal.notifications.push({
         receivedAt: n.receivedAt,
         t: received - origin,
         status,
         alertnames,
+        ...(severity ? { severity } : {}),
         ...(service ? { service } : {}),
         text,
         runbookUrls: runbookLinks(text),
