@@ -301,7 +301,7 @@ export interface FailedRequestTrace {
  * Whether a Slack notification is about the alert an expectation names: its alertname, and its service
  * and severity when both say one. An SLO page for the gateway must not stand in for the one expected for
  * images, nor the SLO ticket (warning) for the page (critical) of the same service: the real-time
- * error-burst run credited a ticket re-sent 4.5 s after injection for a page that came 2.3 min later.
+ * error-burst run credited a ticket re-sent 4.5 s after injection for a page that came 2.4 min later.
  */
 export function notificationIsAbout(n: DeliveredNotification, alertname: string, labels: Readonly<Record<string, string>> = {}): boolean {
   if (!n.alertnames.includes(alertname)) return false;
