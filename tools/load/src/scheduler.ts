@@ -34,8 +34,11 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
   const tick = setInterval(() => hooks.onTick?.(stats, performance.now() - started), 1000);
   try {
     while (arrivals < options.maxFlows && !hooks.signal?.aborted) {
-      const due = started + arrivals * intervalMs;
-      if (due - started >= options.durationMs) break;
+      // Compared as an offset: (started + offset) - started can come out just below the offset in floating
+      // point, which let one arrival too many in (CI run 13: 16 arrivals for 5/s over 3 s).
+      const offsetMs = arrivals * intervalMs;
+      if (offsetMs >= options.durationMs) break;
+      const due = started + offsetMs;
       const wait = due - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       arrivals++;
