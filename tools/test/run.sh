@@ -66,12 +66,23 @@ fi
 
 echo "test: ${#files[@]} test files"
 if ((only_node_tests)); then
-  # Fast in-process files: one per core.
-  concurrency=$(node -p 'require("node:os").availableParallelism()')
+  # Fast in-process files, two per core: several of them mostly wait (a slow-loris timeout, a database
+  # stopped and started), and another file's CPU work fills that time.
+  concurrency=$(node -p '2 * require("node:os").availableParallelism()')
 else
   # Two files at a time: these machines have two cores, and several suites start real servers. A file
   # counts as hung after 25 minutes: the local drills (nine scenarios end to end against real Prometheus
   # and Alertmanager) and the cold container builds take about 14 minutes each on a quiet machine.
   concurrency=2
 fi
-node --conditions=development --import tsx --test --test-concurrency="$concurrency" --test-timeout=1500000 "${files[@]}"
+# Each test file runs as one esbuild bundle of our TypeScript (npm packages stay imports): through
+# tsx, Node 20's off-thread loader hooks cost 1-2 s of CPU in every test process (tools/test/bundle.ts).
+# Source maps point stack traces and failure locations back at the .ts files.
+# Named files run one process each; otherwise each package's fast tests share one process.
+group=(--group-packages)
+(($# > 0)) && group=()
+# (An assignment, not `mapfile < <(...)`: a failed bundle must stop the run, not leave no files and let
+# node --test go looking for tests by itself.)
+bundle_list=$(node --import tsx tools/test/bundle.ts node_modules/.cache/sre-test-bundles "${group[@]}" "${files[@]}")
+mapfile -t bundles <<<"$bundle_list"
+node --enable-source-maps --test --test-concurrency="$concurrency" --test-timeout=1500000 "${bundles[@]}"

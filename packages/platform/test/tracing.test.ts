@@ -1,6 +1,7 @@
+// Runs in its own process: it starts the global OpenTelemetry SDK, sets OTEL_* variables and patches stderr.
 /**
- * The SDK in this process (one test file = one process): log correlation, exemplars, the traceparent
- * of the server span, and an export endpoint that hangs or refuses never failing a request.
+ * The SDK in this process: log correlation, exemplars, the traceparent of the server span, and an
+ * export endpoint that hangs or refuses never failing a request.
  */
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
