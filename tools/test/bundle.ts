@@ -25,10 +25,29 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build, transform, type Plugin } from 'esbuild';
 
-const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '../..');
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Matches a test file that must not share its process (see the header). */
+const OWN_PROCESS = /^\/\/ Runs in its own process: /m;
+
+const GROUP_NAMESPACE = 'test-group';
+
+export interface BundleOptions {
+  /** The repository root: groups are found, and bundles named, relative to it. */
+  root?: string;
+  outDir: string;
+  files: string[];
+  groupPackages: boolean;
+}
+
+/** An esbuild entry: a test file, or a group of them; `out` is the bundle's path under outDir, without .mjs. */
+export interface Entry {
+  in: string;
+  out: string;
+}
 
 /** `lodash/fp` → `lodash`, `@scope/pkg/sub` → `@scope/pkg`. */
 function packageName(specifier: string): string {
@@ -36,104 +55,115 @@ function packageName(specifier: string): string {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
 }
 
-/** The folder holding the nearest package.json above a file. */
-function packageDir(file: string): string {
-  let dir = dirname(file);
-  while (dir !== ROOT && !existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return dir;
+/** packages/X or services/X for a fast test file that may share a process; undefined otherwise. */
+function groupOf(root: string, file: string): string | undefined {
+  const match = /^((?:packages|services)\/[^/]+)\/test\/[^/]+(?<!\.integration)\.test\.ts$/.exec(relative(root, file));
+  if (!match || OWN_PROCESS.test(readFileSync(file, 'utf8'))) return undefined;
+  return match[1];
+}
+
+/** One entry per package group (a module importing its files in order), one per remaining file. */
+export function planEntries(root: string, files: string[], groupPackages: boolean): Entry[] {
+  const own = (file: string): Entry => ({ in: file, out: relative(root, file).replace(/\.ts$/, '') });
+  const groups = new Map<string, string[]>();
+  const entries: Entry[] = [];
+  for (const file of files) {
+    const group = groupPackages ? groupOf(root, file) : undefined;
+    if (group) groups.set(group, [...(groups.get(group) ?? []), file]);
+    else entries.push(own(file));
+  }
+  for (const [group, members] of groups) {
+    entries.push(members.length === 1 ? own(members[0]!) : { in: `${GROUP_NAMESPACE}:${members.join(',')}`, out: `${group}/test/fast-tests` });
+  }
+  return entries;
+}
+
+/** The entry module of a group: imports its files, whose describe() calls register in that order. */
+function groupEntries(root: string): Plugin {
+  return {
+    name: 'group-entries',
+    setup(b) {
+      b.onResolve({ filter: new RegExp(`^${GROUP_NAMESPACE}:`) }, (args) => ({ path: args.path, namespace: GROUP_NAMESPACE }));
+      b.onLoad({ filter: /.*/, namespace: GROUP_NAMESPACE }, (args) => ({
+        contents: args.path
+          .slice(GROUP_NAMESPACE.length + 1)
+          .split(',')
+          .map((file) => `import ${JSON.stringify(file)};`)
+          .join('\n'),
+        resolveDir: root,
+        loader: 'js',
+      }));
+    },
+  };
 }
 
 /**
- * npm packages stay imports. The bundle lives under the root node_modules, so it resolves them from
+ * npm packages stay imports. The bundles live under the root node_modules, so they resolve them from
  * there: a package that a workspace holds in its own node_modules (a version the root does not have)
- * would silently resolve to another copy, so that is refused instead.
+ * would silently resolve to the other copy, so that is refused instead.
  */
-const externalNpmPackages: Plugin = {
-  name: 'external-npm-packages',
-  setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (args.path.startsWith('@sre/') || args.path.startsWith('node:')) return undefined;
-      const name = packageName(args.path);
-      const nested = join(packageDir(args.importer), 'node_modules', name);
-      if (packageDir(args.importer) !== ROOT && existsSync(nested)) {
-        return { errors: [{ text: `${name} is installed in ${relative(ROOT, nested)}, not at the root: run this file through tsx (npm test -- FILE)` }] };
-      }
-      return { path: args.path, external: true };
-    });
-  },
-};
+function externalNpmPackages(root: string): Plugin {
+  const packageDir = (file: string): string => {
+    let dir = dirname(file);
+    while (dir !== root && dir !== dirname(dir) && !existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+    return dir;
+  };
+  return {
+    name: 'external-npm-packages',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.path.startsWith('@sre/') || args.path.startsWith('node:')) return undefined;
+        const name = packageName(args.path);
+        const workspace = packageDir(args.importer);
+        const nested = join(workspace, 'node_modules', name);
+        if (workspace !== root && existsSync(nested)) {
+          return {
+            errors: [
+              {
+                text: `${relative(root, nested)} is a workspace's own copy of ${name}: a bundle would load the root's copy instead (npm dedupe, or resolve it here)`,
+              },
+            ],
+          };
+        }
+        return { path: args.path, external: true };
+      });
+    },
+  };
+}
 
-/** import.meta.url, .dirname and .filename name the source file, not the bundle. */
+/**
+ * import.meta.url, .dirname and .filename name the source file, not the bundle. Replaced as expressions
+ * by esbuild's `define` (a text in a string stays as it is), with an inline source map that the build
+ * then chains, so stack traces still reach the .ts lines. verbatimModuleSyntax as in tsconfig.base.json.
+ */
 const sourceImportMeta: Plugin = {
   name: 'source-import-meta',
   setup(b) {
     b.onLoad({ filter: /\.ts$/ }, async (args) => {
       const text = await readFile(args.path, 'utf8');
       if (!text.includes('import.meta')) return undefined;
-      const contents = text
-        .replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href))
-        .replaceAll('import.meta.dirname', JSON.stringify(dirname(args.path)))
-        .replaceAll('import.meta.filename', JSON.stringify(args.path));
-      return { contents, loader: 'ts' };
+      const { code } = await transform(text, {
+        loader: 'ts',
+        format: 'esm',
+        sourcefile: args.path,
+        sourcemap: 'inline',
+        tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } },
+        define: {
+          'import.meta.url': JSON.stringify(pathToFileURL(args.path).href),
+          'import.meta.dirname': JSON.stringify(dirname(args.path)),
+          'import.meta.filename': JSON.stringify(args.path),
+        },
+      });
+      return { contents: code, loader: 'js' };
     });
   },
 };
 
-/** Matches a test file that must not share its process (see the header). */
-const OWN_PROCESS = /^\/\/ Runs in its own process: /m;
-
-/** packages/X or services/X for a fast test file that may share a process; undefined otherwise. */
-function groupOf(file: string): string | undefined {
-  const match = /^((?:packages|services)\/[^/]+)\/test\/[^/]+(?<!\.integration)\.test\.ts$/.exec(relative(ROOT, file));
-  if (!match || OWN_PROCESS.test(readFileSync(file, 'utf8'))) return undefined;
-  return match[1];
-}
-
-/** One entry per package group (a module importing its files in order), one per remaining file. */
-function entryPoints(files: string[], groupPackages: boolean): Array<{ in: string; out: string }> {
-  const groups = new Map<string, string[]>();
-  const entries: Array<{ in: string; out: string }> = [];
-  for (const file of files) {
-    const group = groupPackages ? groupOf(file) : undefined;
-    if (group) groups.set(group, [...(groups.get(group) ?? []), file]);
-    else entries.push({ in: file, out: relative(ROOT, file).replace(/\.ts$/, '') });
-  }
-  for (const [group, members] of groups) {
-    if (members.length === 1) entries.push({ in: members[0]!, out: relative(ROOT, members[0]!).replace(/\.ts$/, '') });
-    else entries.push({ in: `${GROUP_NAMESPACE}:${members.join(',')}`, out: `${group}/test/fast-tests` });
-  }
-  return entries;
-}
-
-const GROUP_NAMESPACE = 'test-group';
-
-/** The entry module of a group: imports its files, whose describe() calls register in that order. */
-const groupEntries: Plugin = {
-  name: 'group-entries',
-  setup(b) {
-    b.onResolve({ filter: new RegExp(`^${GROUP_NAMESPACE}:`) }, (args) => ({ path: args.path, namespace: GROUP_NAMESPACE }));
-    b.onLoad({ filter: /.*/, namespace: GROUP_NAMESPACE }, (args) => ({
-      contents: args.path
-        .slice(GROUP_NAMESPACE.length + 1)
-        .split(',')
-        .map((file) => `import ${JSON.stringify(file)};`)
-        .join('\n'),
-      resolveDir: ROOT,
-      loader: 'js',
-    }));
-  },
-};
-
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const groupPackages = args.includes('--group-packages');
-  const [outDir, ...files] = args.filter((a) => a !== '--group-packages');
-  if (!outDir || files.length === 0) {
-    console.error('usage: bundle.ts OUT_DIR [--group-packages] FILE...');
-    process.exit(2);
-  }
+/** Writes the bundles (replacing outDir) and returns their paths, groups after the files of their own. */
+export async function bundleTests({ root = REPO_ROOT, outDir, files, groupPackages }: BundleOptions): Promise<string[]> {
   const out = resolve(outDir);
-  const entries = entryPoints(
+  const entries = planEntries(
+    root,
     files.map((f) => resolve(f)),
     groupPackages,
   );
@@ -153,10 +183,27 @@ async function main(): Promise<void> {
     conditions: ['development'],
     sourcemap: 'linked',
     sourcesContent: false,
-    logLevel: 'error',
-    plugins: [groupEntries, externalNpmPackages, sourceImportMeta],
+    logLevel: 'silent',
+    plugins: [groupEntries(root), externalNpmPackages(root), sourceImportMeta],
   });
-  for (const entry of entries) process.stdout.write(join(out, `${entry.out}.mjs`) + '\n');
+  return entries.map((entry) => join(out, `${entry.out}.mjs`));
 }
 
-await main();
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const groupPackages = args.includes('--group-packages');
+  const [outDir, ...files] = args.filter((a) => a !== '--group-packages');
+  if (!outDir || files.length === 0) {
+    console.error('usage: bundle.ts OUT_DIR [--group-packages] FILE...');
+    process.exit(2);
+  }
+  try {
+    for (const bundle of await bundleTests({ outDir, files, groupPackages })) process.stdout.write(`${bundle}\n`);
+  } catch (err) {
+    // esbuild's message lists every error with its file and line.
+    console.error(`test: bundling the test files failed\n${(err as Error).message}`);
+    process.exit(1);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
