@@ -1,8 +1,11 @@
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { parseConfig } from '@sre/platform';
 import { captureLogs, createTestDatabase, defaultTestDatabase, pgliteSuiteSkip, testPostgresUrl } from '@sre/testkit';
 import { buildApp, type AuthDeps, type AuthService } from '../src/app.js';
 import { configSchema, type Config } from '../src/config.js';
 import { generateSigningKeyPair } from '../src/keys.js';
+import { createPasswordHasher } from '../src/passwords.js';
 
 /** One signing key for the whole test process: tests generate keys at run time, none is committed. */
 export const signingKey = generateSigningKeyPair();
@@ -92,4 +95,67 @@ let counter = 0;
 export function uniqueEmail(tag = 'user'): string {
   counter += 1;
   return `${tag}-${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+}
+
+export const JSON_CT = { 'content-type': 'application/json' };
+
+/**
+ * The route suites' app on one backend (accounts, tokens, bad-input.test.ts): a fresh database, the
+ * app migrated in before() and closed, database dropped, in after(). Call it inside the backend's
+ * describe, where it registers those hooks; `auth` and `verifyCalls` are read once before() has run.
+ * The password hasher counts verifications: login does exactly one, known email or not.
+ */
+export function routeSuite(backend: Backend) {
+  let auth: TestAuth;
+  let drop: () => Promise<void>;
+  let verifyCalls = 0;
+
+  before(async () => {
+    const db = await backend.create();
+    drop = db.drop;
+    const hasher = createPasswordHasher({ memoryKiB: FAST_ARGON2.ARGON2_MEMORY_KIB, timeCost: FAST_ARGON2.ARGON2_TIME_COST, parallelism: 1 });
+    auth = buildTestAuth(testConfig(db.env), {
+      passwordHasher: {
+        hash: (p) => hasher.hash(p),
+        verify: (h, p) => {
+          verifyCalls += 1;
+          return hasher.verify(h, p);
+        },
+      },
+    });
+    await auth.migrated;
+  });
+  after(async () => {
+    await auth.close();
+    await drop();
+  });
+
+  const post = (url: string, payload: unknown, headers: Record<string, string> = JSON_CT) =>
+    auth.app.inject({ method: 'POST', url, headers, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) });
+  const register = (email: string, password = 'correct horse battery') => post('/register', { email, password });
+  const login = (email: string, password = 'correct horse battery') => post('/login', { email, password });
+  const me = (authorization?: string) => auth.app.inject({ method: 'GET', url: '/me', headers: authorization === undefined ? {} : { authorization } });
+  async function loggedIn(tag = 'flow') {
+    const email = uniqueEmail(tag);
+    assert.equal((await register(email)).statusCode, 201);
+    const res = await login(email);
+    assert.equal(res.statusCode, 200);
+    return { email, tokens: res.json() as TokenPair };
+  }
+  const errorCode = (res: { json(): unknown }) => (res.json() as ErrorJson).error.code;
+
+  return {
+    get auth() {
+      return auth;
+    },
+    get verifyCalls() {
+      return verifyCalls;
+    },
+    post,
+    register,
+    login,
+    me,
+    loggedIn,
+    errorCode,
+  };
 }

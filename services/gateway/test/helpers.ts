@@ -1,8 +1,11 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { parseConfig } from '@sre/platform';
-import { captureLogs } from '@sre/testkit';
+import { captureLogs, waitFor } from '@sre/testkit';
 import { buildApp, type Gateway } from '../src/app.js';
 import { configSchema } from '../src/config.js';
 
@@ -100,4 +103,85 @@ export async function startGateway(env: Record<string, string>): Promise<TestGat
 
 export interface ErrorBody {
   error: { code: string; message: string; requestId: string };
+}
+
+export interface RoutingGateway {
+  signer: Awaited<ReturnType<typeof createSigner>>;
+  auth: FakeUpstream;
+  images: FakeUpstream;
+  gateway: TestGateway;
+  /** Ends the response Images holds open on /stream. */
+  finishStream(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The routing suite's gateway (routing.test.ts), ready: Auth serves the signer's JWKS and echoes every
+ * other request; Images answers 201 with what it received, except /stream, which sends 1 KiB and holds
+ * the response open until finishStream(). A web root with index.html and a hashed asset, a 2 MiB upload
+ * limit, and our loopback hop as the trusted proxy.
+ */
+export async function startRoutingGateway(): Promise<RoutingGateway> {
+  const signer = await createSigner();
+  let streamFinish: () => void = () => undefined;
+  const auth = new FakeUpstream(async (req, res) => {
+    if (req.url === '/.well-known/jwks.json') return json(res, 200, signer.jwks);
+    const body = await readBody(req);
+    json(res, 200, { path: req.url, method: req.method, body: body.toString() });
+  });
+  const images = new FakeUpstream(async (req, res, recorded) => {
+    if (req.url === '/stream') {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.write(Buffer.alloc(1024, 1));
+      streamFinish = () => res.end(Buffer.alloc(1024, 2));
+      return;
+    }
+    await readBody(req);
+    json(res, 201, { path: req.url, received: recorded.bodyBytes, auth: req.headers.authorization ?? null });
+  });
+  await auth.start();
+  await images.start();
+  const webRoot = mkdtempSync(join(tmpdir(), 'gw-web-'));
+  mkdirSync(join(webRoot, 'assets'));
+  writeFileSync(join(webRoot, 'index.html'), '<!doctype html><title>app</title>');
+  writeFileSync(join(webRoot, 'assets', 'app-abc123.js'), 'console.log(1)');
+  const gateway = await startGateway({
+    AUTH_URL: auth.url,
+    IMAGES_URL: images.url,
+    WEB_ROOT: webRoot,
+    UPLOAD_LIMIT_BYTES: String(2 * 1024 * 1024),
+    TRUST_PROXY: '127.0.0.1',
+  });
+  await waitFor(async () => (await gateway.management.inject({ url: '/readyz' })).statusCode === 200, { what: 'gateway ready' });
+  return {
+    signer,
+    auth,
+    images,
+    gateway,
+    finishStream: () => streamFinish(),
+    async close() {
+      await gateway.close();
+      await auth.stop();
+      await images.stop();
+      rmSync(webRoot, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A gateway whose Auth answers every request with a placeholder JWKS and whose Images is unreachable
+ * (port 1): for suites whose requests stop at the gateway (CORS, rate limits) or reach only Auth.
+ */
+export async function startStubAuthGateway(env: Record<string, string>): Promise<{ auth: FakeUpstream; gateway: TestGateway; close(): Promise<void> }> {
+  const auth = new FakeUpstream((_req, res) => json(res, 200, { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'AA', kid: 'k' }] }));
+  await auth.start();
+  const gateway = await startGateway({ AUTH_URL: auth.url, IMAGES_URL: 'http://127.0.0.1:1', ...env });
+  return {
+    auth,
+    gateway,
+    async close() {
+      await gateway.close();
+      await auth.stop();
+    },
+  };
 }

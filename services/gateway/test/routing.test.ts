@@ -1,61 +1,27 @@
+/**
+ * The gateway's routing, token check and headers, against real HTTP upstreams: public and protected
+ * routes, 401 before proxying, request ids and forwarded headers, streamed uploads (413 over the limit)
+ * and downloads, path traversal, security headers and HSTS, no CORS unless configured, upstream metrics.
+ */
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { waitFor } from '@sre/testkit';
-import { FakeUpstream, createSigner, json, readBody, startGateway, type ErrorBody, type TestGateway } from './helpers.js';
+import { startRoutingGateway, type ErrorBody, type FakeUpstream, type RoutingGateway, type TestGateway } from './helpers.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 
 describe('gateway routing, tokens and headers', () => {
-  let signer: Awaited<ReturnType<typeof createSigner>>;
+  let signer: RoutingGateway['signer'];
   let auth: FakeUpstream;
   let images: FakeUpstream;
   let gateway: TestGateway;
-  let webRoot: string;
+  let streamFinish: () => void;
+  let close: () => Promise<void>;
 
   before(async () => {
-    signer = await createSigner();
-    auth = new FakeUpstream(async (req, res) => {
-      if (req.url === '/.well-known/jwks.json') return json(res, 200, signer.jwks);
-      const body = await readBody(req);
-      json(res, 200, { path: req.url, method: req.method, body: body.toString() });
-    });
-    images = new FakeUpstream(async (req, res, recorded) => {
-      if (req.url === '/stream') {
-        // Sends a first chunk, then holds the response open until told to finish.
-        res.writeHead(200, { 'content-type': 'application/octet-stream' });
-        res.write(Buffer.alloc(1024, 1));
-        streamFinish = () => res.end(Buffer.alloc(1024, 2));
-        return;
-      }
-      await readBody(req);
-      json(res, 201, { path: req.url, received: recorded.bodyBytes, auth: req.headers.authorization ?? null });
-    });
-    await auth.start();
-    await images.start();
-    webRoot = mkdtempSync(join(tmpdir(), 'gw-web-'));
-    mkdirSync(join(webRoot, 'assets'));
-    writeFileSync(join(webRoot, 'index.html'), '<!doctype html><title>app</title>');
-    writeFileSync(join(webRoot, 'assets', 'app-abc123.js'), 'console.log(1)');
-    gateway = await startGateway({
-      AUTH_URL: auth.url,
-      IMAGES_URL: images.url,
-      WEB_ROOT: webRoot,
-      UPLOAD_LIMIT_BYTES: String(2 * 1024 * 1024),
-      TRUST_PROXY: '127.0.0.1',
-    });
-    await waitFor(async () => (await gateway.management.inject({ url: '/readyz' })).statusCode === 200, { what: 'gateway ready' });
+    ({ signer, auth, images, gateway, finishStream: streamFinish, close } = await startRoutingGateway());
   });
-  let streamFinish: () => void = () => undefined;
-
-  after(async () => {
-    await gateway.close();
-    await auth.stop();
-    await images.stop();
-  });
+  after(() => close());
 
   it('passes public auth routes without a token, rewriting /api/auth to the upstream root', async () => {
     const res = await fetch(`${gateway.url}/api/auth/login?x=1`, {
@@ -121,7 +87,7 @@ describe('gateway routing, tokens and headers', () => {
     const seen = images.requests.at(-1)!;
     assert.equal(seen.headers['x-request-id'], 'req-123');
     // Tracing is off in this process: the SDK, when on, injects its own span's traceparent
-    // (services/gateway/test/tracing.test.ts); a forwarded copy of the caller's would sit beside it.
+    // (tools/launcher/test/tracing.test.ts); a forwarded copy of the caller's would sit beside it.
     assert.equal(seen.headers.traceparent, undefined);
     assert.equal(res.headers.get('x-request-id'), 'req-123');
     assert.equal(res.headers.get('traceparent'), null);
@@ -272,117 +238,5 @@ describe('gateway routing, tokens and headers', () => {
     assert.match(res.body, /gateway_upstream_duration_seconds_count\{upstream="auth"\} \d+/);
     assert.match(res.body, /gateway_circuit_state\{upstream="auth"\} 0/);
     assert.match(res.body, /http_requests_total\{service="gateway"/);
-  });
-});
-
-describe('gateway CORS', () => {
-  let auth: FakeUpstream;
-  let gateway: TestGateway;
-  const allowed = 'https://app.example';
-  before(async () => {
-    auth = new FakeUpstream((_req, res) => json(res, 200, { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'AA', kid: 'k' }] }));
-    await auth.start();
-    gateway = await startGateway({ AUTH_URL: auth.url, IMAGES_URL: 'http://127.0.0.1:1', CORS_ALLOWED_ORIGINS: ` ${allowed} , https://admin.example,` });
-  });
-  after(async () => {
-    await gateway.close();
-    await auth.stop();
-  });
-
-  it('answers a preflight from an allowed origin with 204 and the allowed methods and headers, before the token check', async () => {
-    const res = await fetch(`${gateway.url}/api/images/abc`, {
-      method: 'OPTIONS',
-      headers: { origin: allowed, 'access-control-request-method': 'DELETE', 'access-control-request-headers': 'authorization' },
-    });
-    assert.equal(res.status, 204);
-    assert.equal(await res.text(), '');
-    assert.equal(res.headers.get('access-control-allow-origin'), allowed);
-    assert.equal(res.headers.get('access-control-allow-methods'), 'GET, HEAD, POST, DELETE');
-    assert.equal(res.headers.get('access-control-allow-headers'), 'authorization, content-type, x-request-id, traceparent, if-none-match');
-    assert.equal(res.headers.get('access-control-max-age'), '600');
-    assert.equal(res.headers.get('access-control-allow-credentials'), null, 'tokens travel in Authorization, never cookies');
-    assert.match(res.headers.get('vary') ?? '', /\bOrigin\b/);
-    assert.equal(res.headers.get('x-content-type-options'), 'nosniff', 'security headers on preflight answers too');
-    assert.equal(auth.requests.filter((r) => r.method === 'OPTIONS').length, 0, 'a preflight never reaches an upstream');
-  });
-
-  it('lets an allowed origin read the response and its request id, trace context and Retry-After', async () => {
-    const res = await fetch(`${gateway.url}/api/auth/.well-known/jwks.json`, { headers: { origin: 'https://admin.example' } });
-    await res.arrayBuffer();
-    assert.equal(res.status, 200);
-    assert.equal(res.headers.get('access-control-allow-origin'), 'https://admin.example');
-    assert.equal(res.headers.get('access-control-expose-headers'), 'x-request-id, traceparent, retry-after');
-    assert.match(res.headers.get('vary') ?? '', /\bOrigin\b/);
-  });
-
-  it('gives any other origin no CORS header at all, and does not answer its preflight', async () => {
-    for (const origin of ['https://evil.example', 'https://app.example.evil.example', 'null']) {
-      const simple = await fetch(`${gateway.url}/api/auth/.well-known/jwks.json`, { headers: { origin } });
-      await simple.arrayBuffer();
-      assert.equal(simple.status, 200, origin);
-      const preflight = await fetch(`${gateway.url}/api/images`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
-      await preflight.arrayBuffer();
-      assert.equal(preflight.status, 401, `${origin}: not a preflight answer, an ordinary request that needs a token`);
-      for (const res of [simple, preflight]) {
-        const cors: string[] = [];
-        res.headers.forEach((_value, name) => {
-          if (name.startsWith('access-control-')) cors.push(name);
-        });
-        assert.deepEqual(cors, [], origin);
-        // The answer depends on the Origin header, so caches must keep it apart (Fetch standard, CORS and HTTP caches).
-        assert.match(res.headers.get('vary') ?? '', /\bOrigin\b/, origin);
-      }
-    }
-  });
-});
-
-describe('gateway rate limits and CORS', () => {
-  it('answers 429 GATEWAY_RATE_LIMITED with Retry-After, stricter on login', async () => {
-    const auth = new FakeUpstream((req, res) =>
-      json(res, req.url === '/.well-known/jwks.json' ? 200 : 200, { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'AA', kid: 'k' }] }),
-    );
-    await auth.start();
-    const gateway = await startGateway({
-      AUTH_URL: auth.url,
-      IMAGES_URL: 'http://127.0.0.1:1',
-      RATE_LIMIT_MAX: '8',
-      AUTH_RATE_LIMIT_MAX: '3',
-      CORS_ALLOWED_ORIGINS: 'https://app.example',
-    });
-    try {
-      const statuses: number[] = [];
-      let limited: Response | undefined;
-      for (let i = 0; i < 5; i++) {
-        const res = await fetch(`${gateway.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-        statuses.push(res.status);
-        if (res.status === 429) limited = res;
-        else await res.arrayBuffer();
-      }
-      assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
-      assert.ok(limited);
-      assert.match(limited.headers.get('retry-after') ?? '', /^\d+$/);
-      assert.equal(((await limited.json()) as ErrorBody).error.code, 'GATEWAY_RATE_LIMITED');
-
-      // CORS when configured: allowed origin gets headers and a preflight answer; others do not.
-      const preflight = await fetch(`${gateway.url}/api/images`, {
-        method: 'OPTIONS',
-        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
-      });
-      assert.equal(preflight.status, 204);
-      assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://app.example');
-      const other = await fetch(`${gateway.url}/api/auth/.well-known/jwks.json`, { headers: { origin: 'https://evil.example' } });
-      assert.equal(other.headers.get('access-control-allow-origin'), null);
-
-      let globalLimited = false;
-      for (let i = 0; i < 10 && !globalLimited; i++) {
-        const res = await fetch(`${gateway.url}/api/auth/.well-known/jwks.json`);
-        await res.arrayBuffer();
-        globalLimited = res.status === 429;
-      }
-      assert.ok(globalLimited, 'the global limit applies too');
-    } finally {
-      await gateway.close();
-      await auth.stop();
-    }
   });
 });
