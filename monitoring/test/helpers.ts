@@ -214,17 +214,29 @@ export function serviceAvailable(name: string): boolean {
 
 const quiet = () => new Writable({ write: (_c, _e, cb) => cb() });
 
+interface ServiceModules {
+  configSchema: unknown;
+  buildApp: (config: unknown, deps: Record<string, unknown>) => unknown;
+}
+
+/**
+ * Each service's exports (`@sre/<name>/config`, `/app`), imported dynamically so only the services a
+ * test asks for are loaded, and by literal names so that the test bundler (and a reader) can follow
+ * them: a computed `@sre/${name}/app` would be resolved at run time to the compiled dist/.
+ */
+const SERVICE_MODULES: Record<(typeof SERVICE_NAMES)[number], () => Promise<ServiceModules>> = {
+  auth: async () => ({ ...(await import('@sre/auth/config')), ...(await import('@sre/auth/app')) }) as unknown as ServiceModules,
+  gateway: async () => ({ ...(await import('@sre/gateway/config')), ...(await import('@sre/gateway/app')) }) as unknown as ServiceModules,
+  images: async () => ({ ...(await import('@sre/images/config')), ...(await import('@sre/images/app')) }) as unknown as ServiceModules,
+};
+
 /**
  * Builds one service with a configuration good for a short test: embedded PGlite in memory, a local
- * storage directory, a fresh signing key. Imported by name (`@sre/<name>/app`, `/config`: each
- * service's exports) and dynamically, so only the services a test asks for are loaded.
+ * storage directory, a fresh signing key.
  */
 export async function buildLiveService(name: (typeof SERVICE_NAMES)[number], workDir: string): Promise<LiveService> {
   const platform = (await import('@sre/platform')) as { parseConfig: (s: string, schema: unknown, env: Record<string, string>) => unknown };
-  const configModule = (await import(`@sre/${name}/config`)) as { configSchema: unknown };
-  const appModule = (await import(`@sre/${name}/app`)) as {
-    buildApp: (config: unknown, deps: Record<string, unknown>) => unknown;
-  };
+  const service = await SERVICE_MODULES[name]();
   const env: Record<string, string> = { LOG_LEVEL: 'silent', READINESS_CACHE_MS: '0', DRAIN_DELAY_MS: '0' };
   if (name === 'auth') {
     env.JWT_PRIVATE_KEY = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -232,8 +244,8 @@ export async function buildLiveService(name: (typeof SERVICE_NAMES)[number], wor
   if (name === 'images') {
     env.STORAGE_LOCAL_DIR = join(workDir, `objects-${name}`);
   }
-  const config = platform.parseConfig(name, configModule.configSchema, env);
-  const built = (await appModule.buildApp(config, { logDestination: quiet() })) as {
+  const config = platform.parseConfig(name, service.configSchema, env);
+  const built = (await service.buildApp(config, { logDestination: quiet() })) as {
     app: PublicLike;
     management: ManagementLike;
     ready?: Promise<unknown>;

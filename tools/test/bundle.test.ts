@@ -104,6 +104,18 @@ describe('test bundler', () => {
     assert.match(result, /# pass 2\n# fail 2/);
   });
 
+  it('refuses a computed import() of our own code, which would load the compiled dist/ at run time', async () => {
+    // (Split in two here, or the bundler would refuse this very file.)
+    const test = write('packages/computed/test/c.test.ts', "const name = 'auth';\nawait import(" + '`@sre/${name}/app`);\n');
+    await assert.rejects(
+      bundleTests({ root, outDir: file('out-computed'), files: [test], groupPackages: true }),
+      /packages\/computed\/test\/c\.test\.ts:2:.*a computed import\(\) of our own code/s,
+    );
+    // A computed import of an npm package stays: Node resolves it as it would through tsx.
+    const npm = write('packages/computed/test/npm.test.ts', "const kind = 'v1';\nawait import(`kubernetes-models/${kind}/Pod`);\n");
+    assert.equal((await bundleTests({ root, outDir: file('out-computed'), files: [npm], groupPackages: true })).length, 1);
+  });
+
   it("refuses a workspace's own copy of an npm package, naming it", async () => {
     write('packages/nested/package.json', '{"name":"nested"}');
     mkdirSync(file('packages/nested/node_modules/zod'), { recursive: true });

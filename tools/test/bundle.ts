@@ -132,15 +132,35 @@ function externalNpmPackages(root: string): Plugin {
 }
 
 /**
- * import.meta.url, .dirname and .filename name the source file, not the bundle. Replaced as expressions
- * by esbuild's `define` (a text in a string stays as it is), with an inline source map that the build
- * then chains, so stack traces still reach the .ts lines. verbatimModuleSyntax as in tsconfig.base.json.
+ * An `import()` whose argument is computed cannot be bundled and is left for Node to resolve at run
+ * time, which resolves `@sre/*` without the `development` condition: to the compiled dist/, stale or
+ * missing. A computed import of our own code (a template starting `@sre/`, `./` or `../`) is refused.
  */
-const sourceImportMeta: Plugin = {
-  name: 'source-import-meta',
+const COMPUTED_IMPORT_OF_OUR_CODE = /\bimport\(\s*`(?:@sre\/|\.\.?\/)[^`]*\$\{/;
+
+/**
+ * Reads our TypeScript: refuses computed imports of our code (above), and makes import.meta.url,
+ * .dirname and .filename name the source file, not the bundle. Those are replaced as expressions by
+ * esbuild's `define` (a string that mentions them stays), with an inline source map that the build then
+ * chains, so stack traces still reach the .ts lines. verbatimModuleSyntax as in tsconfig.base.json.
+ */
+const sourceFiles: Plugin = {
+  name: 'source-files',
   setup(b) {
     b.onLoad({ filter: /\.ts$/ }, async (args) => {
       const text = await readFile(args.path, 'utf8');
+      const computed = COMPUTED_IMPORT_OF_OUR_CODE.exec(text);
+      if (computed) {
+        const line = text.slice(0, computed.index).split('\n').length;
+        return {
+          errors: [
+            {
+              text: `a computed import() of our own code would load the compiled dist/ at run time: import each module by a literal name`,
+              location: { file: args.path, line, column: 0, lineText: text.split('\n')[line - 1] ?? '' },
+            },
+          ],
+        };
+      }
       if (!text.includes('import.meta')) return undefined;
       const { code } = await transform(text, {
         loader: 'ts',
@@ -184,7 +204,7 @@ export async function bundleTests({ root = REPO_ROOT, outDir, files, groupPackag
     sourcemap: 'linked',
     sourcesContent: false,
     logLevel: 'silent',
-    plugins: [groupEntries(root), externalNpmPackages(root), sourceImportMeta],
+    plugins: [groupEntries(root), externalNpmPackages(root), sourceFiles],
   });
   return entries.map((entry) => join(out, `${entry.out}.mjs`));
 }
