@@ -36,7 +36,14 @@ if [[ ! -d node_modules ]]; then
 fi
 
 pgdir=$(mktemp -d /tmp/sre-test-pg.XXXXXX)
-cleanup() { bash tools/test/postgres.sh stop "$pgdir"; }
+# The test bundles of this run (see below): a folder of its own, so runs in two terminals do not
+# replace each other's files.
+mkdir -p node_modules/.cache
+bundle_dir=$(mktemp -d node_modules/.cache/sre-test-bundles.XXXXXX)
+cleanup() {
+  bash tools/test/postgres.sh stop "$pgdir"
+  rm -rf "$bundle_dir"
+}
 trap cleanup EXIT
 TEST_POSTGRES_URL=$(bash tools/test/postgres.sh start "$pgdir")
 export TEST_POSTGRES_URL
@@ -83,6 +90,6 @@ group=(--group-packages)
 (($# > 0)) && group=()
 # (An assignment, not `mapfile < <(...)`: a failed bundle must stop the run, not leave no files and let
 # node --test go looking for tests by itself.)
-bundle_list=$(node --import tsx tools/test/bundle.ts node_modules/.cache/sre-test-bundles "${group[@]}" "${files[@]}")
+bundle_list=$(node --import tsx tools/test/bundle.ts "$bundle_dir" "${group[@]}" "${files[@]}")
 mapfile -t bundles <<<"$bundle_list"
 node --enable-source-maps --test --test-concurrency="$concurrency" --test-timeout=1500000 "${bundles[@]}"
