@@ -66,7 +66,14 @@ elif (($# == 0)); then
   npm run --silent lint:cycles
   echo "test: typecheck"
   npx tsc -p tsconfig.json
-  mapfile -t files < <(git ls-files --cached --others --exclude-standard -- '*.test.ts' | sort)
+  # The two longest files first: the local drills (nine scenarios waiting on real alerts at a tenth of
+  # real time, about 14 minutes) and the container builds. In name order they started six minutes in,
+  # and the drills ran on alone for minutes after everything else had finished.
+  long_first=(tools/drills/test/local-drills.test.ts tools/containers/test/images.test.ts)
+  mapfile -t files < <({
+    printf '%s\n' "${long_first[@]}"
+    git ls-files --cached --others --exclude-standard -- '*.test.ts' | sort | grep -vxF -f <(printf '%s\n' "${long_first[@]}")
+  })
 else
   files=("$@")
 fi

@@ -5,7 +5,7 @@ import type { AppError, ErrorFactory } from './errors.js';
 
 /**
  * One schema language for requests and responses: zod, through fastify-type-provider-zod
- * (docs/adr/0009-zod-route-schemas-and-openapi.md). Route handlers get their types from the schemas
+ * (docs/adr/0013-zod-route-schemas-and-openapi.md). Route handlers get their types from the schemas
  * (`app.withTypeProvider<ZodTypeProvider>()`), responses are checked against theirs before they
  * are sent, and the same schemas become the OpenAPI document (tools/openapi).
  */
@@ -41,7 +41,7 @@ export const errorResponseSchema = z
       requestId: z.string(),
     }),
   })
-  .meta({ id: 'Error', description: 'Every error answer of every service (docs/errors.md).' });
+  .meta({ id: 'Error', description: 'Every error answer of every service (docs/api.md).' });
 
 /** Error answers of a route: always the one shape (`response: { 200: …, ...errorResponses }`). */
 export const errorResponses = { '4xx': errorResponseSchema, '5xx': errorResponseSchema } as const;

@@ -683,7 +683,7 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description Every error answer of every service (docs/errors.md). */
+        /** @description Every error answer of every service (docs/api.md). */
         Error: {
             error: {
                 /** @description A stable code from the service error catalogue, e.g. AUTH_EMAIL_TAKEN. */
