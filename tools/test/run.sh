@@ -75,7 +75,16 @@ elif (($# == 0)); then
     git ls-files --cached --others --exclude-standard -- '*.test.ts' | sort | grep -vxF -f <(printf '%s\n' "${long_first[@]}")
   })
 else
-  files=("$@")
+  # A folder stands for the test files in it (and below it).
+  files=()
+  for arg in "$@"; do
+    if [[ -d $arg ]]; then
+      mapfile -t -O "${#files[@]}" files < <(git ls-files --cached --others --exclude-standard -- "${arg%/}/**/*.test.ts" "${arg%/}/*.test.ts" | sort -u)
+    else
+      files+=("$arg")
+    fi
+  done
+  ((${#files[@]} > 0)) || { echo "test: no *.test.ts files in: $*" >&2; exit 2; }
 fi
 
 echo "test: ${#files[@]} test files"
