@@ -81,7 +81,7 @@ describe('test bundler', () => {
     const bundles = await bundleTests({ root, outDir: file('out-run'), files: [a, b, plain, own], groupPackages: true });
     assert.deepEqual(
       bundles.map((p) => relative(root, p)),
-      ['out-run/packages/run/test/own.test.mjs', 'out-run/packages/run/test/fast-tests.mjs'],
+      ['out-run/000/packages/run/test/own.test.mjs', 'out-run/001/packages/run/test/fast-tests.mjs'],
     );
 
     // Without NODE_TEST_CONTEXT, which this runner sets: the inner runner would report to it instead.
@@ -102,6 +102,17 @@ describe('test bundler', () => {
       assert.match(result, new RegExp(`${path}:7:\\d+`), `the stack names line 7 of ${failing}`);
     }
     assert.match(result, /# pass 2\n# fail 2/);
+  });
+
+  it('names the bundles so that node --test, which sorts by path, runs them in the order given', async () => {
+    const z = write('tools/order/test/z.test.ts', fixtureTest('z'));
+    const a = write('tools/order/test/a.test.ts', fixtureTest('a'));
+    const bundles = await bundleTests({ root, outDir: file('out-order'), files: [z, a], groupPackages: true });
+    assert.deepEqual(
+      bundles.map((p) => relative(file('out-order'), p)),
+      ['000/tools/order/test/z.test.mjs', '001/tools/order/test/a.test.mjs'],
+    );
+    assert.deepEqual([...bundles].sort(), bundles);
   });
 
   it('refuses a computed import() of our own code, which would load the compiled dist/ at run time', async () => {

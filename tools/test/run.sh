@@ -68,7 +68,8 @@ elif (($# == 0)); then
   npx tsc -p tsconfig.json
   # The two longest files first: the local drills (nine scenarios waiting on real alerts at a tenth of
   # real time, about 14 minutes) and the container builds. In name order they started six minutes in,
-  # and the drills ran on alone for minutes after everything else had finished.
+  # and the drills ran on alone for minutes after everything else had finished. (node --test sorts the
+  # files it is given; the bundler numbers its folders to keep this order.)
   long_first=(tools/drills/test/local-drills.test.ts tools/containers/test/images.test.ts)
   mapfile -t files < <({
     printf '%s\n' "${long_first[@]}"
