@@ -11,4 +11,5 @@ export {
   type TestDatabase,
 } from './postgres.js';
 export { captureLogs, type LogLine } from './logs.js';
+export { suiteFixture, type SuiteFixture } from './fixture.js';
 export { fuzzRequests, describeRequest, seededRandom, sendRaw, type FuzzRequest, type FuzzOptions, type RawResponse } from './fuzz.js';

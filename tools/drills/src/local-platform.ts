@@ -249,7 +249,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     return platform;
   } catch (err) {
     await stopAll();
-    throw err;
+    // What the services said is the likeliest explanation (a crash at start, a port taken).
+    if (launcherLines.length === 0) throw err;
+    throw new Error(`${(err as Error).message}\nlast launcher lines:\n${launcherLines.slice(-30).join('\n')}`, { cause: err });
   }
 }
 

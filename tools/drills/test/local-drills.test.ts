@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { requireTool } from '@sre/testkit';
+import { requireTool, suiteFixture } from '@sre/testkit';
 import { clearFault, setFault } from '../src/chaos-client.js';
 import { startLocalPlatform, type LocalPlatform } from '../src/local-platform.js';
 import { writeReport } from '../src/report/write.js';
@@ -31,8 +31,12 @@ const skip =
 const dir = mkdtempSync(join(tmpdir(), 'drills-local-'));
 // PostgreSQL runs as the postgres user (as root we run it through runuser): it must reach its data.
 chmodSync(dir, 0o755);
-let platform: LocalPlatform | undefined;
 const launcherOutput: string[] = [];
+const platform = suiteFixture<LocalPlatform>(
+  'the drill platform',
+  () => startLocalPlatform({ dataDir: join(dir, 'platform'), timeScale: TIME_SCALE, say: (l) => launcherOutput.push(l) }),
+  () => launcherOutput,
+);
 
 function failures(journal: Journal): string {
   return journal.expectations
@@ -51,18 +55,16 @@ async function drill(target: Target, scenario: ScenarioName, expectPass = true):
 }
 
 describe('local drills, end to end with real Prometheus and Alertmanager', { skip, timeout: 1_500_000 }, () => {
-  before(async () => {
-    platform = await startLocalPlatform({ dataDir: join(dir, 'platform'), timeScale: TIME_SCALE, say: (l) => launcherOutput.push(l) });
-  });
+  before(platform.start);
   after(async () => {
-    await platform?.stop();
+    await platform.value?.stop();
     if (process.env.KEEP_DRILL_REPORTS) console.log(`drill reports kept in ${dir}/reports`);
     else rmSync(dir, { recursive: true, force: true });
   });
 
   for (const scenario of scenariosFor('local', SCENARIOS)) {
     it(`${scenario}: every expectation holds, and the report has the four parts`, async () => {
-      const target = new LocalTarget(controlFor(platform as LocalPlatform));
+      const target = new LocalTarget(controlFor(platform.get()));
       const journal = await drill(target, scenario);
       assert.equal(journal.result, 'passed', `${scenario} failed:\n${failures(journal)}`);
       // Alerts reached the Slack sink with their runbook link (not only Alertmanager).
@@ -98,7 +100,7 @@ describe('local drills, end to end with real Prometheus and Alertmanager', { ski
   }
 
   it('a platform unhealthy before injection (injected errors already on): the drill does not start and injects nothing', async () => {
-    const p = platform as LocalPlatform;
+    const p = platform.get();
     const images = p.instances('images');
     for (const i of images) await setFault(i.managementUrl, p.chaosToken, 'errors', { durationMs: 120_000, share: 0.5 });
     let journal: Journal;
@@ -123,7 +125,7 @@ describe('local drills, end to end with real Prometheus and Alertmanager', { ski
   });
 
   it('rolling restart of a two-instance service under steady load: zero failed requests', async () => {
-    const p = platform as LocalPlatform;
+    const p = platform.get();
     const origin = Date.now();
     const traffic = await startTraffic({ gatewayUrl: p.gatewayUrl, origin, phase: () => 'observe', ratePerSecond: 12 });
     try {
@@ -163,7 +165,7 @@ describe('local drills, end to end with real Prometheus and Alertmanager', { ski
         };
       }
     }
-    const target = new WithImpossibleAlert(controlFor(platform as LocalPlatform));
+    const target = new WithImpossibleAlert(controlFor(platform.get()));
     const journal = await drill(target, 'readiness-failure', false);
     assert.equal(journal.result, 'failed');
     const impossible = journal.expectations.find((e) => e.id === 'impossible');
@@ -174,7 +176,7 @@ describe('local drills, end to end with real Prometheus and Alertmanager', { ski
       journal.actions.some((a) => a.phase === 'rollback' && a.ok),
       'rolled back',
     );
-    const readyz = await fetch(new URL('/readyz', (platform as LocalPlatform).instances('images')[0]?.managementUrl));
+    const readyz = await fetch(new URL('/readyz', platform.get().instances('images')[0]?.managementUrl));
     assert.equal(readyz.status, 200, 'readiness healed by the rollback');
   });
 });

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 
@@ -70,7 +70,8 @@ export async function startLocalPostgres(dataDir: string, port: number, say: (li
     if (isRoot) chmodSync(dirname(dataDir), statSync(dirname(dataDir)).mode | 0o011);
     if (isRoot) execFileSync('chown', ['postgres:postgres', dataDir]);
     const init = asPostgres(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
-    execFileSync(init.cmd, init.args, { stdio: 'ignore' });
+    // stderr piped: a failure's message then carries initdb's own words.
+    execFileSync(init.cmd, init.args, { stdio: ['ignore', 'ignore', 'pipe'] });
     writeFileSync(join(dataDir, 'postgresql.auto.conf'), "listen_addresses = '127.0.0.1'\nmax_connections = 100\n");
     if (isRoot) execFileSync('chown', ['postgres:postgres', join(dataDir, 'postgresql.auto.conf')]);
   }
@@ -78,7 +79,12 @@ export async function startLocalPostgres(dataDir: string, port: number, say: (li
   // for every service instance's pool (10 each).
   const tuning = ['-c', 'shared_buffers=16MB', '-c', 'max_connections=60', '-c', 'work_mem=2MB'];
   const run = asPostgres(join(bin, 'postgres'), ['-D', dataDir, '-p', String(port), '-h', '127.0.0.1', '-k', dataDir, ...tuning]);
-  const child: ChildProcess = spawn(run.cmd, run.args, { stdio: 'ignore', detached: true });
+  // The server's own messages (a port taken, a folder it cannot enter) go to `<dataDir>.log`, beside the
+  // data folder: a failed start quotes them.
+  const logFile = `${dataDir}.log`;
+  const log = openSync(logFile, 'a');
+  const child: ChildProcess = spawn(run.cmd, run.args, { stdio: ['ignore', log, log], detached: true });
+  closeSync(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   const deadline = Date.now() + 30_000;
@@ -89,7 +95,10 @@ export async function startLocalPostgres(dataDir: string, port: number, say: (li
       await client.query('select 1');
       break;
     } catch (err) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`local PostgreSQL did not start: ${(err as Error).message}`);
+      if (Date.now() > deadline || child.exitCode !== null) {
+        const said = readFileSync(logFile, 'utf8').trim().split('\n').slice(-10).join('\n');
+        throw new Error(`local PostgreSQL did not start: ${(err as Error).message}${said ? `\n${logFile}:\n${said}` : ''}`);
+      }
       await new Promise((r) => setTimeout(r, 200));
     } finally {
       await client.end().catch(() => undefined);

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT, alertmanagerConfig, prometheusConfig, ruleFiles, scaledRules, type ScrapeTarget } from './config.js';
@@ -90,10 +90,16 @@ async function freePort(host: string): Promise<number> {
   });
 }
 
+/** The last lines of a log, quoted in a start failure: the folder holding it may be a test's, removed right after. */
+function logTail(logFile: string): string {
+  const lines = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-10) : [];
+  return lines.length > 0 && lines[0] !== '' ? `; its last lines:\n${lines.join('\n')}` : '';
+}
+
 async function waitReady(url: string, child: ChildProcess, name: string, logFile: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}; see ${logFile}`);
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}; see ${logFile}${logTail(logFile)}`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
       if (res.ok) return;
@@ -102,7 +108,7 @@ async function waitReady(url: string, child: ChildProcess, name: string, logFile
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`${name} did not become ready within 30 s; see ${logFile}`);
+  throw new Error(`${name} did not become ready within 30 s; see ${logFile}${logTail(logFile)}`);
 }
 
 export async function startObserve(options: ObserveOptions): Promise<ObserveStack> {
