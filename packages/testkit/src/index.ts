@@ -1,5 +1,5 @@
 export { requireTool, requireEnv, hasCommand } from './tools.js';
-export { freePort, waitFor } from './net.js';
+export { freePort, tryListen, waitFor } from './net.js';
 export {
   createTestDatabase,
   defaultTestDatabase,

@@ -1,17 +1,53 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-/** A free TCP port on loopback (the kernel picks it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** The kernel's range for outgoing connections' source ports (Linux default 32768–60999). */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low && high && low <= high) return [low, high];
+  } catch {
+    // not Linux: fall through to the IANA dynamic range
+  }
+  return [49152, 65535];
+}
+
+/** Tries to listen on `host:port` and closes at once. Rejects with the listen error. */
+export async function tryListen(host: string, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', reject);
+    server.listen(port, host, () => server.close(() => resolve()));
   });
+}
+
+const handedOut = new Set<number>();
+
+/**
+ * A free port on `host` for a server started later (a child process, a restart on the same port).
+ * Chosen BELOW the kernel's ephemeral range on purpose: a port `listen(0)` hands out is also a
+ * source port for outgoing connections, and on a busy machine one of those can take it in the
+ * seconds between this choice and the bind (the launcher's issue 15 item 10; the drills' platform,
+ * which binds its trace receiver half a minute after choosing). Outside that range only another
+ * listener can take it. Never the same port twice in one process.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const [ephemeralLow] = ephemeralRange();
+  const high = Math.min(ephemeralLow - 1, 32767);
+  const low = Math.max(1024, high - 12_000);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (handedOut.has(port)) continue;
+    try {
+      await tryListen(host, port);
+      handedOut.add(port);
+      return port;
+    } catch {
+      // in use: try another
+    }
+  }
+  throw new Error(`no free port found between ${low} and ${high} after 200 attempts`);
 }
 
 /** Polls `probe` until it returns true or `timeoutMs` passes. Bounded in time by construction. */

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { Agent, get } from 'node:http';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { DriverOptions, DriverResult } from './upload-driver.js';
 
@@ -58,17 +57,6 @@ export async function probeWhile(url: string, until: Promise<unknown>, intervalM
   }
   agent.destroy();
   return { latenciesMs, failures };
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /** Polls `url` until it answers 200, or fails after `timeoutMs`. */

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Launcher } from '@sre/launcher/launcher';
-import { freePort, waitFor } from './measure.js';
+import { freePort } from '@sre/testkit';
+import { waitFor } from './measure.js';
 
 /** Where an upload goes and where its liveness is probed, plus how to stop it. */
 export interface UploadTarget {

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import S3rver from 's3rver';
+import { freePort } from '@sre/testkit';
 import { Launcher, type LauncherState, type ServiceName } from '@sre/launcher/launcher';
 import { startLocalPostgres, type LocalPostgres } from '@sre/launcher/postgres';
 import { startObserve, type ObserveStack } from '@sre/observe/stack';
@@ -74,17 +73,6 @@ export interface LocalPlatform {
   stopStorage(): Promise<void>;
   startStorage(): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /**

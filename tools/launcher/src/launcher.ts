@@ -7,7 +7,9 @@ import { compileServices } from './compile.js';
 import { ensureDevSigningKey } from './keys.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
 import { canBind, GATEWAY_SOURCE_ADDRESS, proxyTrust, TLS_PROXY_ADDRESS } from './loopback.js';
-import { assertPortFree, pickFreePort } from './ports.js';
+// Ports for `port: 0` (tests, drills), chosen below the ephemeral range (see freePort).
+import { freePort as pickFreePort } from '@sre/testkit';
+import { assertPortFree } from './ports.js';
 import { hasPostgresServer, postgresCanReach, startLocalPostgres, type LocalPostgres } from './postgres.js';
 import { SupervisedProcess } from './supervisor.js';
 import { SERVICES, type InstanceInfo, type LauncherState, type ServiceName } from './state.js';

@@ -1,9 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT, alertmanagerConfig, prometheusConfig, ruleFiles, scaledRules, type ScrapeTarget } from './config.js';
 import { startSlackSink, type SlackSink } from './sink.js';
+import { freePort } from '@sre/testkit';
 
 /**
  * The local observability stack: the real Prometheus and Alertmanager binaries from Debian,
@@ -76,18 +76,6 @@ export interface ObserveState {
   targets: readonly ScrapeTarget[];
   pid: number;
   startedAt: string;
-}
-
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** The last lines of a log, quoted in a start failure: the folder holding it may be a test's, removed right after. */
