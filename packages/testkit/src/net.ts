@@ -22,7 +22,29 @@ export async function tryListen(host: string, port: number): Promise<void> {
   });
 }
 
+/**
+ * Where freePort looks: up to 12,000 ports just below the ephemeral range (and below Linux's default
+ * 32768 when the range starts higher), or undefined when fewer than 1,000 unprivileged ports are there.
+ */
+export function portsBelow(ephemeralLow: number): [number, number] | undefined {
+  const high = Math.min(ephemeralLow - 1, 32767);
+  const low = Math.max(1024, high - 12_000);
+  return high - low < 1000 ? undefined : [low, high];
+}
+
 const handedOut = new Set<number>();
+
+async function kernelsChoice(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
 
 /**
  * A free port on `host` for a server started later (a child process, a restart on the same port).
@@ -33,9 +55,10 @@ const handedOut = new Set<number>();
  * listener can take it. Never the same port twice in one process.
  */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const [ephemeralLow] = ephemeralRange();
-  const high = Math.min(ephemeralLow - 1, 32767);
-  const low = Math.max(1024, high - 12_000);
+  const range = portsBelow(ephemeralRange()[0]);
+  // An ephemeral range reaching down to the privileged ports leaves nothing below it: the kernel's choice.
+  if (!range) return kernelsChoice(host);
+  const [low, high] = range;
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = low + Math.floor(Math.random() * (high - low + 1));
     if (handedOut.has(port)) continue;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
-import { freePort, tryListen } from '../src/net.js';
+import { freePort, portsBelow, tryListen } from '../src/net.js';
 
 describe('freePort', () => {
   it('hands out distinct, bindable ports below the kernel ephemeral range', async () => {
@@ -30,6 +30,14 @@ describe('freePort', () => {
     } finally {
       await Promise.all(servers.map((s) => new Promise((r) => (s.listening ? s.close(r) : r(undefined)))));
     }
+  });
+
+  it('looks just below the ephemeral range, and leaves the choice to the kernel when nothing is there', () => {
+    assert.deepEqual(portsBelow(32768), [20767, 32767]); // Linux's default range
+    assert.deepEqual(portsBelow(49152), [20767, 32767]); // the IANA range: still below 32768
+    assert.deepEqual(portsBelow(10000), [1024, 9999]);
+    assert.equal(portsBelow(1500), undefined);
+    assert.equal(portsBelow(1024), undefined);
   });
 
   it('tryListen rejects with EADDRINUSE for a held port', async () => {
