@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { requireTool, waitFor } from '@sre/testkit';
+import { requireTool, suiteFixture, waitFor } from '@sre/testkit';
 import type { BrowserContext, Page } from 'playwright-core';
 import { clearFault, setFault } from '@sre/drills/chaos-client';
 import { startLocalPlatform, type LocalPlatform } from '@sre/drills/local-platform';
@@ -150,22 +150,25 @@ describe('the dashboards and trace view in headless Chromium', { skip, timeout: 
   });
 
   describe('against the local platform under traffic, with a fault on', () => {
-    let platform: LocalPlatform;
-    let views: LocalViews;
-    let traffic: Traffic;
-    let uploads: Awaited<ReturnType<typeof startUploads>>;
-    before(async () => {
+    let platform: LocalPlatform | undefined;
+    let traffic: Traffic | undefined;
+    let uploads: Awaited<ReturnType<typeof startUploads>> | undefined;
+    const output: string[] = [];
+    // The viewer and trace store of npm run observe, which the drill platform runs beside its Prometheus.
+    const views = suiteFixture<LocalViews>('the local platform under traffic, with a fault on', startUnderFault, () => [
+      ...output,
+      ...(platform?.launcherLines ?? []),
+    ]);
+    async function startUnderFault(): Promise<LocalViews> {
       // Time scale 20 (as the drills' tests): alerts' for: and the SLO windows pass in seconds.
-      platform = await startLocalPlatform({ dataDir: join(scratch, 'platform'), timeScale: 20, say: () => undefined });
-      // The drill platform runs the viewer and trace store of npm run observe beside its Prometheus.
-      views = platform.views;
-      traffic = await startTraffic({ gatewayUrl: platform.gatewayUrl, origin: Date.now(), phase: () => 'observe', ratePerSecond: 8 });
-      uploads = await startUploads(platform.gatewayUrl, tinyPng());
+      const p = (platform = await startLocalPlatform({ dataDir: join(scratch, 'platform'), timeScale: 20, say: (l) => output.push(l) }));
+      traffic = await startTraffic({ gatewayUrl: p.gatewayUrl, origin: Date.now(), phase: () => 'observe', ratePerSecond: 8 });
+      uploads = await startUploads(p.gatewayUrl, tinyPng());
       // Half of Images' answers fail: 5xx, burn-rate and error-ratio panels and the firing-alert tables have rows.
-      for (const i of platform.instances('images')) await setFault(i.managementUrl, platform.chaosToken, 'errors', { durationMs: 300_000, share: 0.5 });
+      for (const i of p.instances('images')) await setFault(i.managementUrl, p.chaosToken, 'errors', { durationMs: 300_000, share: 0.5 });
       const firing = async (expr: string) =>
-        ((await (await fetch(`${platform.observe.prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as { data: { result: unknown[] } })
-          .data.result.length > 0;
+        ((await (await fetch(`${p.observe.prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as { data: { result: unknown[] } }).data
+          .result.length > 0;
       // The panels need data as well as alerts: on a busy machine the alerts can fire before half-failing
       // uploads have put any processing time in the window (CI run 15: "Image processing p99" empty).
       await waitFor(
@@ -175,7 +178,9 @@ describe('the dashboards and trace view in headless Chromium', { skip, timeout: 
           (await firing('sum(increase(images_processing_duration_seconds_count{job="platform"}[1m])) > 0')),
         { timeoutMs: 240_000, intervalMs: 2000, what: 'an alert firing, an SLO burn alert and images processed in the last minute' },
       );
-    });
+      return p.views;
+    }
+    before(views.start);
     after(async () => {
       if (platform) for (const i of platform.instances('images')) await clearFault(i.managementUrl, platform.chaosToken, 'errors').catch(() => undefined);
       await traffic?.stop();
@@ -187,7 +192,7 @@ describe('the dashboards and trace view in headless Chromium', { skip, timeout: 
       it(`${dashboard.title}: every panel shows data, or says it needs a cluster`, async () => {
         const states = await openDashboard(
           page,
-          views.viewerUrl,
+          views.get().viewerUrl,
           dashboard.uid,
           'from=now-15m&to=now&refresh=off',
           join(RESULTS_DIR, `observe-${dashboard.uid}.png`),
