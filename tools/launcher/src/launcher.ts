@@ -3,6 +3,7 @@ import type { Server } from 'node:https';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RoundRobinBalancer } from './balancer.js';
+import { ReadinessEndpoints } from './endpoints.js';
 import { compileServices } from './compile.js';
 import { ensureDevSigningKey } from './keys.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
@@ -63,6 +64,8 @@ interface ServiceRuntime {
   port: number;
   instances: Instance[];
   balancer?: RoundRobinBalancer;
+  /** The instances the balancer may use: ready ones, as a Kubernetes Service's endpoints. */
+  endpoints?: ReadinessEndpoints;
 }
 
 /**
@@ -250,8 +253,11 @@ export class Launcher {
       }
       if (count > 1) {
         const host = name === 'gateway' ? this.options.host : '127.0.0.1';
-        runtime.balancer = new RoundRobinBalancer(host, ports[name], () => runtime.instances.filter((i) => i.process.running).map((i) => i.port));
+        const endpoints = new ReadinessEndpoints(() => runtime.instances);
+        runtime.endpoints = endpoints;
+        runtime.balancer = new RoundRobinBalancer(host, ports[name], () => endpoints.ports());
         await runtime.balancer.listen();
+        endpoints.start();
       }
       this.#services.set(name, runtime);
     }
@@ -380,6 +386,7 @@ export class Launcher {
         const runtime = this.#services.get(name);
         if (!runtime) continue;
         await Promise.all(runtime.instances.map((i) => i.process.stop()));
+        runtime.endpoints?.stop();
         await runtime.balancer?.close();
       }
       await this.#postgres?.stop();

@@ -57,6 +57,11 @@ export class SupervisedProcess {
     return this.pid !== undefined;
   }
 
+  /** Told to stop and not gone yet (draining): a Kubernetes endpoint drops such a pod at once. */
+  get terminating(): boolean {
+    return !this.#wanted && this.running;
+  }
+
   /**
    * Stops the process and starts it again with `env`; later automatic restarts keep it, like pods
    * re-created from a changed Deployment. Drills use it to take a Secret's variables away.
