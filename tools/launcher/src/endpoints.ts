@@ -9,7 +9,7 @@ export interface EndpointInstance {
 export interface ReadinessEndpointsOptions {
   /** How often each instance's /readyz is asked (Kubernetes: periodSeconds; ours are 5 s, one machine can afford less). */
   intervalMs?: number;
-  /** A probe slower than this counts as failed (timeoutSeconds). */
+  /** A probe slower than this counts as failed (timeoutSeconds; 3 s as in k8s/deployments, so a busy instance is not dropped sooner than in a cluster). */
   timeoutMs?: number;
   /** Failed probes in a row that take a ready instance out (failureThreshold). */
   failureThreshold?: number;
@@ -47,7 +47,7 @@ export class ReadinessEndpoints {
   constructor(instances: () => readonly EndpointInstance[], options: ReadinessEndpointsOptions = {}) {
     this.#instances = instances;
     this.#intervalMs = options.intervalMs ?? 500;
-    this.#timeoutMs = options.timeoutMs ?? 1000;
+    this.#timeoutMs = options.timeoutMs ?? 3000;
     this.#failureThreshold = options.failureThreshold ?? 2;
   }
 
