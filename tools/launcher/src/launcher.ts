@@ -342,6 +342,14 @@ export class Launcher {
     return this.#services.get(name)?.instances ?? [];
   }
 
+  /** The labels of the instances new connections to a service may go to now (its endpoints, endpoints.ts). */
+  inRotation(name: ServiceName): string[] {
+    const runtime = this.#services.get(name);
+    if (!runtime) return [];
+    const ports = runtime.endpoints?.ports() ?? runtime.instances.filter((i) => i.process.running).map((i) => i.port);
+    return runtime.instances.filter((i) => ports.includes(i.port)).map((i) => i.label);
+  }
+
   /** Stops every instance of a service (fault drills); it stays down until startService. */
   async stopService(name: ServiceName): Promise<void> {
     await Promise.all(this.instances(name).map((i) => i.process.stop()));
