@@ -4,9 +4,10 @@ import { relaySourceAddress } from './loopback.js';
 /**
  * A small TCP round-robin in front of several instances of one service, standing in for a
  * Kubernetes Service. Each new connection goes to the next of `backends()` (the ready instances,
- * endpoints.ts); one that refuses the connection (crashed between two probes) is skipped, so drills
- * can kill an instance and watch the platform keep serving. A loopback client's source address is kept (as kube-proxy keeps a
- * pod's), so a service behind it can still tell the gateway (127.0.0.3) from other local clients.
+ * endpoints.ts); one that refuses the connection (crashed between two probes) is skipped, so
+ * drills can kill an instance and watch the platform keep serving. A loopback client's source
+ * address is kept (as kube-proxy keeps a pod's), so a service behind it can still tell the gateway
+ * (127.0.0.3) from other local clients.
  */
 export class RoundRobinBalancer {
   #server: Server | undefined;

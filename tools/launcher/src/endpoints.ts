@@ -7,9 +7,9 @@ export interface EndpointInstance {
 }
 
 export interface ReadinessEndpointsOptions {
-  /** How often each instance's /readyz is asked (Kubernetes: periodSeconds; ours are 5 s, one machine can afford less). */
+  /** How often each instance's /readyz is asked (periodSeconds; the manifests say 5 s, one machine affords less). */
   intervalMs?: number;
-  /** A probe slower than this counts as failed (timeoutSeconds; 3 s as in k8s/deployments, so a busy instance is not dropped sooner than in a cluster). */
+  /** A probe slower than this counts as failed (timeoutSeconds: 3 s, as in the manifests, so a busy instance is not dropped sooner than in a cluster). */
   timeoutMs?: number;
   /** Failed probes in a row that take a ready instance out (failureThreshold). */
   failureThreshold?: number;
@@ -27,13 +27,15 @@ interface ProbeState {
  * and leaves at once when it is told to stop (terminating) or its process is replaced (a new pid
  * starts out not ready).
  *
- * Without this the local balancer sent connections to any instance that accepted them, so an Images
- * instance restarted under load answered 503 IMAGES_DB_UNAVAILABLE while its migrations check was
- * still running (CI run 18 of session 6: the drills' rolling restart beside CPU-heavy suites).
+ * Without this the local balancer sent connections to any instance that accepted them, so a
+ * restarted Images instance under load could answer 503 (IMAGES_DB_UNAVAILABLE,
+ * IMAGES_STORAGE_UNAVAILABLE) before its dependency checks had passed: the drills' rolling restart
+ * beside CPU-heavy suites saw one (CI run 18, 30 Nov 2026).
  *
- * When no instance is ready, every running one not terminating is used ("fail open", as Envoy's panic threshold): on
- * one machine a service whose instances all fail readiness (its database is down) then answers with
- * its own 503 and error code, where a cluster's gateway would see no endpoints at all.
+ * When no instance is ready, every running one not terminating is used ("fail open", as Envoy's
+ * panic threshold): on one machine a service whose instances all fail readiness (its database is
+ * down) then answers with its own 503 and error code, where a cluster's gateway would see no
+ * endpoints at all.
  */
 export class ReadinessEndpoints {
   readonly #instances: () => readonly EndpointInstance[];
@@ -69,7 +71,7 @@ export class ReadinessEndpoints {
     return (ready.length > 0 ? ready : running).map((i) => i.port);
   }
 
-  /** Whether `label` is in the endpoints now (for tests and the drills' reports). */
+  /** Whether `label` is ready by its probes (and running, not terminating). */
   isReady(label: string): boolean {
     const instance = this.#instances().find((i) => i.label === label);
     return instance !== undefined && instance.process.running && !instance.process.terminating && this.#current(instance).ready;
