@@ -2,14 +2,14 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:https';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// Ports for `port: 0` (tests, drills), chosen below the ephemeral range.
+import { freePort } from '@sre/testkit';
 import { RoundRobinBalancer } from './balancer.js';
-import { ReadinessEndpoints } from './endpoints.js';
 import { compileServices } from './compile.js';
+import { ReadinessEndpoints } from './endpoints.js';
 import { ensureDevSigningKey } from './keys.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
 import { canBind, GATEWAY_SOURCE_ADDRESS, proxyTrust, TLS_PROXY_ADDRESS } from './loopback.js';
-// Ports for `port: 0` (tests, drills), chosen below the ephemeral range (see freePort).
-import { freePort as pickFreePort } from '@sre/testkit';
 import { assertPortFree } from './ports.js';
 import { hasPostgresServer, postgresCanReach, startLocalPostgres, type LocalPostgres } from './postgres.js';
 import { SupervisedProcess } from './supervisor.js';
@@ -140,8 +140,8 @@ export class Launcher {
     removeStateFile(dataDir);
 
     const auto = this.options.port === 0;
-    const publicPort = async (offset: number) => (auto ? pickFreePort() : this.options.port + offset);
-    const managementPort = async (offset: number) => (auto ? pickFreePort() : this.options.managementPort + offset);
+    const publicPort = async (offset: number) => (auto ? freePort() : this.options.port + offset);
+    const managementPort = async (offset: number) => (auto ? freePort() : this.options.managementPort + offset);
     const ports: Record<ServiceName, number> = { gateway: await publicPort(0), auth: await publicPort(1), images: await publicPort(2) };
     const mgmtPorts: Record<ServiceName, number> = { gateway: await managementPort(0), auth: await managementPort(1), images: await managementPort(2) };
 
@@ -156,7 +156,7 @@ export class Launcher {
     const useServer = (s: 'auth' | 'images') =>
       this.options.instances[s] > 1 || database === 'postgres' || (serverUsable && !existsSync(join(dataDir, s, 'pglite')));
     const needsPostgres = (['auth', 'images'] as const).filter((s) => !databaseUrl[s] && useServer(s));
-    const pgPort = needsPostgres.length === 0 ? undefined : auto ? await pickFreePort() : this.options.port + 3;
+    const pgPort = needsPostgres.length === 0 ? undefined : auto ? await freePort() : this.options.port + 3;
 
     if (!auto) {
       for (const name of SERVICES) {
@@ -234,8 +234,8 @@ export class Launcher {
       const runtime: ServiceRuntime = { name, port: ports[name], instances: [] };
       for (let i = 1; i <= count; i++) {
         const label = count > 1 ? `${name}#${i}` : name;
-        const port = count > 1 ? await pickFreePort() : ports[name];
-        const mgmt = i === 1 ? mgmtPorts[name] : await pickFreePort();
+        const port = count > 1 ? await freePort() : ports[name];
+        const mgmt = i === 1 ? mgmtPorts[name] : await freePort();
         const host = name === 'gateway' && count === 1 ? this.options.host : '127.0.0.1';
         const supervised = new SupervisedProcess({
           label,
@@ -270,7 +270,7 @@ export class Launcher {
 
     if (this.options.https) {
       const { certFile, keyFile } = ensureCertificate(join(dataDir, 'tls'));
-      const httpsPort = auto ? await pickFreePort() : this.options.httpsPort;
+      const httpsPort = auto ? await freePort() : this.options.httpsPort;
       const source = this.#tlsProxyAddress ? { localAddress: this.#tlsProxyAddress } : {};
       this.#tlsServer = await startTlsProxy({ host: this.options.host, port: httpsPort, certFile, keyFile, targetPort: ports.gateway, ...source });
       this.options.httpsPort = httpsPort;
