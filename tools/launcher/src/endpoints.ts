@@ -29,8 +29,8 @@ interface ProbeState {
  *
  * Without this the local balancer sent connections to any instance that accepted them, so a
  * restarted Images instance under load could answer 503 (IMAGES_DB_UNAVAILABLE,
- * IMAGES_STORAGE_UNAVAILABLE) before its dependency checks had passed: the drills' rolling restart
- * beside CPU-heavy suites saw one (CI run 18, 30 Nov 2026).
+ * IMAGES_STORAGE_UNAVAILABLE) before its dependency checks had passed, which a Service would not
+ * allow (the likely cause of one such 503 in the drills' rolling restart, CI run 18, 30 Nov 2026).
  *
  * When no instance is ready, every running one not terminating is used ("fail open", as Envoy's
  * panic threshold): on one machine a service whose instances all fail readiness (its database is
